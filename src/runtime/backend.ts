@@ -1,0 +1,88 @@
+import type { ModelConfig } from './model/config.ts';
+
+/** Storage type of a weight as it sits in the backend's memory. */
+export type WeightDType = 'f32' | 'f16' | 'bf16';
+
+/**
+ * A weight owned by a backend. Matrices are (rows, cols) row-major with rows = outputs, cols =
+ * inputs (PyTorch `nn.Linear` layout); vectors are (1, n).
+ */
+export interface Weight {
+  readonly rows: number;
+  readonly cols: number;
+  readonly dtype: WeightDType;
+}
+
+/** A float32 activation matrix (rows, cols) owned by a backend. */
+export interface Activation {
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** Keys and values of every layer: (L, S, Hkv * D) each. */
+export interface KvCache {
+  readonly L: number;
+  readonly S: number;
+  readonly width: number;
+}
+
+/**
+ * What a backend must do for the forward pass in `model/forward.ts`. Outputs come first. A backend
+ * may run each op at once (CPU) or record it and run the whole pass when {@link Backend.read} or
+ * {@link Backend.flush} is called (WebGPU: one command buffer per call of the forward pass).
+ *
+ * `T` is the number of rows that are live in this call; activations are allocated for the largest T
+ * once and reused, so ops take T explicitly instead of reading `rows`.
+ */
+export interface Backend {
+  readonly kind: 'cpu' | 'webgpu';
+
+  // ---- allocation: load time only, never per token ----
+  /** An empty weight of the given shape; fill it with {@link writeWeight}. */
+  createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight;
+  /**
+   * Copies raw little-endian elements of `w.dtype` into `w` starting at element `offset`
+   * (row-major). Weights are filled piece by piece while the file streams in.
+   */
+  writeWeight(w: Weight, offset: number, bytes: Uint8Array): void;
+  createActivation(rows: number, cols: number): Activation;
+  createKvCache(L: number, S: number, width: number): KvCache;
+
+  // ---- ops ----
+  /** out (T, C) = tokEmb[ids[t]] (+ posEmb[pos0 + t] when given). */
+  embed(out: Activation, ids: Int32Array, T: number, tokEmb: Weight, posEmb: Weight | null, pos0: number): void;
+  /** out (T, C) = LayerNorm(inp) * weight + bias. */
+  layerNorm(out: Activation, inp: Activation, weight: Weight, bias: Weight, T: number, eps: number): void;
+  /** out (T, C) = inp / rms(inp) * weight. */
+  rmsNorm(out: Activation, inp: Activation, weight: Weight, T: number, eps: number): void;
+  /** out (T, O) = inp (T, I) @ w^T (w is (O, I)) + bias (O). A matvec when T is 1. */
+  matmul(out: Activation, inp: Activation, w: Weight, bias: Weight | null, T: number): void;
+  /**
+   * Rotates the q heads and the k heads of `qkv` (T, (H + 2 Hkv) D) in place, rotate-half layout
+   * (pairs i and i + D/2), for positions pos0 .. pos0 + T - 1.
+   */
+  rope(qkv: Activation, T: number, pos0: number, cfg: ModelConfig): void;
+  /**
+   * Stores k and v of `qkv` for positions pos0 .. pos0+T-1 of `layer` in the cache, then
+   * out (T, H D) = causal softmax(q k^T / sqrt(D)) v over cache positions 0 .. pos0 + t,
+   * query head h reading key/value head floor(h / (H / Hkv)).
+   */
+  attention(out: Activation, qkv: Activation, kv: KvCache, layer: number, T: number, pos0: number, cfg: ModelConfig): void;
+  /** out (T, F) = gelu_tanh(inp (T, F)). */
+  gelu(out: Activation, inp: Activation, T: number): void;
+  /** out (T, F) = silu(inp[:, :F]) * inp[:, F:] for inp (T, 2F) = [gate | up]. */
+  siluMul(out: Activation, inp: Activation, T: number): void;
+  /** out (T, C) += inp (T, C): the residual stream. */
+  addInPlace(out: Activation, inp: Activation, T: number): void;
+  /** out (n, cols) = inp rows srcRow .. srcRow + n - 1. */
+  copyRows(out: Activation, inp: Activation, srcRow: number, n: number): void;
+
+  // ---- results ----
+  /** Runs what was recorded and copies `act` rows 0 .. rows-1 into `into` (rows * cols floats). */
+  read(act: Activation, rows: number, into: Float32Array): Promise<void>;
+  /** Runs what was recorded without reading anything back. */
+  flush(): Promise<void>;
+
+  /** Frees every buffer this backend created. The backend is unusable afterwards. */
+  destroy(): void;
+}

@@ -1,0 +1,24 @@
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { chromiumPath } from './tools/check-chromium.mjs';
+
+/** Headless Chromium with a real WebGPU adapter (SwiftShader on machines without a GPU). */
+export default {
+  files: ['test/**/*.browser.test.ts'],
+  nodeResolve: true,
+  concurrency: 1,
+  testsFinishTimeout: 600_000,
+  testFramework: { config: { timeout: 120_000 } },
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' })],
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath: chromiumPath(),
+        args: [
+          '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu',
+          '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+        ],
+      },
+    }),
+  ],
+};
