@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { wgslPlugin } from './tools/wgsl-plugin.mjs';
 
 export default defineConfig({
+  // Kernels are imported as WGSL source text (src/runtime/webgpu/kernels/*.wgsl).
+  plugins: [wgslPlugin()],
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     exclude: ['**/*.browser.test.ts', 'node_modules/**'],

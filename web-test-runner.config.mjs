@@ -1,6 +1,7 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { chromiumPath } from './tools/check-chromium.mjs';
+import { modelServerMiddleware } from './test/server/model-server.mjs';
 
 /** Headless Chromium with a real WebGPU adapter (SwiftShader on machines without a GPU). */
 export default {
@@ -9,6 +10,8 @@ export default {
   concurrency: 1,
   testsFinishTimeout: 600_000,
   testFramework: { config: { timeout: 120_000 } },
+  // Generated model folders with fault injection for the cache tests (test/server/model-server.mjs).
+  middleware: [modelServerMiddleware],
   plugins: [esbuildPlugin({ ts: true, target: 'es2022' })],
   browsers: [
     chromeLauncher({

@@ -1,0 +1,61 @@
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import esbuild from 'rollup-plugin-esbuild';
+import { buildReport } from './tools/build-report.mjs';
+import { wgslPlugin } from './tools/wgsl-plugin.mjs';
+
+const plugins = (browser) => [
+  wgslPlugin(),
+  nodeResolve({ browser, exportConditions: browser ? ['browser'] : ['node'] }),
+  esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
+];
+
+/**
+ * Paths that differ between the source tree and dist/: in src/ the worker is worker.ts beside
+ * worker-url.ts and the demo model is two folders up; in dist/ the worker is gpt-chat-worker.js
+ * beside gpt-chat.js and models/ is one folder up. Both are `new URL(..., import.meta.url)`, so
+ * they resolve against wherever the bundle is served from (a CDN included).
+ */
+const distPaths = () => ({
+  name: 'gpt-chat-dist-paths',
+  transform(code, id) {
+    const file = id.replaceAll('\\', '/');
+    if (file.endsWith('/src/engine/worker-url.ts')) return { code: code.replace("'./worker.ts'", "'./gpt-chat-worker.js'"), map: null };
+    if (file.endsWith('/src/element/default-model.ts')) return { code: code.replace("'../../models/gpt-chat-demo/'", "'../models/gpt-chat-demo/'"), map: null };
+    return null;
+  },
+});
+
+/** Dependencies a bundler user installs once and shares with the rest of their app. */
+const packageDeps = (id) => /^(lit|@lit\/|lit-html|lit-element|idb-keyval)/.test(id);
+
+export default [
+  // The runtime for Node (CLI, benchmarks, server-side use); Dawn comes from the `webgpu` package.
+  {
+    input: { runtime: 'src/runtime/index.ts', cli: 'src/cli/gpt-run.ts' },
+    external: (id) => id === 'webgpu' || id.startsWith('node:'),
+    output: { dir: 'dist/node', format: 'es', sourcemap: true, chunkFileNames: '[name].js' },
+    plugins: [...plugins(false), buildReport()],
+  },
+  // The element for <script type="module">: everything the main thread needs in one file. The
+  // in-page engine (runtime and GPU code) is a lazy chunk, fetched only where workers are missing.
+  {
+    input: { 'gpt-chat': 'src/gpt-chat.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, chunkFileNames: 'gpt-chat-[name]-[hash].js' },
+    plugins: [distPaths(), ...plugins(true), terser(), buildReport({ 'gpt-chat.js': 40 * 1024 })],
+  },
+  // The engine worker: runtime, cache and tokenizer in one self-contained module.
+  {
+    input: { 'gpt-chat-worker': 'src/engine/worker.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, inlineDynamicImports: true },
+    plugins: [distPaths(), ...plugins(true), terser(), buildReport()],
+  },
+  // For bundler users (`import { GptChat } from 'gpt-chat'`): no side effects, lit and idb-keyval
+  // left to the app's bundler so they are not duplicated.
+  {
+    input: { index: 'src/index.ts' },
+    external: packageDeps,
+    output: { dir: 'dist', format: 'es', sourcemap: true, chunkFileNames: 'index-[name]-[hash].js' },
+    plugins: [distPaths(), ...plugins(true), buildReport()],
+  },
+];

@@ -1,0 +1,136 @@
+/**
+ * The storage seam of the weight cache: a tiny key-value store with prefix queries and
+ * all-or-nothing batches. The real one is IndexedDB through idb-keyval; tests and browsers without
+ * IndexedDB use the in-memory one. Every other module of src/cache talks only to this interface, so
+ * faults (QuotaExceededError, corrupted values) are injected by wrapping it.
+ */
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+
+/**
+ * Keys are arrays so that one model's entries sort together and a prefix is an IndexedDB key
+ * range: ['manifest', url], ['partial', url], ['chunk', url, generation, file, index].
+ */
+export type CacheKey = readonly (string | number)[];
+
+export interface CacheStore {
+  /** False for the in-memory fallback: nothing survives a page reload. */
+  readonly persistent: boolean;
+  /** Resolves false when the backing storage cannot be opened (no IndexedDB, some private modes). */
+  available(): Promise<boolean>;
+  get<T>(key: CacheKey): Promise<T | undefined>;
+  /** Puts and deletes in one transaction: all of it lands or none of it does. */
+  write(puts: readonly (readonly [CacheKey, unknown])[], dels?: readonly CacheKey[]): Promise<void>;
+  /** Every key that starts with `prefix` (element by element), in key order. */
+  keys(prefix: CacheKey): Promise<CacheKey[]>;
+  /** Every value whose key starts with `prefix`, in key order. */
+  values<T>(prefix: CacheKey): Promise<T[]>;
+  /** Deletes every entry whose key starts with `prefix`. */
+  deletePrefix(prefix: CacheKey): Promise<void>;
+}
+
+/** Database and object store of our own: idb-keyval cannot add a store to an existing database. */
+export const DB_NAME = 'gpt-chat-cache';
+export const STORE_NAME = 'files';
+
+/**
+ * IndexedDB keys that start with `prefix`: arrays compare element by element and an array sorts
+ * above every string and number, so `[...prefix, []]` is just past the last key under the prefix.
+ */
+function prefixRange(prefix: CacheKey): IDBKeyRange {
+  return IDBKeyRange.bound([...prefix], [...prefix, []]);
+}
+
+/** The IndexedDB store (database {@link DB_NAME}, object store {@link STORE_NAME}). */
+export function idbStore(dbName = DB_NAME, storeName = STORE_NAME): CacheStore {
+  let use: UseStore | undefined;
+  // createStore opens lazily and throws synchronously where indexedDB.open is forbidden.
+  const store = (): UseStore => (use ??= createStore(dbName, storeName));
+  return {
+    persistent: true,
+    async available() {
+      if (typeof indexedDB === 'undefined') return false;
+      try {
+        // Firefox private mode (before 115) fails the open request rather than throwing.
+        await store()('readonly', (s) => promisifyRequest(s.count()));
+        return true;
+      } catch {
+        use = undefined;
+        return false;
+      }
+    },
+    get: <T>(key: CacheKey) => store()('readonly', (s) => promisifyRequest(s.get([...key]) as IDBRequest<T | undefined>)),
+    write: (puts, dels = []) =>
+      store()('readwrite', (s) => {
+        for (const key of dels) s.delete([...key]);
+        for (const [key, value] of puts) s.put(value, [...key]);
+        return promisifyRequest(s.transaction);
+      }),
+    keys: (prefix) =>
+      store()('readonly', (s) => promisifyRequest(s.getAllKeys(prefixRange(prefix)))) as Promise<CacheKey[]>,
+    values: <T>(prefix: CacheKey) =>
+      store()('readonly', (s) => promisifyRequest(s.getAll(prefixRange(prefix)) as IDBRequest<T[]>)),
+    deletePrefix: (prefix) =>
+      store()('readwrite', (s) => {
+        s.delete(prefixRange(prefix));
+        return promisifyRequest(s.transaction);
+      }),
+  };
+}
+
+/** Orders keys like IndexedDB does for the types we use: numbers < strings < arrays. */
+function compareKeys(a: CacheKey, b: CacheKey): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (typeof x !== typeof y) return typeof x === 'number' ? -1 : 1;
+    if (x < y) return -1;
+    if (x > y) return 1;
+  }
+  return a.length - b.length;
+}
+
+function startsWith(key: CacheKey, prefix: CacheKey): boolean {
+  return prefix.every((p, i) => key[i] === p);
+}
+
+/**
+ * A store in JS memory: the fallback where IndexedDB is unavailable (the model then lives in memory
+ * and is not kept), and the fake store of the Node tests. Values are structured-cloned like
+ * IndexedDB does, so a caller mutating a buffer after `write` does not change what was stored.
+ */
+export function memoryStore(): CacheStore {
+  const entries = new Map<string, { key: CacheKey; value: unknown }>();
+  const sorted = (prefix: CacheKey) =>
+    [...entries.values()].filter((e) => startsWith(e.key, prefix)).sort((a, b) => compareKeys(a.key, b.key));
+  return {
+    persistent: false,
+    available: async () => true,
+    get: async <T>(key: CacheKey) => structuredClone(entries.get(JSON.stringify(key))?.value) as T | undefined,
+    async write(puts, dels = []) {
+      const cloned = puts.map(([key, value]) => [key, structuredClone(value)] as const);
+      for (const key of dels) entries.delete(JSON.stringify(key));
+      for (const [key, value] of cloned) entries.set(JSON.stringify(key), { key: [...key], value });
+    },
+    keys: async (prefix) => sorted(prefix).map((e) => e.key),
+    values: async <T>(prefix: CacheKey) => sorted(prefix).map((e) => structuredClone(e.value) as T),
+    async deletePrefix(prefix) {
+      for (const e of sorted(prefix)) entries.delete(JSON.stringify(e.key));
+    },
+  };
+}
+
+let shared: CacheStore | undefined;
+let sharedMemory: CacheStore | undefined;
+
+/** The page-wide IndexedDB store that every cache call uses unless given another. */
+export function defaultStore(): CacheStore {
+  return (shared ??= idbStore());
+}
+
+/**
+ * The page-wide in-memory store used when IndexedDB is unavailable, shared so that two elements on
+ * one page still download a model once.
+ */
+export function fallbackMemoryStore(): CacheStore {
+  return (sharedMemory ??= memoryStore());
+}

@@ -1,0 +1,115 @@
+/**
+ * Finds out which files a model folder has, how big they are and their validators (ETag,
+ * Last-Modified), with HEAD requests: the sizes drive the quota check and the progress totals, the
+ * validators tell a resumed or refreshed download whether the remote file changed.
+ */
+import { GptError } from '../runtime/errors.ts';
+import { checkResponse } from './response-check.ts';
+
+/** What the server says about one file. */
+export interface RemoteFile {
+  readonly name: string;
+  /** Null when the server sent no usable Content-Length (chunked or compressed). */
+  readonly size: number | null;
+  readonly etag: string | null;
+  readonly lastModified: string | null;
+  readonly contentType: string | null;
+}
+
+/** The files of a model folder the cache stores, and the optional ones the server lacks. */
+export interface RemoteFolder {
+  readonly files: RemoteFile[];
+  readonly absent: string[];
+}
+
+/** Files the loader needs; a missing one fails the download. */
+const REQUIRED_TEXT = ['config.json'];
+/** Files some checkpoints lack; recorded as absent, not an error. */
+const OPTIONAL_TEXT = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json'];
+
+/** Reads size and validators from response headers. */
+export function remoteFile(name: string, res: Response): RemoteFile {
+  const length = res.headers.get('content-length');
+  const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
+  // A compressed body's Content-Length counts compressed bytes, not the file's.
+  const size = length !== null && !encoded && /^\d+$/.test(length) ? Number(length) : null;
+  return {
+    name,
+    size,
+    etag: res.headers.get('etag'),
+    lastModified: res.headers.get('last-modified'),
+    contentType: res.headers.get('content-type'),
+  };
+}
+
+async function request(fetchFn: typeof fetch, url: string, init: RequestInit, name: string): Promise<Response> {
+  try {
+    return await fetchFn(url, init);
+  } catch (e) {
+    if (init.signal?.aborted) throw new GptError('aborted', `Loading ${url} was aborted.`);
+    throw new GptError('network', `Could not reach ${url} for ${name} (${e instanceof Error ? e.message : String(e)}). HINT: check the connection and the URL; a cached model loads offline.`);
+  }
+}
+
+/** HEAD one file; null when the server says it does not exist. */
+async function head(fetchFn: typeof fetch, base: string, name: string, signal?: AbortSignal): Promise<RemoteFile | null> {
+  const res = await request(fetchFn, base + name, { method: 'HEAD', signal }, name);
+  if (res.status === 404 || res.status === 410) return null;
+  checkResponse(res, base, name);
+  return remoteFile(name, res);
+}
+
+/** Shard file names of a safetensors index, in order, each once. */
+export function shardNames(indexText: string, base: string): string[] {
+  let index: unknown;
+  try {
+    index = JSON.parse(indexText);
+  } catch (e) {
+    throw new GptError('bad-json', `${base}model.safetensors.index.json is not valid JSON (${(e as Error).message}).`);
+  }
+  const map = (index as { weight_map?: unknown })?.weight_map;
+  if (!map || typeof map !== 'object') {
+    throw new GptError('bad-json', `${base}model.safetensors.index.json has no "weight_map" object. HINT: it should map tensor names to shard files.`);
+  }
+  const names = [...new Set(Object.values(map as Record<string, unknown>))];
+  for (const n of names) {
+    if (typeof n !== 'string' || !/^[\w.-]+\.safetensors$/.test(n)) {
+      throw new GptError('bad-json', `${base}model.safetensors.index.json: weight_map names shard ${JSON.stringify(n)}, expected a file name ending in .safetensors.`);
+    }
+  }
+  return (names as string[]).sort();
+}
+
+/**
+ * Lists the folder: config.json and the tokenizer files, then model.safetensors, or
+ * model.safetensors.index.json and every shard it names.
+ */
+export async function probeFolder(base: string, fetchFn: typeof fetch, signal?: AbortSignal): Promise<RemoteFolder> {
+  const files: RemoteFile[] = [];
+  const absent: string[] = [];
+  for (const name of [...REQUIRED_TEXT, ...OPTIONAL_TEXT]) {
+    const file = await head(fetchFn, base, name, signal);
+    if (file) files.push(file);
+    else if (REQUIRED_TEXT.includes(name)) {
+      throw new GptError('file-missing', `${base}${name} was not found (HTTP 404). HINT: the URL must point at a model folder with config.json in it (Hugging Face: https://huggingface.co/<org>/<model>/resolve/main/).`);
+    } else absent.push(name);
+  }
+  const single = await head(fetchFn, base, 'model.safetensors', signal);
+  if (single) {
+    files.push(single);
+    return { files, absent };
+  }
+  const indexName = 'model.safetensors.index.json';
+  const res = await request(fetchFn, base + indexName, { signal }, indexName);
+  if (res.status === 404 || res.status === 410) {
+    throw new GptError('file-missing', `${base}: neither model.safetensors nor ${indexName} was found (HTTP 404). HINT: only safetensors checkpoints are supported; check the URL.`);
+  }
+  checkResponse(res, base, indexName);
+  files.push(remoteFile(indexName, res));
+  for (const shard of shardNames(await res.text(), base)) {
+    const file = await head(fetchFn, base, shard, signal);
+    if (!file) throw new GptError('file-missing', `${base}${shard}, named in ${indexName}, was not found (HTTP 404).`);
+    files.push(file);
+  }
+  return { files, absent: [...absent, 'model.safetensors'] };
+}

@@ -1,0 +1,77 @@
+import type { GptErrorCode } from '../runtime/errors.ts';
+
+/**
+ * The engine seam: what the <gpt-chat> element needs from whatever runs the model — our runtime
+ * in a Web Worker, on the main thread, or web-llm. The element imports only this file and the
+ * client; GPU code stays out of the main-thread bundle.
+ */
+
+export type EngineKind = 'auto' | 'webgpu' | 'cpu' | 'webllm';
+
+export interface ChatMessage {
+  readonly role: 'system' | 'user' | 'assistant';
+  readonly content: string;
+}
+
+/** Which model to load. `url` is a Hugging Face style folder (trailing slash optional). */
+export interface ModelSpec {
+  readonly url: string;
+  readonly engine?: EngineKind;
+  /** Expected SHA-256 (hex) per file name, enforced by the cache. */
+  readonly sha256?: Readonly<Record<string, string>>;
+  /** Context window in tokens (default: the model's, at most 2048). */
+  readonly contextLength?: number;
+}
+
+/** Progress of a model load: download (network) or read back from this device (cache). */
+export interface EngineLoadProgress {
+  readonly phase: 'download' | 'cache' | 'weights';
+  readonly loaded: number;
+  readonly total: number;
+  /** Bytes per second, when downloading. */
+  readonly rate?: number;
+  /** Seconds left, when downloading. */
+  readonly eta?: number;
+  readonly file?: string;
+}
+
+export interface ModelInfo {
+  readonly url: string;
+  readonly modelType: string;
+  readonly backend: 'webgpu' | 'cpu' | 'webllm';
+  readonly contextLength: number;
+  /** True when the weights came from IndexedDB without touching the network. */
+  readonly fromCache: boolean;
+  /** Something the user should know (e.g. "WebGPU is not available; running on the CPU"). */
+  readonly notice?: string;
+}
+
+export interface SamplingOptions {
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+  readonly topK?: number;
+  readonly topP?: number;
+  readonly minP?: number;
+  readonly repetitionPenalty?: number;
+  readonly seed?: number;
+  readonly stop?: readonly string[];
+}
+
+export type EngineEvent =
+  | { readonly type: 'token'; readonly id: number; readonly text: string }
+  | { readonly type: 'done'; readonly finishReason: 'eos' | 'stop' | 'length' | 'aborted'; readonly promptTokens: number; readonly generatedTokens: number };
+
+/** An error as it crosses the worker: rebuilt into a GptError on the other side. */
+export interface EngineErrorData {
+  readonly code: GptErrorCode;
+  readonly message: string;
+}
+
+export interface Engine {
+  load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void, signal?: AbortSignal): Promise<ModelInfo>;
+  /** Streams a reply to `messages` (the last one is the user's). */
+  chat(messages: readonly ChatMessage[], options: SamplingOptions, signal?: AbortSignal): AsyncIterable<EngineEvent>;
+  /** Tokens `messages` take once rendered with the chat template (for trimming old turns). */
+  countChatTokens(messages: readonly ChatMessage[]): Promise<number>;
+  dispose(): void;
+}

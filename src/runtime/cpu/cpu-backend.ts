@@ -1,0 +1,310 @@
+import type { Activation, Backend, KvCache, Weight, WeightDType } from '../backend.ts';
+import { GptError } from '../errors.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { DTYPE_BYTES, decodeToF32 } from './dtype.ts';
+import {
+  addInPlace,
+  attentionForward,
+  embedForward,
+  geluForward,
+  layernormForward,
+  matmulForward,
+  ropeForward,
+  rmsnormForward,
+  siluMulForward,
+} from './ops.ts';
+
+/**
+ * A weight of the CPU backend. `dtype` is the element type {@link CpuBackend.writeWeight} accepts
+ * for it (the checkpoint's); storage is always float32, widened on write.
+ */
+export class CpuWeight implements Weight {
+  constructor(
+    readonly name: string,
+    readonly rows: number,
+    readonly cols: number,
+    readonly dtype: WeightDType,
+    public data: Float32Array, // (rows, cols) row-major
+  ) {}
+}
+
+/** An activation of the CPU backend. */
+export class CpuActivation implements Activation {
+  constructor(
+    readonly rows: number,
+    readonly cols: number,
+    public data: Float32Array, // (rows, cols) row-major
+  ) {}
+}
+
+/** The KV cache of the CPU backend, with the attention scratch sized for its context length. */
+export class CpuKvCache implements KvCache {
+  constructor(
+    readonly L: number,
+    readonly S: number,
+    readonly width: number,
+    public k: Float32Array, // (L, S, width) keys, width = Hkv D
+    public v: Float32Array, // (L, S, width) values
+    public scores: Float32Array, // (S) attention weights of one query head, scratch
+  ) {}
+}
+
+/**
+ * The runtime's backend in plain TypeScript: runs each op at once on Float32Arrays. It is the
+ * fallback where WebGPU is missing and the reference the WebGPU kernels are tested against.
+ * Every op checks the shapes of its arguments (a handful of comparisons, nothing per element) and
+ * throws GptError 'bad-argument' naming the op and the mismatch, since a wrong shape here would
+ * otherwise read past a typed array and silently produce NaN.
+ */
+export class CpuBackend implements Backend {
+  readonly kind = 'cpu' as const;
+  // everything this backend created, so destroy() can drop the memory of all of it
+  private owned: Array<CpuWeight | CpuActivation | CpuKvCache> = [];
+  private destroyed = false;
+
+  createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight {
+    this.alive();
+    checkDims(`createWeight '${name}'`, rows, cols);
+    if (DTYPE_BYTES[dtype] === undefined) {
+      throw new GptError('unsupported-dtype', `createWeight '${name}': dtype '${String(dtype)}' is not one of f32, f16, bf16. Hint: convert the checkpoint to one of those.`);
+    }
+    const w = new CpuWeight(name, rows, cols, dtype, new Float32Array(rows * cols));
+    this.owned.push(w);
+    return w;
+  }
+
+  writeWeight(w: Weight, offset: number, bytes: Uint8Array): void {
+    this.alive();
+    const cw = asWeight('writeWeight', w);
+    decodeToF32(cw.data, offset, bytes, cw.dtype, `writeWeight '${cw.name}' (${cw.rows}x${cw.cols} ${cw.dtype})`);
+  }
+
+  createActivation(rows: number, cols: number): Activation {
+    this.alive();
+    checkDims('createActivation', rows, cols);
+    const a = new CpuActivation(rows, cols, new Float32Array(rows * cols));
+    this.owned.push(a);
+    return a;
+  }
+
+  createKvCache(L: number, S: number, width: number): KvCache {
+    this.alive();
+    checkDims('createKvCache', L, S);
+    checkDims('createKvCache', S, width);
+    const kv = new CpuKvCache(L, S, width, new Float32Array(L * S * width), new Float32Array(L * S * width), new Float32Array(S));
+    this.owned.push(kv);
+    return kv;
+  }
+
+  embed(out: Activation, ids: Int32Array, T: number, tokEmb: Weight, posEmb: Weight | null, pos0: number): void {
+    this.alive();
+    const o = asAct('embed', 'out', out);
+    const te = asWeight('embed', tokEmb);
+    const C = te.cols;
+    checkT('embed', T, o, C);
+    if (ids.length < T) throw badArg(`embed: ids has ${ids.length} entries, fewer than T = ${T}.`);
+    const V = te.rows;
+    for (let t = 0; t < T; t++) {
+      const id = ids[t];
+      if (id < 0 || id >= V) {
+        throw badArg(`embed: token id ${id} at row ${t} is outside the vocabulary of '${te.name}' (0 .. ${V - 1}). Hint: the tokenizer does not match the model.`);
+      }
+    }
+    let pe: CpuWeight | null = null;
+    if (posEmb !== null) {
+      pe = asWeight('embed', posEmb);
+      if (pe.cols !== C) throw badArg(`embed: position table '${pe.name}' has ${pe.cols} columns, expected C = ${C} like '${te.name}'.`);
+      checkPos0('embed', pos0);
+      if (pos0 + T > pe.rows) {
+        throw new GptError(
+          'context-overflow',
+          `embed: positions ${pos0} .. ${pos0 + T - 1} are past the ${pe.rows} learned positions of '${pe.name}'. Hint: shorten the conversation or start a new one.`,
+        );
+      }
+    }
+    embedForward(o.data, ids, T, C, te.data, pe === null ? null : pe.data, pos0);
+  }
+
+  layerNorm(out: Activation, inp: Activation, weight: Weight, bias: Weight, T: number, eps: number): void {
+    this.alive();
+    const o = asAct('layerNorm', 'out', out);
+    const x = asAct('layerNorm', 'inp', inp);
+    const C = x.cols;
+    checkT('layerNorm', T, x, C);
+    checkT('layerNorm', T, o, C);
+    const w = checkVector('layerNorm', weight, C);
+    const b = checkVector('layerNorm', bias, C);
+    layernormForward(o.data, x.data, w.data, b.data, T, C, eps);
+  }
+
+  rmsNorm(out: Activation, inp: Activation, weight: Weight, T: number, eps: number): void {
+    this.alive();
+    const o = asAct('rmsNorm', 'out', out);
+    const x = asAct('rmsNorm', 'inp', inp);
+    const C = x.cols;
+    checkT('rmsNorm', T, x, C);
+    checkT('rmsNorm', T, o, C);
+    const w = checkVector('rmsNorm', weight, C);
+    rmsnormForward(o.data, x.data, w.data, T, C, eps);
+  }
+
+  matmul(out: Activation, inp: Activation, w: Weight, bias: Weight | null, T: number): void {
+    this.alive();
+    const o = asAct('matmul', 'out', out);
+    const x = asAct('matmul', 'inp', inp);
+    const cw = asWeight('matmul', w);
+    const I = cw.cols;
+    const O = cw.rows;
+    if (x.cols !== I) throw badArg(`matmul: inp has ${x.cols} columns but '${cw.name}' (${O}x${I}) expects ${I} inputs.`);
+    if (o.cols !== O) throw badArg(`matmul: out has ${o.cols} columns but '${cw.name}' (${O}x${I}) has ${O} outputs.`);
+    checkT('matmul', T, x, I);
+    checkT('matmul', T, o, O);
+    if (o === x) throw badArg(`matmul: out and inp are the same activation; '${cw.name}' needs a separate output.`);
+    const b = bias === null ? null : checkVector('matmul', bias, O);
+    matmulForward(o.data, x.data, cw.data, b === null ? null : b.data, T, I, O);
+  }
+
+  rope(qkv: Activation, T: number, pos0: number, cfg: ModelConfig): void {
+    this.alive();
+    const x = asAct('rope', 'qkv', qkv);
+    const { H, Hkv, D } = cfg;
+    checkT('rope', T, x, (H + 2 * Hkv) * D);
+    checkPos0('rope', pos0);
+    if (cfg.ropeInvFreq.length !== D / 2) {
+      throw new GptError(
+        'bad-config',
+        `rope: ropeInvFreq has ${cfg.ropeInvFreq.length} entries, expected D/2 = ${D / 2}. Hint: rope needs position 'rope' and a head size D that is even.`,
+      );
+    }
+    ropeForward(x.data, T, pos0, H, Hkv, D, cfg.ropeInvFreq);
+  }
+
+  attention(out: Activation, qkv: Activation, kv: KvCache, layer: number, T: number, pos0: number, cfg: ModelConfig): void {
+    this.alive();
+    const o = asAct('attention', 'out', out);
+    const x = asAct('attention', 'qkv', qkv);
+    if (!(kv instanceof CpuKvCache)) throw badArg('attention: the KV cache was not created by this CpuBackend.');
+    const { H, Hkv, D } = cfg;
+    if (!(Hkv > 0 && H % Hkv === 0)) throw new GptError('bad-config', `attention: H = ${H} query heads is not a multiple of Hkv = ${Hkv} key/value heads. Hint: check num_key_value_heads in config.json.`);
+    checkT('attention', T, x, (H + 2 * Hkv) * D);
+    checkT('attention', T, o, H * D);
+    if (kv.width !== Hkv * D) throw badArg(`attention: the KV cache rows hold ${kv.width} floats, expected Hkv D = ${Hkv * D}.`);
+    if (!Number.isInteger(layer) || layer < 0 || layer >= kv.L) throw badArg(`attention: layer ${layer} is outside the KV cache's 0 .. ${kv.L - 1}.`);
+    checkPos0('attention', pos0);
+    if (pos0 + T > kv.S) {
+      throw new GptError(
+        'context-overflow',
+        `attention: positions ${pos0} .. ${pos0 + T - 1} do not fit the context window of ${kv.S} tokens. Hint: shorten the conversation or start a new one.`,
+      );
+    }
+    attentionForward(o.data, x.data, kv.k, kv.v, layer * kv.S * kv.width, kv.scores, T, pos0, H, Hkv, D);
+  }
+
+  gelu(out: Activation, inp: Activation, T: number): void {
+    this.alive();
+    const o = asAct('gelu', 'out', out);
+    const x = asAct('gelu', 'inp', inp);
+    checkT('gelu', T, x, x.cols);
+    checkT('gelu', T, o, x.cols);
+    geluForward(o.data, x.data, T * x.cols);
+  }
+
+  siluMul(out: Activation, inp: Activation, T: number): void {
+    this.alive();
+    const o = asAct('siluMul', 'out', out);
+    const x = asAct('siluMul', 'inp', inp);
+    const F = o.cols;
+    checkT('siluMul', T, o, F);
+    checkT('siluMul', T, x, 2 * F);
+    siluMulForward(o.data, x.data, T, F);
+  }
+
+  addInPlace(out: Activation, inp: Activation, T: number): void {
+    this.alive();
+    const o = asAct('addInPlace', 'out', out);
+    const x = asAct('addInPlace', 'inp', inp);
+    checkT('addInPlace', T, o, o.cols);
+    checkT('addInPlace', T, x, o.cols);
+    addInPlace(o.data, x.data, T * o.cols);
+  }
+
+  copyRows(out: Activation, inp: Activation, srcRow: number, n: number): void {
+    this.alive();
+    const o = asAct('copyRows', 'out', out);
+    const x = asAct('copyRows', 'inp', inp);
+    const C = x.cols;
+    checkT('copyRows', n, o, C);
+    if (!Number.isInteger(srcRow) || srcRow < 0 || srcRow + n > x.rows) {
+      throw badArg(`copyRows: rows ${srcRow} .. ${srcRow + n - 1} are outside inp's ${x.rows} rows.`);
+    }
+    o.data.set(x.data.subarray(srcRow * C, (srcRow + n) * C));
+  }
+
+  async read(act: Activation, rows: number, into: Float32Array): Promise<void> {
+    this.alive();
+    const a = asAct('read', 'act', act);
+    if (!Number.isInteger(rows) || rows < 0 || rows > a.rows) throw badArg(`read: ${rows} rows asked of an activation with ${a.rows}.`);
+    const n = rows * a.cols;
+    if (into.length < n) throw badArg(`read: 'into' holds ${into.length} floats, ${rows} rows of ${a.cols} need ${n}.`);
+    into.set(a.data.subarray(0, n));
+  }
+
+  async flush(): Promise<void> {
+    this.alive();
+  }
+
+  destroy(): void {
+    // Drop the arrays, not just the list: callers may still hold the objects (a model's weights
+    // table), and the memory must go now, not when they let go.
+    for (const x of this.owned) {
+      if (x instanceof CpuKvCache) {
+        x.k = x.v = x.scores = new Float32Array(0);
+      } else {
+        x.data = new Float32Array(0);
+      }
+    }
+    this.owned = [];
+    this.destroyed = true;
+  }
+
+  private alive(): void {
+    if (this.destroyed) throw new GptError('disposed', 'This CPU backend was destroyed. Hint: load the model again.');
+  }
+}
+
+function badArg(message: string): GptError {
+  return new GptError('bad-argument', message);
+}
+
+function checkDims(what: string, a: number, b: number): void {
+  if (!(Number.isInteger(a) && a > 0 && Number.isInteger(b) && b > 0)) {
+    throw badArg(`${what}: shape (${a}, ${b}) must be two positive integers.`);
+  }
+}
+
+function asAct(op: string, arg: string, a: Activation): CpuActivation {
+  if (!(a instanceof CpuActivation)) throw badArg(`${op}: '${arg}' was not created by a CpuBackend.`);
+  return a;
+}
+
+function asWeight(op: string, w: Weight): CpuWeight {
+  if (!(w instanceof CpuWeight)) throw badArg(`${op}: the weight was not created by a CpuBackend.`);
+  return w;
+}
+
+// T live rows of `a`, which must have exactly `cols` columns
+function checkT(op: string, T: number, a: CpuActivation, cols: number): void {
+  if (a.cols !== cols) throw badArg(`${op}: an activation has ${a.cols} columns, expected ${cols}.`);
+  if (!Number.isInteger(T) || T < 1 || T > a.rows) throw badArg(`${op}: T = ${T} must be an integer in 1 .. ${a.rows}, the rows allocated.`);
+}
+
+function checkPos0(op: string, pos0: number): void {
+  if (!Number.isInteger(pos0) || pos0 < 0) throw badArg(`${op}: pos0 = ${pos0} must be a non-negative integer.`);
+}
+
+// a (1, n) weight such as a norm's scale or a bias
+function checkVector(op: string, w: Weight, n: number): CpuWeight {
+  const v = asWeight(op, w);
+  if (v.rows * v.cols !== n) throw badArg(`${op}: '${v.name}' has ${v.rows}x${v.cols} elements, expected a vector of ${n}.`);
+  return v;
+}

@@ -1,0 +1,17 @@
+/**
+ * The gpt-chat runtime: a decoder-only GPT on WebGPU or the CPU, for the main thread, a Web
+ * Worker or Node. No side effects on import.
+ */
+export { loadLanguageModel, createBackend, type LoadOptions, type BackendChoice } from './load-model.ts';
+export { LanguageModel, type GenerateInput, type GenerateResult } from './language-model.ts';
+export { GptModel, logSoftmaxAt, type ContinuationScore, type GptModelOptions } from './model/gpt-model.ts';
+export type { ModelConfig } from './model/config.ts';
+export type { GenerateOptions, TokenEvent, FinishReason } from './generation-options.ts';
+export { GptError, type GptErrorCode } from './errors.ts';
+export { TextTokenizer } from './tokenizer.ts';
+export { StreamingDetokenizer } from './detokenizer.ts';
+export { Sampler, type SamplerOptions } from './sampler.ts';
+export { ChatTemplate, encodeChat, type ChatMessage } from './chat-template.ts';
+export { httpModelFiles } from './model-files-http.ts';
+export type { ModelFiles, FileStream, LoadProgress } from '../formats/model-files.ts';
+export type { Backend } from './backend.ts';

@@ -1,0 +1,137 @@
+import { encodeChat, type ChatMessage, type ChatTemplate } from './chat-template.ts';
+import { StreamingDetokenizer } from './detokenizer.ts';
+import { GptError } from './errors.ts';
+import type { FinishReason, GenerateOptions, TokenEvent } from './generation-options.ts';
+import type { ContinuationScore, GptModel } from './model/gpt-model.ts';
+import { Sampler } from './sampler.ts';
+import { StopStringMatcher } from './stop-strings.ts';
+import type { TextTokenizer } from './tokenizer.ts';
+
+/** What `generate` returns when it finishes. */
+export interface GenerateResult {
+  readonly finishReason: FinishReason;
+  readonly promptTokens: number;
+  readonly generatedTokens: number;
+  /** The whole generated text (stop string excluded). */
+  readonly text: string;
+}
+
+/** Input of `generate`: plain text to continue, chat messages, or token ids. */
+export type GenerateInput = string | readonly ChatMessage[] | { readonly ids: ArrayLike<number> };
+
+/**
+ * A loaded model with its tokenizer and chat template: the text-level API. Token-level access
+ * (prefill, decode, scoring, rewind) is on {@link LanguageModel.model}.
+ */
+export class LanguageModel {
+  constructor(
+    /** The token-level model: prefill, decode, scoreContinuation, rewind. */
+    readonly model: GptModel,
+    readonly tokenizer: TextTokenizer,
+    readonly chatTemplate: ChatTemplate,
+    /** End-of-sequence ids from config.json, generation_config.json and tokenizer_config.json. */
+    readonly eosTokenIds: readonly number[],
+    /** Where the model was loaded from. */
+    readonly location: string,
+    /** Something the user should know about how the model runs (e.g. the CPU fallback). */
+    readonly notice?: string,
+  ) {}
+
+  /** Which backend runs the forward pass. */
+  get backendKind(): 'cpu' | 'webgpu' {
+    return this.model.backendKind;
+  }
+
+  get config() {
+    return this.model.config;
+  }
+
+  get contextLength(): number {
+    return this.model.contextLength;
+  }
+
+  /** Token ids of `input` as `generate` would feed them. User text never produces special tokens. */
+  encode(input: GenerateInput): number[] {
+    if (typeof input === 'string') return this.tokenizer.encodePrompt(input);
+    if ('ids' in input) return Array.from(input.ids);
+    return encodeChat(this.tokenizer, this.chatTemplate, input as readonly ChatMessage[]);
+  }
+
+  /**
+   * Generates tokens after `input`, yielding each as it is chosen. The KV cache keeps the longest
+   * common prefix with the previous call, so a chat only prefills its new turn.
+   * Ends on an EOS id, a stop string, `maxTokens`, the end of the context window, or `signal`.
+   */
+  async *generate(input: GenerateInput, options: GenerateOptions = {}): AsyncGenerator<TokenEvent, GenerateResult> {
+    const { signal } = options;
+    const maxTokens = options.maxTokens ?? 256;
+    const promptIds = this.encode(input);
+    if (promptIds.length === 0) throw new GptError('bad-argument', 'generate needs a non-empty prompt.');
+    if (promptIds.length >= this.contextLength) {
+      throw new GptError(
+        'context-overflow',
+        `The prompt is ${promptIds.length} tokens but the context window holds ${this.contextLength}; leave room for the reply by shortening it or dropping older turns.`,
+      );
+    }
+    const eos = new Set([...this.eosTokenIds, ...(options.eosTokenIds ?? [])]);
+    const sampler = new Sampler({
+      temperature: options.temperature ?? 0,
+      topK: options.topK ?? 0,
+      topP: options.topP ?? 1,
+      minP: options.minP ?? 0,
+      repetitionPenalty: options.repetitionPenalty ?? 1,
+      seed: options.seed ?? 0,
+    });
+    const detok = new StreamingDetokenizer(this.tokenizer);
+    const chatStops = typeof input !== 'string' && !('ids' in input) ? this.chatTemplate.stopStrings : [];
+    const stops = new StopStringMatcher([...(options.stop ?? []), ...chatStops]);
+    let text = '';
+    let generated = 0;
+    let finishReason: FinishReason = 'length';
+
+    signal?.throwIfAborted();
+    let logits = await this.model.sync(promptIds, signal);
+    while (generated < maxTokens) {
+      if (signal?.aborted) {
+        finishReason = 'aborted';
+        break;
+      }
+      const id = sampler.sample(logits, this.model.tokens);
+      if (eos.has(id)) {
+        finishReason = 'eos';
+        break;
+      }
+      generated++;
+      const stop = stops.push(detok.push(id));
+      text += stop.text;
+      yield { id, text: stop.text };
+      if (stop.stopped) {
+        finishReason = 'stop';
+        break;
+      }
+      if (this.model.position >= this.contextLength) break; // context full: 'length'
+      logits = await this.model.decode(id);
+    }
+    if (finishReason !== 'stop') {
+      const rest = stops.end(detok.flush());
+      if (rest) {
+        text += rest;
+        yield { id: -1, text: rest };
+      }
+    }
+    return { finishReason, promptTokens: promptIds.length, generatedTokens: generated, text };
+  }
+
+  /**
+   * log p(continuation | prefix), natural log, reusing the prefix's KV cache: score many
+   * continuations after one prefix and the prefix is computed once.
+   */
+  async scoreContinuation(prefixIds: ArrayLike<number>, continuationIds: ArrayLike<number>, signal?: AbortSignal): Promise<ContinuationScore> {
+    await this.model.sync(prefixIds, signal);
+    return this.model.scoreContinuation(continuationIds, signal);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}

@@ -1,0 +1,81 @@
+import { parseJsonObject, type JsonObject } from '../formats/json.ts';
+import { parseModelConfig } from '../formats/hf-config.ts';
+import type { LoadProgress, ModelFiles } from '../formats/model-files.ts';
+import type { Backend } from './backend.ts';
+import { ChatTemplate } from './chat-template.ts';
+import { CpuBackend } from './cpu/cpu-backend.ts';
+import { GptError } from './errors.ts';
+import { LanguageModel } from './language-model.ts';
+import { GptModel } from './model/gpt-model.ts';
+import { loadWeights } from './model/load-weights.ts';
+import { httpModelFiles } from './model-files-http.ts';
+import { TextTokenizer } from './tokenizer.ts';
+import { acquireDevice, type AcquireDeviceOptions } from './webgpu/device.ts';
+import { WebGpuBackend } from './webgpu/webgpu-backend.ts';
+
+export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
+
+export interface LoadOptions {
+  /** 'webgpu' fails without WebGPU; 'auto' (default) falls back to the CPU and sets `notice`. */
+  readonly backend?: BackendChoice;
+  /** Context window in tokens (default min(model maximum, 2048)). */
+  readonly contextLength?: number;
+  /** Tokens per forward call while prefilling (default 64). */
+  readonly prefillChunk?: number;
+  readonly onProgress?: (p: LoadProgress) => void;
+  readonly signal?: AbortSignal;
+  /** How to get a GPU device (tests pass their own `gpu`). */
+  readonly device?: AcquireDeviceOptions;
+}
+
+/**
+ * Loads a decoder-only GPT from a Hugging Face style folder: a `ModelFiles` (a local directory
+ * in Node, the IndexedDB cache) or a URL string. Reads config.json, tokenizer.json,
+ * tokenizer_config.json, generation_config.json when present, then streams the safetensors
+ * weights into the backend.
+ */
+export async function loadLanguageModel(source: string | ModelFiles, options: LoadOptions = {}): Promise<LanguageModel> {
+  const files = typeof source === 'string' ? httpModelFiles(source) : source;
+  const { signal } = options;
+
+  // what the model is, and how its text maps to ids: all small files, read before any weight
+  const config = parseModelConfig(await files.text('config.json'), 'config.json');
+  const readOptional = async (name: string): Promise<JsonObject | null> =>
+    (await files.has(name)) ? parseJsonObject(await files.text(name), name) : null;
+  const tokenizerJson = parseJsonObject(await files.text('tokenizer.json'), 'tokenizer.json');
+  const tokenizerConfig = (await readOptional('tokenizer_config.json')) ?? {};
+  const generationConfig = await readOptional('generation_config.json');
+  const tokenizer = TextTokenizer.fromJson(tokenizerJson, tokenizerConfig, { modelEosTokenIds: config.eosTokenIds, generationConfig });
+  if (tokenizer.vocabSize > config.V) {
+    throw new GptError(
+      'bad-config',
+      `tokenizer.json knows ${tokenizer.vocabSize} token ids but config.json vocab_size is ${config.V}: ` +
+        'the tokenizer does not belong to this checkpoint. Use the tokenizer.json of the same model.',
+    );
+  }
+  const chatTemplate = ChatTemplate.fromConfig(tokenizerConfig, tokenizer);
+  signal?.throwIfAborted();
+
+  const { backend, notice } = await createBackend(options.backend ?? 'auto', options.device);
+  try {
+    const weights = await loadWeights(backend, config, files, { onProgress: options.onProgress, signal });
+    const model = new GptModel(config, backend, weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
+    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice);
+  } catch (err) {
+    backend.destroy();
+    throw err;
+  }
+}
+
+/** The backend asked for; with 'auto', WebGPU when it works, else the CPU and a notice saying so. */
+export async function createBackend(choice: BackendChoice, deviceOptions?: AcquireDeviceOptions): Promise<{ backend: Backend; notice?: string }> {
+  if (choice === 'cpu') return { backend: new CpuBackend() };
+  try {
+    const { device } = await acquireDevice(deviceOptions);
+    return { backend: new WebGpuBackend(device) };
+  } catch (err) {
+    if (choice === 'webgpu') throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    return { backend: new CpuBackend(), notice: `WebGPU is not available, so the model runs on the CPU (slower). ${reason}` };
+  }
+}

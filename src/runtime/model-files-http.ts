@@ -1,0 +1,87 @@
+import type { FileStream, ModelFiles } from '../formats/model-files.ts';
+import { GptError } from './errors.ts';
+
+/**
+ * {@link ModelFiles} over a base URL (a Hugging Face `resolve/main/` URL or any static server),
+ * with fetch: works in browsers, workers and Node. `fetchFn` is a parameter so tests pass their own.
+ * A 404 (or any non-2xx) is GptError 'file-missing' naming the URL and status; a failed request is
+ * 'network'.
+ */
+export function httpModelFiles(baseUrl: string, fetchFn: typeof fetch = globalThis.fetch.bind(globalThis)): ModelFiles {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  const url = (name: string) => new URL(name, base).href;
+
+  async function get(name: string, init: RequestInit): Promise<Response> {
+    const u = url(name);
+    let res: Response;
+    try {
+      res = await fetchFn(u, init);
+    } catch (err) {
+      if (init.signal?.aborted) throw new GptError('aborted', `Fetching ${u} was aborted.`);
+      const why = err instanceof Error ? err.message : String(err);
+      throw new GptError('network', `Fetching ${u} failed: ${why}. Hint: check the connection and that the server allows this origin (CORS).`);
+    }
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      throw new GptError(
+        'file-missing',
+        `${u} answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}. Hint: check the model URL; gated models need a token and cannot be fetched anonymously.`,
+      );
+    }
+    return res;
+  }
+
+  return {
+    location: base,
+    async has(name) {
+      let res: Response;
+      try {
+        res = await fetchFn(url(name), { method: 'HEAD' });
+      } catch {
+        return false;
+      }
+      return res.ok;
+    },
+    async text(name) {
+      const res = await get(name, {});
+      return res.text();
+    },
+    async open(name, signal): Promise<FileStream> {
+      const res = await get(name, { signal });
+      const u = url(name);
+      const length = res.headers.get('content-length');
+      const encoding = res.headers.get('content-encoding');
+      // With Content-Encoding, Content-Length counts the compressed bytes, not what the body yields.
+      const size = length !== null && (!encoding || encoding === 'identity') ? Number(length) : NaN;
+      if (!Number.isSafeInteger(size) || size < 0 || !res.body) {
+        await res.body?.cancel().catch(() => {});
+        throw new GptError(
+          'network',
+          `${u} did not give a usable Content-Length (got ${length ?? 'none'}${encoding ? `, Content-Encoding ${encoding}` : ''}). ` +
+            `Hint: serve weight files uncompressed with a Content-Length header.`,
+        );
+      }
+      return { size, chunks: chunksOf(res.body, u, signal) };
+    },
+  };
+}
+
+async function* chunksOf(body: ReadableStream<Uint8Array>, u: string, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (err) {
+        if (signal?.aborted) throw new GptError('aborted', `Fetching ${u} was aborted.`);
+        throw new GptError('network', `Downloading ${u} failed midway: ${err instanceof Error ? err.message : String(err)}. Hint: try again.`);
+      }
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    // Stops the download when the consumer stops early (an error in a later tensor, an abort).
+    await reader.cancel().catch(() => {});
+  }
+}

@@ -1,0 +1,89 @@
+import type { WeightDType } from '../backend.ts';
+
+/**
+ * Re-encodes little-endian float elements between the weight dtypes. Only needed when the parts of
+ * a fused weight (q/k/v, gate/up) arrive in different dtypes, which real checkpoints almost never
+ * do, so clarity beats speed here: decode to float64, encode with round-to-nearest-even.
+ */
+
+/** Bytes per element of each weight dtype. */
+export const WEIGHT_DTYPE_BYTES: Readonly<Record<WeightDType, number>> = { f32: 4, f16: 2, bf16: 2 };
+
+/** `bytes` of `from` elements re-encoded as `to` elements (the input itself when equal). */
+export function convertDType(bytes: Uint8Array, from: WeightDType, to: WeightDType): Uint8Array {
+  if (from === to) return bytes;
+  const n = bytes.byteLength / WEIGHT_DTYPE_BYTES[from];
+  const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Uint8Array(n * WEIGHT_DTYPE_BYTES[to]);
+  const dst = new DataView(out.buffer);
+  for (let i = 0; i < n; i++) {
+    const x = from === 'f32' ? src.getFloat32(4 * i, true) : from === 'f16' ? f16ToNumber(src.getUint16(2 * i, true)) : bf16ToNumber(src.getUint16(2 * i, true));
+    if (to === 'f32') dst.setFloat32(4 * i, x, true);
+    else dst.setUint16(2 * i, to === 'f16' ? numberToF16(x) : numberToBf16(x), true);
+  }
+  return out;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+function bf16ToNumber(h: number): number {
+  u32[0] = h << 16;
+  return f32[0];
+}
+
+function numberToBf16(x: number): number {
+  f32[0] = x;
+  const bits = u32[0];
+  if (Number.isNaN(x)) return 0x7fc0;
+  // round to nearest even on the 16 bits dropped
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+function f16ToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant === 0 ? sign * Infinity : NaN;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+function numberToF16(x: number): number {
+  if (Number.isNaN(x)) return 0x7e00;
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a >= 65520) return sign | 0x7c00; // rounds past the largest half (65504): infinity
+  if (a < 2 ** -14) return sign | roundEven(a / 2 ** -24); // subnormal (may round up to the smallest normal)
+  let exp = Math.floor(Math.log2(a));
+  if (2 ** exp > a) exp -= 1; // log2 rounding near powers of two
+  let mant = roundEven((a / 2 ** exp - 1) * 1024);
+  if (mant === 1024) {
+    mant = 0;
+    exp += 1;
+  }
+  return sign | ((exp + 15) << 10) | mant;
+}
+
+function roundEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  return d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
+}
+
+/** A (rows, cols) row-major matrix of `elemBytes`-byte elements transposed to (cols, rows). */
+export function transposeBytes(input: Uint8Array, rows: number, cols: number, elemBytes: number): Uint8Array {
+  // typed-array views need an aligned offset; a stream chunk may not have one
+  const bytes = input.byteOffset % elemBytes === 0 ? input : input.slice();
+  const out = new Uint8Array(bytes.byteLength);
+  if (elemBytes === 4) {
+    const src = new Uint32Array(bytes.buffer, bytes.byteOffset, rows * cols);
+    const dst = new Uint32Array(out.buffer);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+  } else {
+    const src = new Uint16Array(bytes.buffer, bytes.byteOffset, rows * cols);
+    const dst = new Uint16Array(out.buffer);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+  }
+  return out;
+}

@@ -1,0 +1,115 @@
+import { GptError } from '../errors.ts';
+
+/** A WebGPU device ready for the runtime, and what we learned about it while acquiring it. */
+export interface GpuDevice {
+  readonly device: GPUDevice;
+  /** Vendor / architecture / description as the adapter reports them, for logs and bug reports. */
+  readonly info: string;
+  /** The device has 'shader-f16' enabled (we requested it because the adapter offered it). */
+  readonly hasF16: boolean;
+  /** A software adapter (SwiftShader, WARP): correct but slow. Reported, never refused. */
+  readonly isFallback: boolean;
+}
+
+export interface AcquireDeviceOptions {
+  /** Prefer the discrete GPU on laptops with two. */
+  readonly powerPreference?: GPUPowerPreference;
+  /**
+   * The `GPU` entry point. Defaults to `navigator.gpu` in a browser or worker, and to the `webgpu`
+   * npm package (Dawn) in Node. Tests pass their own.
+   */
+  readonly gpu?: GPU;
+}
+
+// Limits we raise from the spec defaults to what the adapter offers: the defaults (128 MiB per
+// storage binding, 256 MiB per buffer) are far below what large vocabularies and KV caches need,
+// and a device only gets more than the defaults when it asks.
+const RAISED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+] as const;
+
+/**
+ * Acquires an adapter and a device with the adapter's own limits (see RAISED_LIMITS) and with
+ * 'shader-f16' when the adapter has it. Throws GptError 'no-webgpu' when WebGPU is unavailable.
+ */
+export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise<GpuDevice> {
+  const gpu = options.gpu ?? (await defaultGpu());
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new GptError(
+      'no-webgpu',
+      'WebGPU is present but no GPU adapter was found. Hint: update the browser or the GPU driver, ' +
+        'or check chrome://gpu; the CPU engine still works without a GPU.',
+    );
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const name of RAISED_LIMITS) {
+    const value = adapter.limits[name];
+    if (typeof value === 'number') requiredLimits[name] = value;
+  }
+  const hasF16 = adapter.features.has('shader-f16');
+  const requiredFeatures: GPUFeatureName[] = hasF16 ? ['shader-f16'] : [];
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  } catch (err) {
+    throw new GptError(
+      'no-webgpu',
+      `The GPU adapter refused a device (${err instanceof Error ? err.message : String(err)}). ` +
+        'Hint: close other tabs using the GPU and reload; the CPU engine still works.',
+    );
+  }
+  const info = adapter.info;
+  // `isFallbackAdapter` moved from the adapter to its info in the spec; read both.
+  const isFallback = Boolean(
+    (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ??
+      (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+  );
+  const text = info ? [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') : '';
+  return { device, info: text || 'unknown adapter', hasF16, isFallback };
+}
+
+// One Dawn instance per process: each `create()` starts an instance with its own threads, and
+// tearing several down at exit aborts the process (seen with dawn.node 0.6: std::system_error).
+let nodeGpu: Promise<GPU> | null = null;
+
+function defaultGpu(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return Promise.resolve(nav.gpu);
+  nodeGpu ??= createNodeGpu();
+  nodeGpu.catch(() => (nodeGpu = null));
+  return nodeGpu;
+}
+
+async function createNodeGpu(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  if (!isNode) {
+    throw new GptError(
+      'no-webgpu',
+      'This browser has no WebGPU (navigator.gpu is missing). Hint: use a recent Chrome or Edge, ' +
+        'Safari 26+, or Firefox 141+ on Windows; the CPU engine works everywhere.',
+    );
+  }
+  // A variable specifier keeps bundlers from pulling Dawn into the browser build.
+  const specifier = 'webgpu';
+  try {
+    const dawn = (await import(/* @vite-ignore */ specifier)) as { create(flags: string[]): GPU; globals: object };
+    // Dawn does not define GPUBufferUsage & co. on globalThis, and our code uses them.
+    Object.assign(globalThis, dawn.globals);
+    return dawn.create([]);
+  } catch (err) {
+    throw new GptError(
+      'no-webgpu',
+      `WebGPU for Node could not be loaded (${err instanceof Error ? err.message : String(err)}). ` +
+        'Hint: `npm install webgpu`, or use the CPU backend.',
+    );
+  }
+}

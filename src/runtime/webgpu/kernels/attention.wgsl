@@ -1,0 +1,114 @@
+// Causal attention of query head h for token t (one workgroup each) over cache positions
+// 0 .. pos0 + t, with an online softmax: keys are taken WG at a time, one per thread, and the
+// running max m, normaliser l and output acc are rescaled by exp(m_old - m_new) as each tile
+// arrives, so any context length runs in fixed workgroup memory. Query head h reads key/value
+// head h / (H / Hkv) (grouped-query attention).
+
+const WG: u32 = 64u; // threads, and keys per tile
+const MAX_D: u32 = 256u; // largest head size; each thread owns head dims lid, lid + WG, ...
+const PER_THREAD: u32 = MAX_D / WG;
+const NEG_BIG: f32 = -3.0e38; // stands in for -infinity, which WGSL has no literal for
+
+struct Params {
+  W: u32, // row width of qkv: (H + 2 Hkv) D
+  H: u32,
+  Hkv: u32,
+  D: u32,
+  pos0: u32,
+  scale: f32, // 1 / sqrt(D)
+}
+
+@group(0) @binding(0) var<storage, read_write> out: array<f32>; // (T, H D)
+@group(0) @binding(1) var<storage, read> qkv: array<f32>; // (T, W)
+@group(0) @binding(2) var<storage, read> k_cache: array<f32>; // (S, Hkv D)
+@group(0) @binding(3) var<storage, read> v_cache: array<f32>; // (S, Hkv D)
+@group(0) @binding(4) var<uniform> p: Params;
+
+var<workgroup> q: array<f32, MAX_D>; // (D) this head's query, pre-scaled
+var<workgroup> probs: array<f32, WG>; // (WG) exp(score - m) of the current tile
+var<workgroup> partial: array<f32, WG>;
+
+fn reduce_max(lid: u32, value: f32) -> f32 {
+  partial[lid] = value;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      partial[lid] = max(partial[lid], partial[lid + stride]);
+    }
+    workgroupBarrier();
+  }
+  let result = partial[0];
+  workgroupBarrier();
+  return result;
+}
+
+fn reduce_sum(lid: u32, value: f32) -> f32 {
+  partial[lid] = value;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      partial[lid] += partial[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  let result = partial[0];
+  workgroupBarrier();
+  return result;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
+  let lid = lid3.x;
+  let h = wid.x;
+  let t = wid.y;
+  let width = p.Hkv * p.D;
+  let kv_col = (h / (p.H / p.Hkv)) * p.D;
+  let n = p.pos0 + t + 1u; // keys this query sees
+
+  for (var d = lid; d < p.D; d += WG) {
+    q[d] = qkv[t * p.W + h * p.D + d] * p.scale;
+  }
+  workgroupBarrier();
+
+  var m = NEG_BIG;
+  var l = 0.0;
+  var acc: array<f32, PER_THREAD>;
+  for (var tile0 = 0u; tile0 < n; tile0 += WG) {
+    let j = tile0 + lid;
+    var score = NEG_BIG;
+    if (j < n) {
+      score = 0.0;
+      let kb = j * width + kv_col;
+      for (var d = 0u; d < p.D; d++) {
+        score += q[d] * k_cache[kb + d];
+      }
+    }
+    let m_new = max(m, reduce_max(lid, score));
+    var prob = 0.0;
+    if (j < n) {
+      prob = exp(score - m_new);
+    }
+    probs[lid] = prob;
+    let correction = exp(m - m_new);
+    l = l * correction + reduce_sum(lid, prob); // the barriers in here also publish probs
+    m = m_new;
+    let keys = min(WG, n - tile0);
+    for (var r = 0u; r < PER_THREAD; r++) {
+      let d = lid + r * WG;
+      if (d < p.D) {
+        var a = acc[r] * correction;
+        for (var jj = 0u; jj < keys; jj++) {
+          a += probs[jj] * v_cache[(tile0 + jj) * width + kv_col + d];
+        }
+        acc[r] = a;
+      }
+    }
+    workgroupBarrier(); // probs is rewritten by the next tile
+  }
+  for (var r = 0u; r < PER_THREAD; r++) {
+    let d = lid + r * WG;
+    if (d < p.D) {
+      out[t * p.H * p.D + h * p.D + d] = acc[r] / l;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+// out[t, :] = (inp[t, :] - mean) / sqrt(var + eps) * weight + bias, one workgroup per row t.
+// Two passes over the row (mean, then variance around it): the one-pass E[x^2] - E[x]^2 cancels
+// badly when the mean is large. Biased variance (divided by C), as PyTorch's LayerNorm.
+
+const WG: u32 = 256u;
+
+struct Params {
+  C: u32,
+  eps: f32,
+}
+
+@group(0) @binding(0) var<storage, read_write> out: array<f32>; // (T, C)
+@group(0) @binding(1) var<storage, read> inp: array<f32>; // (T, C)
+@group(0) @binding(2) var<storage, read> weight: array<f32>; // (C)
+@group(0) @binding(3) var<storage, read> bias: array<f32>; // (C)
+@group(0) @binding(4) var<uniform> p: Params;
+
+var<workgroup> partial: array<f32, WG>;
+
+// The sum of every thread's `value`, returned to all threads.
+fn workgroup_sum(lid: u32, value: f32) -> f32 {
+  partial[lid] = value;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      partial[lid] += partial[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  let total = partial[0];
+  workgroupBarrier(); // everyone has read partial[0] before the next sum overwrites it
+  return total;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
+  let lid = lid3.x;
+  let row = wid.x * p.C;
+  var sum = 0.0;
+  for (var c = lid; c < p.C; c += WG) {
+    sum += inp[row + c];
+  }
+  let mean = workgroup_sum(lid, sum) / f32(p.C);
+  var sq = 0.0;
+  for (var c = lid; c < p.C; c += WG) {
+    let d = inp[row + c] - mean;
+    sq += d * d;
+  }
+  let rstd = inverseSqrt(workgroup_sum(lid, sq) / f32(p.C) + p.eps);
+  for (var c = lid; c < p.C; c += WG) {
+    out[row + c] = (inp[row + c] - mean) * rstd * weight[c] + bias[c];
+  }
+}

@@ -1,0 +1,56 @@
+// Decode (T = 1): out[0, row0 + o] = dot(inp[0, :], w[o, :]) + bias[row0 + o] for the rows o of
+// one part of the weight. Each workgroup takes ROWS output rows and gives each row LANES threads
+// that stride through it four elements at a time, then reduce in workgroup memory: weight reads
+// are coalesced across the lanes and each vec2<u32> load brings four f16 / bf16 weights.
+// Prepended with weight-load.wgsl.
+
+const LANES: u32 = 32u;
+const ROWS: u32 = 8u;
+
+struct Params {
+  I4: u32, // input width / 4
+  rows: u32, // rows of this weight part
+  row0: u32, // its first row = first output column written
+  has_bias: u32,
+}
+
+@group(0) @binding(0) var<storage, read_write> out: array<f32>; // (1, O)
+@group(0) @binding(1) var<storage, read> inp: array<vec4<f32>>; // (1, I / 4)
+@group(0) @binding(2) var<storage, read> w: array<vec2<u32>>; // (rows, I) of DTYPE
+@group(0) @binding(3) var<storage, read> bias: array<f32>; // (O), unread unless has_bias
+@group(0) @binding(4) var<uniform> p: Params;
+
+var<workgroup> partial: array<f32, LANES * ROWS>;
+
+@compute @workgroup_size(LANES, ROWS)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let lane = lid.x;
+  let r = lid.y;
+  // Workgroups are laid out in two dimensions when one would pass 65535.
+  let o = (wid.y * nwg.x + wid.x) * ROWS + r;
+  var acc = 0.0;
+  if (o < p.rows) {
+    for (var k = lane; k < p.I4; k += LANES) {
+      acc += dot(inp[k], weight4(o * p.I4 + k));
+    }
+  }
+  partial[r * LANES + lane] = acc;
+  workgroupBarrier();
+  for (var stride = LANES / 2u; stride > 0u; stride /= 2u) {
+    if (lane < stride) {
+      partial[r * LANES + lane] += partial[r * LANES + lane + stride];
+    }
+    workgroupBarrier();
+  }
+  if (lane == 0u && o < p.rows) {
+    var sum = partial[r * LANES];
+    if (p.has_bias != 0u) {
+      sum += bias[p.row0 + o];
+    }
+    out[p.row0 + o] = sum;
+  }
+}

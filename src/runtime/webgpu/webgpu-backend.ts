@@ -1,0 +1,456 @@
+import type { Activation, Backend, KvCache, Weight, WeightDType } from '../backend.ts';
+import { GptError } from '../errors.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { CommandRecorder } from './command-recorder.ts';
+import { GPU_DTYPE_CODE, GpuWeight, roundUp } from './gpu-weight.ts';
+import { KERNELS } from './kernels.ts';
+
+/** Options of {@link WebGpuBackend}. */
+export interface WebGpuBackendOptions {
+  /**
+   * Largest storage binding to use for a weight, in bytes; weights above it are split by rows
+   * into several buffers. Defaults to the device's maxStorageBufferBindingSize (and never
+   * exceeds it or maxBufferSize); tests set it small to exercise the split.
+   */
+  readonly maxBindingBytes?: number;
+}
+
+/** A float32 activation in one GPU buffer. */
+export class GpuActivation implements Activation {
+  constructor(
+    readonly rows: number,
+    readonly cols: number,
+    readonly buffer: GPUBuffer, // (rows, cols) f32
+  ) {}
+}
+
+/** Keys and values of every layer, one buffer per layer and kind so each fits one binding. */
+export class GpuKvCache implements KvCache {
+  constructor(
+    readonly L: number,
+    readonly S: number,
+    readonly width: number,
+    readonly k: readonly GPUBuffer[], // L x (S, width) f32
+    readonly v: readonly GPUBuffer[], // L x (S, width) f32
+  ) {}
+}
+
+const MAX_HEAD_SIZE = 256; // attention.wgsl MAX_D
+
+/**
+ * The WebGPU backend: weights, activations and the KV cache in GPU buffers, every op a WGSL
+ * kernel from kernels/. Ops are recorded into one command encoder per forward call and run when
+ * {@link read} or {@link flush} submits it. After the first forward call of each shape
+ * (warm-up), no op creates a GPU buffer: parameters live in a reused uniform arena, bind groups
+ * and pipelines are cached, and the staging buffer keeps the size of the largest read.
+ *
+ * Matrix weights stay in their checkpoint dtype (f16 / bf16 unpacked in the shader). Matmul needs
+ * the input width to be a multiple of 4 (vectorised loads); every checkpoint we load has that.
+ */
+export class WebGpuBackend implements Backend {
+  readonly kind = 'webgpu';
+  private readonly recorder: CommandRecorder;
+  private readonly maxBindingBytes: number;
+  private readonly owned: GPUBuffer[] = []; // every buffer created here, for destroy()
+  private readonly weights: GpuWeight[] = [];
+  private readonly empty: GPUBuffer; // bound where a kernel's optional input is absent
+  private readonly idsBuffers: GPUBuffer[] = []; // (Tmax) i32, one per embed call of a submit
+  private embedCalls = 0;
+  private staging: GPUBuffer | null = null; // MAP_READ, the size of the largest read so far
+  private reading = false;
+  private ropeTables = new WeakMap<Float32Array, { buffer: GPUBuffer; rows: number; filled: number }>();
+  private lostReason: string | null = null;
+  private destroyed = false;
+
+  constructor(
+    readonly device: GPUDevice,
+    options: WebGpuBackendOptions = {},
+  ) {
+    const limits = device.limits;
+    this.maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    this.recorder = new CommandRecorder(device);
+    this.empty = this.buffer('empty', 16, GPUBufferUsage.STORAGE);
+    device.lost.then((info) => {
+      this.lostReason = info.message || info.reason || 'unknown reason';
+    });
+  }
+
+  /** True once the GPU device was lost; every op then throws GptError 'device-lost'. */
+  get lost(): boolean {
+    return this.lostReason !== null;
+  }
+
+  /**
+   * Compiles every kernel and resolves with the WGSL compiler's errors as `file:line:col message`
+   * lines (empty when all is well). For tests and diagnostics; ops compile kernels on first use.
+   */
+  async compileErrors(): Promise<string[]> {
+    this.device.pushErrorScope('validation');
+    for (const kernel of Object.values(KERNELS)) {
+      if (kernel.preludeLines > 0) for (const DTYPE of Object.values(GPU_DTYPE_CODE)) this.recorder.pipelines.pipeline(kernel, { DTYPE });
+      else this.recorder.pipelines.pipeline(kernel);
+    }
+    const error = await this.device.popErrorScope();
+    const lines = await this.recorder.pipelines.compileErrors();
+    if (error && lines.length === 0) lines.push(error.message);
+    return lines;
+  }
+
+  // ---- allocation ----
+
+  createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight {
+    this.check('createWeight');
+    const w = new GpuWeight(this.device, name, rows, cols, dtype, this.maxBindingBytes);
+    this.weights.push(w);
+    return w;
+  }
+
+  writeWeight(w: Weight, offset: number, bytes: Uint8Array): void {
+    this.check('writeWeight');
+    asWeight(w, 'writeWeight').write(this.device.queue, offset, bytes);
+  }
+
+  createActivation(rows: number, cols: number): Activation {
+    this.check('createActivation');
+    const bytes = rows * cols * 4;
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) {
+      throw new GptError('bad-argument', `createActivation: shape (${rows}, ${cols}) is not two positive integers.`);
+    }
+    this.fitsBinding(bytes, `An activation of (${rows}, ${cols}) floats`);
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    return new GpuActivation(rows, cols, this.buffer(`activation (${rows}, ${cols})`, bytes, usage));
+  }
+
+  createKvCache(L: number, S: number, width: number): KvCache {
+    this.check('createKvCache');
+    this.fitsBinding(S * width * 4, `One layer of the KV cache (${S} positions x ${width} floats)`);
+    const usage = GPUBufferUsage.STORAGE;
+    const k: GPUBuffer[] = [];
+    const v: GPUBuffer[] = [];
+    for (let l = 0; l < L; l++) {
+      k.push(this.buffer(`k cache layer ${l}`, S * width * 4, usage));
+      v.push(this.buffer(`v cache layer ${l}`, S * width * 4, usage));
+    }
+    return new GpuKvCache(L, S, width, k, v);
+  }
+
+  // ---- ops ----
+
+  embed(out: Activation, ids: Int32Array, T: number, tokEmb: Weight, posEmb: Weight | null, pos0: number): void {
+    this.check('embed');
+    const o = asAct(out, 'embed', 'out');
+    const tok = asWeight(tokEmb, 'embed');
+    const C = tok.cols;
+    need(o.cols === C, 'embed', `out has ${o.cols} columns, the token embedding ${C}`);
+    rowsFit(T, 'embed', o);
+    need(ids.length >= T, 'embed', `ids holds ${ids.length} tokens, T is ${T}`);
+    for (let t = 0; t < T; t++) {
+      if (!(ids[t] >= 0 && ids[t] < tok.rows)) {
+        throw new GptError('bad-argument', `embed: token id ${ids[t]} at index ${t} is outside the vocabulary (0 .. ${tok.rows - 1}). Hint: the tokenizer does not match the model.`);
+      }
+    }
+    const pos = posEmb ? asWeight(posEmb, 'embed') : null;
+    if (pos) {
+      need(pos.cols === C, 'embed', `posEmb has ${pos.cols} columns, the token embedding ${C}`);
+      if (pos0 + T > pos.rows) {
+        throw new GptError('context-overflow', `embed: positions ${pos0} .. ${pos0 + T - 1} pass the ${pos.rows} learned positions. Hint: shorten the conversation or lower maxTokens.`);
+      }
+    }
+    const idsBuffer = this.idsBuffer(T);
+    this.device.queue.writeBuffer(idsBuffer, 0, ids, 0, T);
+    for (const part of tok.parts) {
+      this.recorder.dispatch(
+        KERNELS.embedRows,
+        { DTYPE: GPU_DTYPE_CODE[tok.gpuDtype], ADD: 0 },
+        [o.buffer, idsBuffer, part.buffer],
+        { u32: [T, C, part.row0, part.rows, 0, 1] },
+        [Math.ceil(C / 64), T],
+      );
+    }
+    for (const part of pos?.parts ?? []) {
+      this.recorder.dispatch(
+        KERNELS.embedRows,
+        { DTYPE: GPU_DTYPE_CODE[pos!.gpuDtype], ADD: 1 },
+        [o.buffer, idsBuffer, part.buffer],
+        { u32: [T, C, part.row0, part.rows, pos0, 0] },
+        [Math.ceil(C / 64), T],
+      );
+    }
+  }
+
+  layerNorm(out: Activation, inp: Activation, weight: Weight, bias: Weight, T: number, eps: number): void {
+    this.check('layerNorm');
+    const [o, x] = this.outIn(out, inp, 'layerNorm', T);
+    const w = vector(weight, x.cols, 'layerNorm', 'weight');
+    const b = vector(bias, x.cols, 'layerNorm', 'bias');
+    this.recorder.dispatch(KERNELS.layerNorm, {}, [o.buffer, x.buffer, w, b], { u32: [x.cols], f32: [eps] }, [T]);
+  }
+
+  rmsNorm(out: Activation, inp: Activation, weight: Weight, T: number, eps: number): void {
+    this.check('rmsNorm');
+    const [o, x] = this.outIn(out, inp, 'rmsNorm', T);
+    const w = vector(weight, x.cols, 'rmsNorm', 'weight');
+    this.recorder.dispatch(KERNELS.rmsNorm, {}, [o.buffer, x.buffer, w], { u32: [x.cols], f32: [eps] }, [T]);
+  }
+
+  matmul(out: Activation, inp: Activation, w: Weight, bias: Weight | null, T: number): void {
+    this.check('matmul');
+    const o = asAct(out, 'matmul', 'out');
+    const x = asAct(inp, 'matmul', 'inp');
+    const wt = asWeight(w, 'matmul');
+    const I = wt.cols;
+    need(o !== x, 'matmul', 'out and inp are the same activation; use two');
+    need(x.cols === I, 'matmul', `inp has ${x.cols} columns, weight "${wt.name}" (${wt.rows}, ${I}) expects ${I}`);
+    need(o.cols === wt.rows, 'matmul', `out has ${o.cols} columns, weight "${wt.name}" has ${wt.rows} rows`);
+    need(I % 4 === 0, 'matmul', `weight "${wt.name}" has ${I} columns; the WebGPU kernels need a multiple of 4`);
+    rowsFit(T, 'matmul', o, x);
+    const b = bias ? vector(bias, wt.rows, 'matmul', 'bias') : this.empty;
+    const DTYPE = GPU_DTYPE_CODE[wt.gpuDtype];
+    for (const part of wt.parts) {
+      const buffers = [o.buffer, x.buffer, part.buffer, b];
+      if (T === 1) {
+        // decode: 8 output rows per workgroup (matvec.wgsl ROWS)
+        const u32 = [I / 4, part.rows, part.row0, bias ? 1 : 0];
+        this.recorder.dispatch(KERNELS.matvec, { DTYPE }, buffers, { u32 }, [Math.ceil(part.rows / 8)]);
+      } else {
+        // prefill: 32 x 32 output tiles (matmul-tiled.wgsl TILE)
+        const u32 = [T, I / 4, part.rows, part.row0, o.cols, bias ? 1 : 0];
+        this.recorder.dispatch(KERNELS.matmulTiled, { DTYPE }, buffers, { u32 }, [Math.ceil(part.rows / 32), Math.ceil(T / 32)]);
+      }
+    }
+  }
+
+  rope(qkv: Activation, T: number, pos0: number, cfg: ModelConfig): void {
+    this.check('rope');
+    const a = asAct(qkv, 'rope', 'qkv');
+    const { H, Hkv, D } = cfg;
+    need(a.cols === (H + 2 * Hkv) * D, 'rope', `qkv has ${a.cols} columns, (H + 2 Hkv) D is ${(H + 2 * Hkv) * D}`);
+    need(D % 2 === 0 && cfg.ropeInvFreq.length === D / 2, 'rope', `needs an even D and D/2 inverse frequencies; got D ${D} and ${cfg.ropeInvFreq.length}`);
+    rowsFit(T, 'rope', a);
+    const table = this.ropeTable(cfg, pos0 + T);
+    this.recorder.dispatch(KERNELS.rope, {}, [a.buffer, table], { u32: [T, a.cols, H + Hkv, D / 2, pos0] }, [Math.ceil((T * (H + Hkv) * D) / 2 / 256)]);
+  }
+
+  attention(out: Activation, qkv: Activation, kv: KvCache, layer: number, T: number, pos0: number, cfg: ModelConfig): void {
+    this.check('attention');
+    const o = asAct(out, 'attention', 'out');
+    const a = asAct(qkv, 'attention', 'qkv');
+    const cache = kv instanceof GpuKvCache ? kv : null;
+    need(cache !== null, 'attention', 'kv is not a KV cache of this WebGPU backend');
+    const { H, Hkv, D } = cfg;
+    const width = Hkv * D;
+    need(a.cols === (H + 2 * Hkv) * D, 'attention', `qkv has ${a.cols} columns, (H + 2 Hkv) D is ${(H + 2 * Hkv) * D}`);
+    need(o.cols === H * D, 'attention', `out has ${o.cols} columns, H D is ${H * D}`);
+    need(cache!.width === width, 'attention', `the KV cache is ${cache!.width} wide, Hkv D is ${width}`);
+    need(Number.isInteger(layer) && layer >= 0 && layer < cache!.L, 'attention', `layer ${layer} is outside 0 .. ${cache!.L - 1}`);
+    need(H % Hkv === 0, 'attention', `H ${H} is not a multiple of Hkv ${Hkv}`);
+    need(D <= MAX_HEAD_SIZE, 'attention', `head size ${D} is above the ${MAX_HEAD_SIZE} the kernel supports`);
+    rowsFit(T, 'attention', o, a);
+    if (pos0 + T > cache!.S) {
+      throw new GptError('context-overflow', `attention: positions ${pos0} .. ${pos0 + T - 1} pass the KV cache's ${cache!.S} positions. Hint: shorten the conversation or start a new one.`);
+    }
+    const [k, v] = [cache!.k[layer], cache!.v[layer]];
+    // store this call's keys and values, then attend over the cache (dispatches in a pass are ordered)
+    this.recorder.dispatch(KERNELS.kvStore, {}, [k, v, a.buffer], { u32: [T, a.cols, H * D, width, pos0] }, [Math.ceil((T * width) / 256)]);
+    this.recorder.dispatch(KERNELS.attention, {}, [o.buffer, a.buffer, k, v], { u32: [a.cols, H, Hkv, D, pos0], f32: [1 / Math.sqrt(D)] }, [H, T]);
+  }
+
+  gelu(out: Activation, inp: Activation, T: number): void {
+    this.check('gelu');
+    const [o, x] = this.outIn(out, inp, 'gelu', T);
+    this.recorder.dispatch(KERNELS.gelu, {}, [o.buffer, x.buffer], { u32: [T * x.cols] }, [Math.ceil((T * x.cols) / 256)]);
+  }
+
+  siluMul(out: Activation, inp: Activation, T: number): void {
+    this.check('siluMul');
+    const o = asAct(out, 'siluMul', 'out');
+    const x = asAct(inp, 'siluMul', 'inp');
+    need(o !== x, 'siluMul', 'out and inp are the same activation; use two');
+    need(x.cols === 2 * o.cols, 'siluMul', `inp has ${x.cols} columns, twice out's ${o.cols} expected ([gate | up])`);
+    rowsFit(T, 'siluMul', o, x);
+    this.recorder.dispatch(KERNELS.siluMul, {}, [o.buffer, x.buffer], { u32: [T, o.cols] }, [Math.ceil((T * o.cols) / 256)]);
+  }
+
+  addInPlace(out: Activation, inp: Activation, T: number): void {
+    this.check('addInPlace');
+    const [o, x] = this.outIn(out, inp, 'addInPlace', T);
+    this.recorder.dispatch(KERNELS.addInPlace, {}, [o.buffer, x.buffer], { u32: [T * x.cols] }, [Math.ceil((T * x.cols) / 256)]);
+  }
+
+  copyRows(out: Activation, inp: Activation, srcRow: number, n: number): void {
+    this.check('copyRows');
+    const o = asAct(out, 'copyRows', 'out');
+    const x = asAct(inp, 'copyRows', 'inp');
+    need(o !== x, 'copyRows', 'out and inp are the same activation; use two');
+    need(o.cols === x.cols, 'copyRows', `out has ${o.cols} columns, inp ${x.cols}`);
+    need(Number.isInteger(srcRow) && srcRow >= 0 && srcRow + n <= x.rows, 'copyRows', `rows ${srcRow} .. ${srcRow + n - 1} are outside inp's ${x.rows} rows`);
+    rowsFit(n, 'copyRows', o);
+    if (n > 0) this.recorder.copy(x.buffer, srcRow * x.cols * 4, o.buffer, 0, n * x.cols * 4);
+  }
+
+  // ---- results ----
+
+  async read(act: Activation, rows: number, into: Float32Array): Promise<void> {
+    this.check('read');
+    const a = asAct(act, 'read', 'act');
+    need(Number.isInteger(rows) && rows >= 0 && rows <= a.rows, 'read', `${rows} rows asked of an activation with ${a.rows}`);
+    const bytes = rows * a.cols * 4;
+    need(into.length >= rows * a.cols, 'read', `into holds ${into.length} floats, ${rows} x ${a.cols} needed`);
+    need(!this.reading, 'read', 'another read is still in flight; await it first');
+    this.reading = true;
+    try {
+      const staging = this.stagingBuffer(bytes);
+      if (bytes > 0) this.recorder.copy(a.buffer, 0, staging, 0, bytes);
+      await this.submit();
+      if (bytes === 0) return;
+      try {
+        await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      } catch (err) {
+        this.check('read');
+        throw new GptError('internal', `read: mapping the staging buffer failed (${err instanceof Error ? err.message : String(err)}).`);
+      }
+      into.set(new Float32Array(staging.getMappedRange(0, bytes)));
+      staging.unmap();
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  async flush(): Promise<void> {
+    this.check('flush');
+    if (this.recorder.pending) await this.submit();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.recorder.destroy();
+    for (const w of this.weights) w.destroy();
+    for (const b of this.owned) b.destroy();
+    this.weights.length = 0;
+    this.owned.length = 0;
+    this.ropeTables = new WeakMap();
+  }
+
+  // ---- internals ----
+
+  private async submit(): Promise<void> {
+    this.embedCalls = 0;
+    try {
+      await this.recorder.submit();
+    } catch (err) {
+      this.check('submit'); // a loss explains the failure better than the validation error it caused
+      throw err;
+    }
+    this.check('submit');
+  }
+
+  private check(op: string): void {
+    if (this.destroyed) throw new GptError('disposed', `${op}: this WebGPU backend was destroyed. Hint: load the model again.`);
+    if (this.lostReason !== null) {
+      throw new GptError('device-lost', `The GPU device was lost (${this.lostReason}). Load the model again to recover.`);
+    }
+  }
+
+  private buffer(label: string, bytes: number, usage: number): GPUBuffer {
+    const buffer = this.device.createBuffer({ label, size: roundUp(Math.max(bytes, 4), 16), usage });
+    this.owned.push(buffer);
+    return buffer;
+  }
+
+  private fitsBinding(bytes: number, what: string): void {
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) {
+      throw new GptError('bad-argument', `${what} takes ${bytes} bytes, above this GPU's largest storage binding (${limit} bytes). Hint: use a shorter context or fewer tokens per forward call.`);
+    }
+  }
+
+  /** The (out, inp) pair of a rowwise op with equal widths and T rows. */
+  private outIn(out: Activation, inp: Activation, op: string, T: number): [GpuActivation, GpuActivation] {
+    const o = asAct(out, op, 'out');
+    const x = asAct(inp, op, 'inp');
+    // One dispatch cannot bind a buffer both read-only and writable.
+    need(o !== x, op, 'out and inp are the same activation; use two');
+    need(o.cols === x.cols, op, `out has ${o.cols} columns, inp ${x.cols}`);
+    rowsFit(T, op, o, x);
+    return [o, x];
+  }
+
+  // One ids buffer per embed call in a submit: queue writes land before the whole command buffer
+  // runs, so two embeds in one forward call must not share one.
+  private idsBuffer(T: number): GPUBuffer {
+    const i = this.embedCalls++;
+    const bytes = roundUp(Math.max(T, 64) * 4, 256);
+    if (!this.idsBuffers[i] || this.idsBuffers[i].size < T * 4) {
+      this.idsBuffers[i] = this.buffer(`token ids ${i}`, bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+    }
+    return this.idsBuffers[i];
+  }
+
+  // (maxPositions, D/2) of (cos, sin), computed on the CPU up to the highest position used so far:
+  // WGSL's cos and sin are only accurate within [-pi, pi], and positions in the thousands give
+  // angles far outside it. The angle is rounded to f32 first, as Hugging Face computes it (the
+  // CPU backend does the same), so both backends rotate by the checkpoint's own angles.
+  private ropeTable(cfg: ModelConfig, end: number): GPUBuffer {
+    const freqs = cfg.ropeInvFreq;
+    let table = this.ropeTables.get(freqs);
+    if (!table) {
+      const rows = cfg.maxPositions;
+      this.fitsBinding(rows * freqs.length * 8, `The rotary table of ${rows} positions`);
+      table = { buffer: this.buffer('rope table', rows * freqs.length * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST), rows, filled: 0 };
+      this.ropeTables.set(freqs, table);
+    }
+    if (end > table.rows) {
+      throw new GptError('context-overflow', `rope: position ${end - 1} is past the model's ${table.rows} positions. Hint: shorten the conversation or start a new one.`);
+    }
+    if (end > table.filled) {
+      const to = Math.min(table.rows, roundUp(end, 256));
+      const half = freqs.length;
+      const data = new Float32Array((to - table.filled) * half * 2); // (to - filled, D/2, 2)
+      for (let pos = table.filled; pos < to; pos++) {
+        for (let i = 0; i < half; i++) {
+          const angle = Math.fround(pos * freqs[i]);
+          const at = ((pos - table.filled) * half + i) * 2;
+          data[at] = Math.cos(angle);
+          data[at + 1] = Math.sin(angle);
+        }
+      }
+      this.device.queue.writeBuffer(table.buffer, table.filled * half * 8, data);
+      table.filled = to;
+    }
+    return table.buffer;
+  }
+
+  private stagingBuffer(bytes: number): GPUBuffer {
+    if (!this.staging || this.staging.size < bytes) {
+      this.staging?.destroy();
+      this.staging = this.buffer('staging', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    }
+    return this.staging;
+  }
+}
+
+function need(ok: boolean, op: string, what: string): asserts ok {
+  if (!ok) throw new GptError('bad-argument', `${op}: ${what}. Hint: this is a bug in the caller of the WebGPU backend.`);
+}
+
+function rowsFit(T: number, op: string, ...acts: GpuActivation[]): void {
+  for (const a of acts) need(Number.isInteger(T) && T >= 0 && T <= a.rows, op, `T is ${T} but an activation has ${a.rows} rows`);
+}
+
+function asAct(a: Activation, op: string, name: string): GpuActivation {
+  if (!(a instanceof GpuActivation)) throw new GptError('bad-argument', `${op}: ${name} is not an activation of this WebGPU backend. Hint: create it with the same backend.`);
+  return a;
+}
+
+function asWeight(w: Weight, op: string): GpuWeight {
+  if (!(w instanceof GpuWeight)) throw new GptError('bad-argument', `${op}: the weight is not one of this WebGPU backend. Hint: create it with the same backend.`);
+  return w;
+}
+
+// The f32 buffer of a (1, n) weight (vectors are widened to f32 on write, see GpuWeight).
+function vector(w: Weight, n: number, op: string, name: string): GPUBuffer {
+  const v = asWeight(w, op);
+  need(v.rows === 1 && v.cols === n, op, `${name} "${v.name}" is (${v.rows}, ${v.cols}), (1, ${n}) expected`);
+  return v.parts[0].buffer;
+}
