@@ -1,4 +1,6 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { fromRollup } from '@web/dev-server-rollup';
+import { wgslPlugin } from './tools/wgsl-plugin.mjs';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { chromiumPath } from './tools/check-chromium.mjs';
 import { modelServerMiddleware } from './test/server/model-server.mjs';
@@ -12,7 +14,9 @@ export default {
   testFramework: { config: { timeout: 120_000 } },
   // Generated model folders with fault injection for the cache tests (test/server/model-server.mjs).
   middleware: [modelServerMiddleware],
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' })],
+  // .wgsl kernels are served as JS modules exporting their source, as rollup and vite do.
+  mimeTypes: { '**/*.wgsl': 'js' },
+  plugins: [fromRollup(wgslPlugin)(), esbuildPlugin({ ts: true, target: 'es2022' })],
   browsers: [
     chromeLauncher({
       launchOptions: {

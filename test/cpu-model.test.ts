@@ -32,7 +32,7 @@ describe('GptModel on the CPU', () => {
     const ids = seededIds(20, lm.config.V, 4);
     const whole = (await lm.model.prefill(ids)).slice();
     lm.model.rewind(0);
-    let last = new Float32Array();
+    let last: Float32Array = new Float32Array();
     for (const id of ids) last = await lm.model.decode(id);
     for (let i = 0; i < whole.length; i++) expect(Math.abs(whole[i] - last[i])).toBeLessThan(1e-4);
     lm.dispose();

@@ -94,7 +94,10 @@ describe('<gpt-chat> with the worker engine', () => {
   });
 
   it('runs on WebGPU when asked (SwiftShader here)', async () => {
-    if (!('gpu' in navigator) || !(await navigator.gpu.requestAdapter())) return; // no adapter in this Chromium
+    if (!('gpu' in navigator) || !(await navigator.gpu.requestAdapter())) {
+      console.warn('SKIPPED: no WebGPU adapter in this Chromium'); // visible in the runner's browser logs
+      return;
+    }
     const el = await chat({ model: MODEL, engine: 'webgpu', 'max-tokens': '4' });
     let backend = '';
     el.addEventListener('gpt-chat-ready', (e) => (backend = e.detail.backend));

@@ -65,6 +65,22 @@ describe('TextTokenizer, byte-level BPE (GPT-2 / Qwen2 layout)', () => {
     ).toEqual(tok.encodeWithSpecials(whole));
   });
 
+  it('lets lstrip / rstrip special tokens swallow neighbouring spaces, as the library does', () => {
+    const f = byteLevelBpe();
+    const added = (f.tokenizerJson['added_tokens'] as Record<string, unknown>[]).map((t) =>
+      t['content'] === '<|im_end|>' ? { ...t, lstrip: true, rstrip: true } : t,
+    );
+    const strip = TextTokenizer.fromJson({ ...f.tokenizerJson, added_tokens: added }, f.tokenizerConfig);
+    const whole = 'hello  <|im_end|>  world';
+    const ids = strip.encodeSegments([
+      { text: 'hello  ', specials: false },
+      { text: '<|im_end|>', specials: true },
+      { text: '  world', specials: false },
+    ]);
+    expect(ids).toEqual(strip.encodeWithSpecials(whole));
+    expect(strip.decode(ids)).toBe('hello<|im_end|>world');
+  });
+
   it('reports no BOS, its EOS ids and special tokens', () => {
     expect(tok.addBos).toBe(false);
     expect(tok.bosTokenId).toBeNull();

@@ -6,6 +6,7 @@ import type { ModelConfig } from '../src/runtime/model/config.ts';
 import { convertDType } from '../src/runtime/model/convert-dtype.ts';
 import { acquireDevice } from '../src/runtime/webgpu/device.ts';
 import { GpuWeight } from '../src/runtime/webgpu/gpu-weight.ts';
+import { PipelineCache, type Kernel } from '../src/runtime/webgpu/kernels.ts';
 import { WebGpuBackend } from '../src/runtime/webgpu/webgpu-backend.ts';
 
 // Every WebGPU op against the CPU backend (float64 accumulation) on small seeded inputs. Sizes are
@@ -323,8 +324,11 @@ describe('WebGPU rope and attention', () => {
     let pos0 = 0;
     let seed = 50;
     for (const T of [5, 1, 5, 59]) {
-      // 59 tokens from position 11 end at 70: more than one 64-key tile
-      const qkv = twinAct(T, W, values(T * W, seed++, 2));
+      // 59 tokens from position 11 end at 70: more than one 64-key tile. Rows grow with their
+      // position, so later tiles hold larger scores and the online softmax must rescale.
+      const xs = values(T * W, seed++, 2);
+      for (let t = 0; t < T; t++) for (let j = 0; j < W; j++) xs[t * W + j] *= 1 + (pos0 + t) / 16;
+      const qkv = twinAct(T, W, xs);
       for (const layer of [0, 1]) {
         gpu.attention(out.gpu, qkv.gpu, kv.gpu, layer, T, pos0, cfg);
         cpu.attention(out.cpu, qkv.cpu, kv.cpu, layer, T, pos0, cfg);
@@ -380,57 +384,72 @@ describe('WebGPU elementwise ops', () => {
   });
 });
 
-describe('WebGPU allocation', () => {
-  it('creates no buffer after warm-up over repeated forward-like op sequences', async () => {
+/** A one-layer Llama-style block on backend `b`: the op order of model/forward.ts. */
+function tinyModel(b: Backend, cfg: ModelConfig, Tmax: number) {
+  const { C, H, Hkv, D, F, V } = cfg;
+  const W = (H + 2 * Hkv) * D;
+  const weight = (name: string, rows: number, cols: number, dtype: WeightDType, seed: number) => {
+    const w = b.createWeight(name, rows, cols, dtype);
+    b.writeWeight(w, 0, bytesOf(values(rows * cols, seed), dtype));
+    return w;
+  };
+  const tok = weight('wte', V, C, 'bf16', 70); // (V, C), also the tied head
+  const norm = weight('norm', 1, C, 'f32', 71); // (1, C)
+  const wqkv = weight('wqkv', W, C, 'f16', 72); // (W, C)
+  const bqkv = weight('bqkv', 1, W, 'f16', 76); // (1, W)
+  const wo = weight('wo', C, H * D, 'f16', 73); // (C, H D)
+  const wUp = weight('wUp', 2 * F, C, 'f16', 74); // (2F, C) [gate | up]
+  const wDown = weight('wDown', C, F, 'f16', 75); // (C, F)
+  const x = b.createActivation(Tmax, C);
+  const xb = b.createActivation(Tmax, C);
+  const qkv = b.createActivation(Tmax, W);
+  const att = b.createActivation(Tmax, H * D);
+  const proj = b.createActivation(Tmax, C);
+  const up = b.createActivation(Tmax, 2 * F);
+  const hidden = b.createActivation(Tmax, F);
+  const last = b.createActivation(1, C);
+  const logits = b.createActivation(Tmax, V);
+  const kv = b.createKvCache(1, 64, Hkv * D);
+  /** Runs T tokens at pos0 and returns the last token's logits (V). */
+  return async (ids: Int32Array, T: number, pos0: number): Promise<Float32Array> => {
+    b.embed(x, ids, T, tok, null, pos0);
+    b.rmsNorm(xb, x, norm, T, 1e-5);
+    b.matmul(qkv, xb, wqkv, bqkv, T);
+    b.rope(qkv, T, pos0, cfg);
+    b.attention(att, qkv, kv, 0, T, pos0, cfg);
+    b.matmul(proj, att, wo, null, T);
+    b.addInPlace(x, proj, T);
+    b.rmsNorm(xb, x, norm, T, 1e-5);
+    b.matmul(up, xb, wUp, null, T);
+    b.siluMul(hidden, up, T);
+    b.matmul(proj, hidden, wDown, null, T);
+    b.addInPlace(x, proj, T);
+    b.copyRows(last, x, T - 1, 1);
+    b.rmsNorm(xb, last, norm, 1, 1e-5);
+    b.matmul(logits, xb, tok, null, 1);
+    const into = new Float32Array(V);
+    await b.read(logits, 1, into);
+    return into;
+  };
+}
+
+describe('WebGPU ops composed', () => {
+  it('match the CPU over prefill and decode steps and create no buffer after warm-up', async () => {
     const cfg = config({ L: 1 });
-    const { C, H, Hkv, D, F, V } = cfg;
-    const W = (H + 2 * Hkv) * D;
     const b = new WebGpuBackend(device);
     try {
-      const weight = (name: string, rows: number, cols: number, dtype: WeightDType, seed: number) => {
-        const w = b.createWeight(name, rows, cols, dtype);
-        b.writeWeight(w, 0, bytesOf(values(rows * cols, seed), dtype));
-        return w;
-      };
-      const tok = weight('wte', V, C, 'bf16', 70);
-      const norm = weight('norm', 1, C, 'f32', 71);
-      const wqkv = weight('wqkv', W, C, 'f16', 72);
-      const wo = weight('wo', C, H * D, 'f16', 73);
-      const wUp = weight('wUp', 2 * F, C, 'f16', 74);
-      const wDown = weight('wDown', C, F, 'f16', 75);
-      const Tmax = 5;
-      const x = b.createActivation(Tmax, C);
-      const xb = b.createActivation(Tmax, C);
-      const qkv = b.createActivation(Tmax, W);
-      const att = b.createActivation(Tmax, H * D);
-      const proj = b.createActivation(Tmax, C);
-      const up = b.createActivation(Tmax, 2 * F);
-      const hidden = b.createActivation(Tmax, F);
-      const last = b.createActivation(1, C);
-      const logits = b.createActivation(Tmax, V);
-      const kv = b.createKvCache(1, 64, Hkv * D);
-      const into = new Float32Array(V);
-      const step = async (ids: Int32Array, T: number, pos0: number) => {
-        b.embed(x, ids, T, tok, null, pos0);
-        b.rmsNorm(xb, x, norm, T, 1e-5);
-        b.matmul(qkv, xb, wqkv, null, T);
-        b.rope(qkv, T, pos0, cfg);
-        b.attention(att, qkv, kv, 0, T, pos0, cfg);
-        b.matmul(proj, att, wo, null, T);
-        b.addInPlace(x, proj, T);
-        b.rmsNorm(xb, x, norm, T, 1e-5);
-        b.matmul(up, xb, wUp, null, T);
-        b.siluMul(hidden, up, T);
-        b.matmul(proj, hidden, wDown, null, T);
-        b.addInPlace(x, proj, T);
-        b.copyRows(last, x, T - 1, 1);
-        b.rmsNorm(xb, last, norm, 1, 1e-5);
-        b.matmul(logits, xb, tok, null, 1);
-        await b.read(logits, 1, into);
+      const onGpu = tinyModel(b, cfg, 5);
+      const onCpu = tinyModel(cpu, cfg, 5);
+      const step = async (ids: number[], pos0: number) => {
+        const T = ids.length;
+        const got = await onGpu(Int32Array.from(ids), T, pos0);
+        const want = await onCpu(Int32Array.from(ids), T, pos0);
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `logit ${i} at pos0 ${pos0}`).toBeLessThan(1e-3 * Math.max(1, Math.abs(want[i])));
+        expect(got.some((v) => v !== 0)).toBe(true);
       };
       // warm-up: one prefill and one decode step
-      await step(Int32Array.from([1, 2, 3, 4, 5]), 5, 0);
-      await step(Int32Array.from([6]), 1, 5);
+      await step([1, 2, 3, 4, 5], 0);
+      await step([6], 5);
 
       let created = 0;
       const original = device.createBuffer;
@@ -439,17 +458,28 @@ describe('WebGPU allocation', () => {
         return original.call(this, descriptor);
       };
       try {
-        await step(Int32Array.from([7, 8, 9]), 3, 6);
-        for (let pos = 9; pos < 13; pos++) await step(Int32Array.from([pos]), 1, pos);
+        await step([7, 8, 9], 6);
+        for (let pos = 9; pos < 13; pos++) await step([pos], pos);
       } finally {
         device.createBuffer = original;
       }
       expect(created).toBe(0);
-      expect(into.some((v) => v !== 0)).toBe(true);
-      expect(into.every(Number.isFinite)).toBe(true);
     } finally {
       b.destroy();
     }
+  });
+});
+
+describe('WebGPU errors', () => {
+  it('reports a WGSL mistake with its file and line', async () => {
+    const cache = new PipelineCache(device);
+    const broken: Kernel = { file: 'broken.wgsl', code: 'fn main() {\n  let x: u32 = 1.5;\n}\n', bindings: ['uniform'], preludeLines: 0, folds: false };
+    device.pushErrorScope('validation');
+    cache.pipeline(broken);
+    expect(await device.popErrorScope()).not.toBeNull();
+    const errors = await cache.compileErrors();
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toMatch(/^broken\.wgsl:2:\d+ /);
   });
 });
 

@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` writes elsewhere (the determinism test uses a temporary folder).
 const outArg = process.argv.indexOf('--out');
-const OUT = outArg > 0 ? resolve(process.argv[outArg + 1]) : join(ROOT, 'test/fixtures/generated');
+// `--bench` writes the benchmark checkpoints (BENCH_FIXTURES, tens of MB) to .cache/bench-models.
+const BENCH_MODE = process.argv.includes('--bench');
+const OUT = outArg > 0 ? resolve(process.argv[outArg + 1]) : join(ROOT, BENCH_MODE ? '.cache/bench-models' : 'test/fixtures/generated');
 const STAMP = join(OUT, '.stamp');
 
 // ---------------------------------------------------------------- seeded random numbers
@@ -491,6 +493,17 @@ const FIXTURES = [
     dims: { L: 2, C: 64, H: 4, Hkv: 2, D: 16, F: 128 }, shards: 2, seed: 'llama' },
 ];
 
+/**
+ * Benchmark shapes. llama-15m is the stories15M shape of llama2.c (dim 288, 6 layers, 6 heads,
+ * vocab 32000, tied head), for which the runtime issue gives reference speeds of other runtimes.
+ */
+const BENCH_FIXTURES = [
+  { name: 'llama-15m', hfRepo: 'karpathy/tinyllamas stories15M (shape only)', family: 'tinyllama', dtype: 'F32',
+    dims: { L: 6, C: 288, H: 6, Hkv: 6, D: 48, F: 768 }, padVocabTo: 32000, tied: true },
+  { name: 'llama-15m-f16', hfRepo: 'stories15M shape, f16', family: 'tinyllama', dtype: 'F16',
+    dims: { L: 6, C: 288, H: 6, Hkv: 6, D: 48, F: 768 }, padVocabTo: 32000, tied: true, seed: 'llama-15m' },
+];
+
 /** HF tensors of one fixture, as [{name, shape, values: Float32Array}], names sorted. */
 function makeTensors(fx, d, cfg) {
   const rand = mulberry32(seedOf(fx.seed ?? fx.name));
@@ -579,6 +592,7 @@ function makeFixture(fx) {
   mkdirSync(dir, { recursive: true });
   const torchDtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[fx.dtype];
   if (fx.family !== 'gpt2') files.config.torch_dtype = torchDtype;
+  if (fx.tied) files.config.tie_word_embeddings = true;
   writeJson(join(dir, 'config.json'), files.config);
   writeJson(join(dir, 'tokenizer.json'), tok.json);
   writeJson(join(dir, 'tokenizer_config.json'), files.tokenizerConfig);
@@ -656,9 +670,9 @@ if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   const index = {};
-  for (const fx of FIXTURES) index[fx.name] = makeFixture(fx);
+  for (const fx of BENCH_MODE ? BENCH_FIXTURES : FIXTURES) index[fx.name] = makeFixture(fx);
   writeJson(join(OUT, 'index.json'), index);
-  makeBroken();
+  if (!BENCH_MODE) makeBroken();
   writeFileSync(STAMP, stamp);
   console.log(`fixtures: wrote ${FIXTURES.length} checkpoints + broken ones to ${relative(process.cwd(), OUT)} in ${(performance.now() - t0).toFixed(0)} ms`);
 }

@@ -135,7 +135,8 @@ export class Sampler {
       }
     }
 
-    if (this.topK > 0 && this.topK < n) {
+    const cutByTopK = this.topK > 0 && this.topK < n;
+    if (cutByTopK) {
       // the top k lie in the first buckets whose counts add up to k
       let b = 0;
       for (let seen = count[0]!; seen < this.topK; seen += count[++b]!);
@@ -147,7 +148,8 @@ export class Sampler {
       let total = 0;
       for (let j = 0; j < n; j++) total += p[idx[j]!]!;
       const need = this.topP * total;
-      if (n > this.topK || this.topK === 0) {
+      if (!cutByTopK) {
+        // (the histogram counts every candidate, so it only helps before a top-k cut)
         // the nucleus lies in the first buckets whose mass reaches `need`
         let b = 0;
         for (let sum = mass[0]!; sum < need && b < BUCKETS - 1; sum += mass[++b]!);

@@ -104,6 +104,7 @@ async function createNodeGpu(): Promise<GPU> {
     const dawn = (await import(/* @vite-ignore */ specifier)) as { create(flags: string[]): GPU; globals: object };
     // Dawn does not define GPUBufferUsage & co. on globalThis, and our code uses them.
     Object.assign(globalThis, dawn.globals);
+    await chooseVulkanDriver();
     return dawn.create([]);
   } catch (err) {
     throw new GptError(
@@ -112,4 +113,21 @@ async function createNodeGpu(): Promise<GPU> {
         'Hint: `npm install webgpu`, or use the CPU backend.',
     );
   }
+}
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/**
+ * Points the Vulkan loader at a driver Dawn can use when the user has not chosen one
+ * (VK_ICD_FILENAMES). Left alone, the loader also enumerates Mesa's drivers for hardware that is
+ * not there, and Dawn then finds no adapter at all (seen on Debian with mesa-vulkan-drivers
+ * installed and no GPU). An NVIDIA driver wins; otherwise Chromium's SwiftShader, when present.
+ */
+async function chooseVulkanDriver(): Promise<void> {
+  if (process.env['VK_ICD_FILENAMES'] || process.env['VK_DRIVER_FILES']) return;
+  const fsName = 'node:fs';
+  const { existsSync, readdirSync } = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
+  const dirs = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
+  const hasNvidia = dirs.some((d) => existsSync(d) && readdirSync(d).some((f) => f.toLowerCase().includes('nvidia')));
+  if (!hasNvidia && existsSync(SWIFTSHADER_ICD)) process.env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
 }

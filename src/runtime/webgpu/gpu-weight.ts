@@ -46,7 +46,8 @@ export class GpuWeight implements Weight {
     }
     this.gpuDtype = rows === 1 ? 'f32' : dtype;
     const rowBytes = cols * SRC_BYTES[this.gpuDtype];
-    const rowsPerPart = Math.floor(maxBindingBytes / rowBytes);
+    // Parts are rounded up to 16 bytes (below), so fit them in the limit rounded down to 16.
+    const rowsPerPart = Math.floor((Math.floor(maxBindingBytes / 16) * 16) / rowBytes);
     if (rowsPerPart < 1) {
       throw new GptError(
         'bad-tensor-shape',

@@ -3,7 +3,9 @@ import { GptError } from '../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { CommandRecorder } from './command-recorder.ts';
 import { GPU_DTYPE_CODE, GpuWeight, roundUp } from './gpu-weight.ts';
+import { asAct, asWeight, GpuActivation, GpuKvCache, need, rowsFit, vector } from './gpu-tensors.ts';
 import { KERNELS } from './kernels.ts';
+import { RopeTable } from './rope-table.ts';
 
 /** Options of {@link WebGpuBackend}. */
 export interface WebGpuBackendOptions {
@@ -13,26 +15,6 @@ export interface WebGpuBackendOptions {
    * exceeds it or maxBufferSize); tests set it small to exercise the split.
    */
   readonly maxBindingBytes?: number;
-}
-
-/** A float32 activation in one GPU buffer. */
-export class GpuActivation implements Activation {
-  constructor(
-    readonly rows: number,
-    readonly cols: number,
-    readonly buffer: GPUBuffer, // (rows, cols) f32
-  ) {}
-}
-
-/** Keys and values of every layer, one buffer per layer and kind so each fits one binding. */
-export class GpuKvCache implements KvCache {
-  constructor(
-    readonly L: number,
-    readonly S: number,
-    readonly width: number,
-    readonly k: readonly GPUBuffer[], // L x (S, width) f32
-    readonly v: readonly GPUBuffer[], // L x (S, width) f32
-  ) {}
 }
 
 const MAX_HEAD_SIZE = 256; // attention.wgsl MAX_D
@@ -58,7 +40,7 @@ export class WebGpuBackend implements Backend {
   private embedCalls = 0;
   private staging: GPUBuffer | null = null; // MAP_READ, the size of the largest read so far
   private reading = false;
-  private ropeTables = new WeakMap<Float32Array, { buffer: GPUBuffer; rows: number; filled: number }>();
+  private ropeTables = new WeakMap<Float32Array, RopeTable>(); // by cfg.ropeInvFreq
   private lostReason: string | null = null;
   private destroyed = false;
 
@@ -387,37 +369,16 @@ export class WebGpuBackend implements Backend {
     return this.idsBuffers[i];
   }
 
-  // (maxPositions, D/2) of (cos, sin), computed on the CPU up to the highest position used so far:
-  // WGSL's cos and sin are only accurate within [-pi, pi], and positions in the thousands give
-  // angles far outside it. The angle is rounded to f32 first, as Hugging Face computes it (the
-  // CPU backend does the same), so both backends rotate by the checkpoint's own angles.
+  // The rotary table of `cfg`, written up to position `end` - 1.
   private ropeTable(cfg: ModelConfig, end: number): GPUBuffer {
-    const freqs = cfg.ropeInvFreq;
-    let table = this.ropeTables.get(freqs);
+    let table = this.ropeTables.get(cfg.ropeInvFreq);
     if (!table) {
-      const rows = cfg.maxPositions;
-      this.fitsBinding(rows * freqs.length * 8, `The rotary table of ${rows} positions`);
-      table = { buffer: this.buffer('rope table', rows * freqs.length * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST), rows, filled: 0 };
-      this.ropeTables.set(freqs, table);
+      this.fitsBinding(cfg.maxPositions * cfg.ropeInvFreq.length * 8, `The rotary table of ${cfg.maxPositions} positions`);
+      table = new RopeTable(this.device, cfg.ropeInvFreq, cfg.maxPositions);
+      this.ropeTables.set(cfg.ropeInvFreq, table);
+      this.owned.push(table.buffer);
     }
-    if (end > table.rows) {
-      throw new GptError('context-overflow', `rope: position ${end - 1} is past the model's ${table.rows} positions. Hint: shorten the conversation or start a new one.`);
-    }
-    if (end > table.filled) {
-      const to = Math.min(table.rows, roundUp(end, 256));
-      const half = freqs.length;
-      const data = new Float32Array((to - table.filled) * half * 2); // (to - filled, D/2, 2)
-      for (let pos = table.filled; pos < to; pos++) {
-        for (let i = 0; i < half; i++) {
-          const angle = Math.fround(pos * freqs[i]);
-          const at = ((pos - table.filled) * half + i) * 2;
-          data[at] = Math.cos(angle);
-          data[at + 1] = Math.sin(angle);
-        }
-      }
-      this.device.queue.writeBuffer(table.buffer, table.filled * half * 8, data);
-      table.filled = to;
-    }
+    table.ensure(this.device.queue, end);
     return table.buffer;
   }
 
@@ -428,29 +389,4 @@ export class WebGpuBackend implements Backend {
     }
     return this.staging;
   }
-}
-
-function need(ok: boolean, op: string, what: string): asserts ok {
-  if (!ok) throw new GptError('bad-argument', `${op}: ${what}. Hint: this is a bug in the caller of the WebGPU backend.`);
-}
-
-function rowsFit(T: number, op: string, ...acts: GpuActivation[]): void {
-  for (const a of acts) need(Number.isInteger(T) && T >= 0 && T <= a.rows, op, `T is ${T} but an activation has ${a.rows} rows`);
-}
-
-function asAct(a: Activation, op: string, name: string): GpuActivation {
-  if (!(a instanceof GpuActivation)) throw new GptError('bad-argument', `${op}: ${name} is not an activation of this WebGPU backend. Hint: create it with the same backend.`);
-  return a;
-}
-
-function asWeight(w: Weight, op: string): GpuWeight {
-  if (!(w instanceof GpuWeight)) throw new GptError('bad-argument', `${op}: the weight is not one of this WebGPU backend. Hint: create it with the same backend.`);
-  return w;
-}
-
-// The f32 buffer of a (1, n) weight (vectors are widened to f32 on write, see GpuWeight).
-function vector(w: Weight, n: number, op: string, name: string): GPUBuffer {
-  const v = asWeight(w, op);
-  need(v.rows === 1 && v.cols === n, op, `${name} "${v.name}" is (${v.rows}, ${v.cols}), (1, ${n}) expected`);
-  return v.parts[0].buffer;
 }

@@ -1,0 +1,83 @@
+// The demo page's controls: they only set attributes of <gpt-chat> and call its cache methods.
+const chat = document.getElementById('chat');
+const $ = (id) => document.getElementById(id);
+
+/** Settings survive reloads so the offline page comes back as it was left. */
+const saved = JSON.parse(localStorage.getItem('gpt-chat-demo-settings') ?? '{}');
+const save = () =>
+  localStorage.setItem(
+    'gpt-chat-demo-settings',
+    JSON.stringify({ model: $('model').value, engine: $('engine').value, temperature: $('temperature').value, topP: $('top-p').value, maxTokens: $('max-tokens').value, system: $('system-prompt').value }),
+  );
+
+function apply() {
+  const model = $('model').value;
+  if (model) chat.setAttribute('model', model);
+  else chat.removeAttribute('model');
+  chat.setAttribute('engine', $('engine').value);
+  chat.setAttribute('temperature', $('temperature').value);
+  chat.setAttribute('top-p', $('top-p').value);
+  chat.setAttribute('max-tokens', $('max-tokens').value);
+  chat.setAttribute('system-prompt', $('system-prompt').value);
+  $('temperature-out').textContent = $('temperature').value;
+  $('top-p-out').textContent = $('top-p').value;
+  save();
+}
+
+if (saved.model !== undefined) $('model').value = saved.model;
+if (saved.engine) $('engine').value = saved.engine;
+if (saved.temperature) $('temperature').value = saved.temperature;
+if (saved.topP) $('top-p').value = saved.topP;
+if (saved.maxTokens) $('max-tokens').value = saved.maxTokens;
+if (saved.system) $('system-prompt').value = saved.system;
+apply();
+for (const id of ['model', 'engine', 'temperature', 'top-p', 'max-tokens', 'system-prompt']) $(id).addEventListener('change', apply);
+for (const id of ['temperature', 'top-p']) $(id).addEventListener('input', () => ($(`${id}-out`).textContent = $(id).value));
+
+const size = (n) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.round(n / 1e3)} kB`);
+
+/** The cached models table: built with DOM calls and textContent (URLs are data, not markup). */
+async function showCached() {
+  await customElements.whenDefined('gpt-chat');
+  const body = $('cached');
+  const models = await chat.listCachedModels().catch(() => []);
+  body.replaceChildren();
+  if (!models.length) {
+    const td = document.createElement('td');
+    td.className = 'hint';
+    td.textContent = 'Nothing stored yet.';
+    body.append(document.createElement('tr'));
+    body.lastChild.append(td);
+  }
+  for (const m of models) {
+    const tr = document.createElement('tr');
+    const name = document.createElement('td');
+    name.textContent = m.url.replace(/^https?:\/\/(huggingface\.co\/)?/, '').replace(/\/resolve\/main\/$/, '') + (m.complete ? '' : ' (partial)');
+    name.title = `${m.url}\nstored ${m.createdAt.toLocaleString()}`;
+    const bytes = document.createElement('td');
+    bytes.className = 'size';
+    bytes.textContent = size(m.bytes);
+    const actions = document.createElement('td');
+    const del = document.createElement('button');
+    del.type = 'button';
+    del.textContent = 'Delete';
+    del.setAttribute('aria-label', `Delete ${name.textContent} from this device`);
+    del.addEventListener('click', async () => {
+      await chat.deleteCachedModel(m.url);
+      await showCached();
+    });
+    actions.append(del);
+    tr.append(name, bytes, actions);
+    body.append(tr);
+  }
+  const estimate = await navigator.storage?.estimate?.().catch(() => null);
+  $('storage').textContent = estimate ? `This site uses ${size(estimate.usage ?? 0)} of ${size(estimate.quota ?? 0)} available.` : '';
+}
+
+chat.addEventListener('gpt-chat-ready', showCached);
+showCached();
+
+// The service worker keeps the page and the bundles, so the demo opens with the network off.
+if ('serviceWorker' in navigator && location.protocol !== 'file:') {
+  navigator.serviceWorker.register('./sw.js').catch((e) => console.warn('gpt-chat demo: no offline support:', e));
+}

@@ -1,0 +1,346 @@
+/**
+ * The async state of one <gpt-chat>: the engine client, the model load, the conversation and the
+ * reply being generated. Written like @lit/task: a status constant, an AbortSignal for every
+ * async step, and results of a stale step (the model changed, the chat was cleared) dropped.
+ * The element only renders from this state and forwards user actions to it.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { isModelCached, remoteModelBytes } from '../engine/cache-admin.ts';
+import type { ChatMessage, Engine, EngineKind, EngineLoadProgress, ModelInfo } from '../engine/engine.ts';
+import { createEngine, type EngineChoice } from '../engine/engine-choice.ts';
+import { GptError } from '../runtime/errors.ts';
+import { idbConversationStore, type ConversationStore } from './conversation-store.ts';
+import { emit, type ChatTurn } from './events.ts';
+
+/** Where the element is in its life; `error` means the model could not be loaded. */
+export const ChatStatus = {
+  /** Nothing loaded yet. */
+  idle: 'idle',
+  /** A large download waits for the user's go-ahead (`pendingBytes`). */
+  confirm: 'confirm',
+  loading: 'loading',
+  ready: 'ready',
+  generating: 'generating',
+  /** The load failed (`error` says why); retry() tries again. */
+  error: 'error',
+} as const;
+export type ChatStatus = (typeof ChatStatus)[keyof typeof ChatStatus];
+
+/** What the element's attributes say, read at the moment of each action. */
+export interface ChatSettings {
+  readonly model: string;
+  readonly engine: EngineKind;
+  readonly systemPrompt: string;
+  readonly temperature: number;
+  readonly topP: number;
+  readonly maxTokens: number;
+  readonly persist: string | undefined;
+  readonly autoload: boolean;
+  readonly workerUrl: string | undefined;
+}
+
+/** Downloads above this many bytes wait for a click (the bundled model is far below). */
+export const LARGE_DOWNLOAD_BYTES = 50 * 1024 * 1024;
+
+/** The controller's dependencies as default parameters, so tests pass their own. */
+export interface ChatDeps {
+  readonly createEngine: (choice: EngineChoice) => Engine;
+  readonly store: ConversationStore;
+  readonly isModelCached: (url: string) => Promise<boolean>;
+  readonly remoteModelBytes: (url: string) => Promise<number | null>;
+  /** Models that load without asking (the bundled one). */
+  readonly isSmallModel: (url: string) => boolean;
+}
+
+type Host = ReactiveControllerHost & HTMLElement;
+
+export class ChatController implements ReactiveController {
+  status: ChatStatus = ChatStatus.idle;
+  /** The conversation as shown (completed turns). */
+  turns: ChatTurn[] = [];
+  /** The reply being generated, while `status` is generating. */
+  reply: string | undefined;
+  info: ModelInfo | undefined;
+  progress: (EngineLoadProgress & { readonly startedAt: number }) | undefined;
+  /** Bytes of a download waiting for confirmation. */
+  pendingBytes: number | null | undefined;
+  /** The last error, shown until the next action. */
+  error: GptError | undefined;
+  /** A small note for the user (older turns dropped, generation stopped). */
+  notice: string | undefined;
+
+  #engine: Engine | undefined;
+  #engineKey = '';
+  /** Bumped by every new load and every clear: results of older steps are dropped. */
+  #loadGen = 0;
+  #chatGen = 0;
+  #loadAbort: AbortController | undefined;
+  #chatAbort: AbortController | undefined;
+  #loaded: Promise<ModelInfo> | undefined;
+  #restored: Promise<void> | undefined;
+  #disposeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly host: Host,
+    private readonly settings: () => ChatSettings,
+    private readonly deps: ChatDeps = {
+      createEngine,
+      store: idbConversationStore(),
+      isModelCached,
+      remoteModelBytes: (url) => remoteModelBytes(url),
+      isSmallModel: () => false,
+    },
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    clearTimeout(this.#disposeTimer);
+    this.#restored ??= this.#restore();
+    if (this.status === ChatStatus.idle) void this.prepare();
+  }
+
+  hostDisconnected(): void {
+    // Moving an element in the DOM disconnects and reconnects it at once; keep the engine then.
+    this.#disposeTimer = setTimeout(() => this.#teardown(), 1000);
+  }
+
+  #teardown(): void {
+    this.#loadAbort?.abort();
+    this.#chatAbort?.abort();
+    this.#engine?.dispose();
+    this.#engine = undefined;
+    this.#engineKey = '';
+    this.#loaded = undefined;
+    this.#set({ status: ChatStatus.idle, info: undefined, progress: undefined });
+  }
+
+  #set(patch: Partial<Pick<ChatController, 'status' | 'reply' | 'info' | 'progress' | 'pendingBytes' | 'error' | 'notice'>>): void {
+    Object.assign(this, patch);
+    this.host.requestUpdate();
+  }
+
+  async #restore(): Promise<void> {
+    const key = this.settings().persist;
+    if (!key) return;
+    try {
+      const turns = await this.deps.store.load(key);
+      // Turns the user added while the store was opening come after the stored ones.
+      this.turns = [...turns, ...this.turns];
+      this.host.requestUpdate();
+    } catch {
+      this.#set({ notice: 'The saved conversation could not be read; this one will not be kept.' });
+    }
+  }
+
+  async #save(): Promise<void> {
+    const key = this.settings().persist;
+    if (!key) return;
+    await this.#restored;
+    try {
+      if (this.turns.length) await this.deps.store.save(key, this.turns);
+      else await this.deps.store.remove(key);
+    } catch (e) {
+      this.#set({ notice: `The conversation could not be saved on this device (${e instanceof Error ? e.message : String(e)}).` });
+    }
+  }
+
+  /** The engine for the current settings; a new one when the engine kind or worker URL changed. */
+  #engineFor(s: ChatSettings): Engine {
+    const key = `${s.engine} ${s.workerUrl ?? ''}`;
+    if (!this.#engine || this.#engineKey !== key) {
+      this.#engine?.dispose();
+      this.#engine = this.deps.createEngine(s.workerUrl ? { workerUrl: s.workerUrl } : {});
+      this.#engineKey = key;
+    }
+    return this.#engine;
+  }
+
+  /**
+   * Starts loading the model of the current settings, unless it is large, not cached and
+   * `autoload` is off: then the status becomes `confirm` and {@link download} starts it.
+   * Called on connect and when `model` or `engine` change; any earlier load is dropped.
+   */
+  async prepare(): Promise<void> {
+    const gen = ++this.#loadGen;
+    this.#loadAbort?.abort();
+    this.#loaded = undefined;
+    const s = this.settings();
+    this.#set({ status: ChatStatus.loading, error: undefined, progress: undefined, info: undefined, pendingBytes: undefined });
+    if (!s.autoload && !this.deps.isSmallModel(s.model)) {
+      const cached = await this.deps.isModelCached(s.model).catch(() => false);
+      const bytes = cached ? 0 : await this.deps.remoteModelBytes(s.model).catch(() => null);
+      if (gen !== this.#loadGen) return;
+      if (bytes !== null && bytes > LARGE_DOWNLOAD_BYTES) {
+        this.#set({ status: ChatStatus.confirm, pendingBytes: bytes });
+        return;
+      }
+    }
+    await this.download().catch(() => {}); // the error is in this.error and on screen
+  }
+
+  /** Loads the model now (the user's go-ahead for a large download). Resolves with its info. */
+  download(): Promise<ModelInfo> {
+    if (this.#loaded) return this.#loaded;
+    const gen = this.#loadGen;
+    const s = this.settings();
+    const abort = (this.#loadAbort = new AbortController());
+    const startedAt = performance.now();
+    this.#set({ status: ChatStatus.loading, error: undefined, pendingBytes: undefined });
+    const engine = this.#engineFor(s);
+    const loaded = engine.load(
+      { url: s.model, engine: s.engine },
+      (p) => {
+        if (gen !== this.#loadGen) return;
+        this.#set({ progress: { ...p, startedAt } });
+        emit(this.host, 'gpt-chat-load-progress', p);
+      },
+      abort.signal,
+    );
+    this.#loaded = loaded;
+    loaded.then(
+      (info) => {
+        if (gen !== this.#loadGen) return;
+        this.#set({ status: ChatStatus.ready, info, progress: undefined });
+        emit(this.host, 'gpt-chat-ready', info);
+      },
+      (e) => {
+        if (gen !== this.#loadGen) return;
+        this.#loaded = undefined;
+        this.#fail(e, ChatStatus.error);
+      },
+    );
+    return loaded;
+  }
+
+  #fail(e: unknown, status: ChatStatus): void {
+    const error = GptError.from(e);
+    this.#set({ status, error, progress: undefined });
+    emit(this.host, 'gpt-chat-error', error.toJSON());
+  }
+
+  /**
+   * Adds a user turn and generates the reply. Returns false (and keeps nothing) for empty text or
+   * while a reply is being generated.
+   */
+  send(text: string): boolean {
+    const content = text.trim();
+    if (!content || this.status === ChatStatus.generating) return false;
+    this.turns = [...this.turns, { role: 'user', content }];
+    void this.#save();
+    void this.#respond();
+    return true;
+  }
+
+  /** Generates the reply to the last user turn (after a failure, a stop, or for regenerate). */
+  async #respond(): Promise<void> {
+    const gen = ++this.#chatGen;
+    this.#set({ error: undefined, notice: undefined });
+    let info: ModelInfo;
+    try {
+      info = await (this.#loaded ?? this.download()); // sending is consent to a pending download
+    } catch {
+      return; // the load error is shown; the user's turn stays for retry()
+    }
+    if (gen !== this.#chatGen) return;
+    const s = this.settings();
+    const engine = this.#engineFor(s);
+    const abort = (this.#chatAbort = new AbortController());
+    this.#set({ status: ChatStatus.generating, reply: '' });
+    let reply = '';
+    try {
+      const { messages, maxTokens, dropped } = await this.#context(engine, info, s);
+      if (dropped) this.#set({ notice: `${dropped} older message${dropped > 1 ? 's were' : ' was'} left out to fit the model's ${info.contextLength}-token context.` });
+      const seed = (Math.random() * 2 ** 31) | 0; // regenerate must not repeat the same sample
+      for await (const ev of engine.chat(messages, { maxTokens, temperature: s.temperature, topP: s.topP, seed }, abort.signal)) {
+        if (gen !== this.#chatGen) return; // cleared or superseded: drop the rest
+        if (ev.type === 'token') {
+          reply += ev.text;
+          this.#set({ reply });
+          emit(this.host, 'gpt-chat-token', { id: ev.id, text: ev.text });
+        } else {
+          this.turns = [...this.turns, { role: 'assistant', content: reply }];
+          this.#set({ status: ChatStatus.ready, reply: undefined, ...(ev.finishReason === 'aborted' ? { notice: 'Stopped.' } : {}) });
+          emit(this.host, 'gpt-chat-message', { role: 'assistant', content: reply, finishReason: ev.finishReason });
+          void this.#save();
+        }
+      }
+    } catch (e) {
+      if (gen !== this.#chatGen) return;
+      // Keep what was generated: the reader may want it, and Regenerate replaces it anyway.
+      if (reply) this.turns = [...this.turns, { role: 'assistant', content: reply }];
+      const error = GptError.from(e);
+      // A lost device needs a fresh load; anything else leaves the model usable.
+      if (error.code === 'device-lost' || error.code === 'disposed') {
+        this.#loaded = undefined;
+        this.#fail(error, ChatStatus.error);
+      } else this.#fail(error, ChatStatus.ready);
+      this.#set({ reply: undefined });
+    } finally {
+      if (this.#chatAbort === abort) this.#chatAbort = undefined;
+    }
+  }
+
+  /**
+   * The messages to send: the system prompt and as many of the latest turns as fit the context
+   * window with room for the reply. Older turns go first, in user/assistant pairs.
+   */
+  async #context(engine: Engine, info: ModelInfo, s: ChatSettings): Promise<{ messages: ChatMessage[]; maxTokens: number; dropped: number }> {
+    const system: ChatMessage[] = s.systemPrompt ? [{ role: 'system', content: s.systemPrompt }] : [];
+    let turns = this.turns.slice();
+    let dropped = 0;
+    for (;;) {
+      const messages = [...system, ...turns];
+      const n = await engine.countChatTokens(messages);
+      if (n + s.maxTokens <= info.contextLength) return { messages, maxTokens: s.maxTokens, dropped };
+      if (turns.length > 1) {
+        const cut = turns[1]?.role === 'assistant' ? 2 : 1;
+        turns = turns.slice(cut);
+        dropped += cut;
+        continue;
+      }
+      // One message alone: shrink the reply budget if a useful reply still fits.
+      const room = info.contextLength - n - 1;
+      if (room >= 16) return { messages, maxTokens: room, dropped };
+      throw new GptError(
+        'context-overflow',
+        `Your message is ${n} tokens but this model's context window holds ${info.contextLength} with room for a reply. HINT: shorten the message${s.systemPrompt ? ' or the system prompt' : ''}.`,
+      );
+    }
+  }
+
+  /** Stops the reply being generated; what was generated so far is kept. */
+  stop(): void {
+    this.#chatAbort?.abort();
+  }
+
+  /** Replaces the last reply with a new one. */
+  regenerate(): void {
+    if (this.status === ChatStatus.generating) return;
+    const last = this.turns[this.turns.length - 1];
+    if (!last) return;
+    if (last.role === 'assistant') this.turns = this.turns.slice(0, -1);
+    if (this.turns[this.turns.length - 1]?.role !== 'user') return;
+    void this.#save();
+    void this.#respond();
+  }
+
+  /** Tries again after an error: reloads when the load failed, then answers the last user turn. */
+  retry(): void {
+    const answer = this.turns[this.turns.length - 1]?.role === 'user';
+    if (this.status === ChatStatus.error || this.status === ChatStatus.idle) {
+      void this.prepare().then(() => {
+        if (answer && this.status === ChatStatus.ready) void this.#respond();
+      });
+    } else if (answer) void this.#respond();
+  }
+
+  /** Forgets the conversation (and its stored copy). */
+  clear(): void {
+    this.#chatGen++;
+    this.#chatAbort?.abort();
+    this.turns = [];
+    this.#set({ reply: undefined, notice: undefined, error: undefined, ...(this.status === ChatStatus.generating ? { status: ChatStatus.ready } : {}) });
+    void this.#save();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The events of <gpt-chat>, typed once. All are CustomEvents that bubble and cross shadow roots
+ * (`composed`), named `gpt-chat-*`. They report user actions and async state changes only, never
+ * a property the page set itself.
+ */
+import type { EngineLoadProgress, ModelInfo } from '../engine/engine.ts';
+import type { GptErrorCode } from '../runtime/errors.ts';
+
+/** One turn of the visible conversation. */
+export interface ChatTurn {
+  readonly role: 'user' | 'assistant';
+  readonly content: string;
+}
+
+export interface GptChatEventMap {
+  /** Bytes of the model loaded so far (download, or read back from this device). */
+  'gpt-chat-load-progress': CustomEvent<EngineLoadProgress>;
+  /** The model is loaded and the chat can be used. */
+  'gpt-chat-ready': CustomEvent<ModelInfo>;
+  /** One token of the reply being generated; `text` may be '' inside a multi-byte character. */
+  'gpt-chat-token': CustomEvent<{ readonly id: number; readonly text: string }>;
+  /** A reply finished (also when stopped: `finishReason` is then 'aborted'). */
+  'gpt-chat-message': CustomEvent<ChatTurn & { readonly finishReason: 'eos' | 'stop' | 'length' | 'aborted' }>;
+  /** Something failed; the element shows it too. */
+  'gpt-chat-error': CustomEvent<{ readonly code: GptErrorCode; readonly message: string }>;
+}
+
+declare global {
+  interface HTMLElementEventMap extends GptChatEventMap {}
+  // The events bubble and are composed, so listeners on document see them too.
+  interface DocumentEventMap extends GptChatEventMap {}
+}
+
+/** Dispatches a `gpt-chat-*` event from `target`, bubbling and composed. */
+export function emit<K extends keyof GptChatEventMap>(target: EventTarget, type: K, detail: GptChatEventMap[K]['detail']): void {
+  target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+}

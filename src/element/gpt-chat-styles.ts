@@ -1,0 +1,92 @@
+/**
+ * The look of <gpt-chat>. Every colour and size is a `--gpt-chat-*` custom property with a light
+ * default and a dark one from prefers-color-scheme; pages theme it from outside through those or
+ * through the `part` names. The element fills its container (give the container a height).
+ */
+import { css } from 'lit';
+
+export const gptChatStyles = css`
+  :host {
+    --_bg: var(--gpt-chat-background, #ffffff);
+    --_fg: var(--gpt-chat-color, #1b1d21);
+    --_muted: var(--gpt-chat-muted-color, #5b6270);
+    --_border: var(--gpt-chat-border-color, #d5d9e0);
+    --_user-bg: var(--gpt-chat-user-background, #e8f0fe);
+    --_bot-bg: var(--gpt-chat-assistant-background, #f3f4f6);
+    --_accent: var(--gpt-chat-accent-color, #1a56db);
+    --_accent-fg: var(--gpt-chat-accent-text-color, #ffffff);
+    --_error: var(--gpt-chat-error-color, #b42318);
+    --_code-bg: var(--gpt-chat-code-background, #eef0f3);
+    --_radius: var(--gpt-chat-radius, 10px);
+    --_gap: var(--gpt-chat-gap, 0.75rem);
+    --_font: var(--gpt-chat-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
+    --_mono: var(--gpt-chat-mono-font, ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace);
+    display: block;
+    height: 100%;
+    min-height: 16rem;
+    box-sizing: border-box;
+    color: var(--_fg);
+    font: 15px/1.5 var(--_font);
+    contain: content;
+  }
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --_bg: var(--gpt-chat-background, #16181d);
+      --_fg: var(--gpt-chat-color, #e6e8ec);
+      --_muted: var(--gpt-chat-muted-color, #a3aab8);
+      --_border: var(--gpt-chat-border-color, #353a45);
+      --_user-bg: var(--gpt-chat-user-background, #1f3157);
+      --_bot-bg: var(--gpt-chat-assistant-background, #23262e);
+      --_accent: var(--gpt-chat-accent-color, #7aa2ff);
+      --_accent-fg: var(--gpt-chat-accent-text-color, #0b1020);
+      --_error: var(--gpt-chat-error-color, #ff8a80);
+      --_code-bg: var(--gpt-chat-code-background, #2b2f38);
+    }
+  }
+  :host([hidden]) { display: none; }
+  *, *::before, *::after { box-sizing: inherit; }
+  .base {
+    display: flex; flex-direction: column; height: 100%;
+    background: var(--_bg); border: 1px solid var(--_border); border-radius: var(--_radius); overflow: hidden;
+  }
+  .header {
+    display: flex; gap: 0.5rem; align-items: center; justify-content: space-between;
+    padding: 0.4rem var(--_gap); border-bottom: 1px solid var(--_border); color: var(--_muted); font-size: 0.85em;
+  }
+  .log { flex: 1; overflow-y: auto; padding: var(--_gap); display: flex; flex-direction: column; gap: var(--_gap); overscroll-behavior: contain; }
+  .empty { color: var(--_muted); margin: auto; text-align: center; }
+  .message { max-width: 92%; padding: 0.5rem 0.75rem; border-radius: var(--_radius); overflow-wrap: anywhere; }
+  .message.user { align-self: flex-end; background: var(--_user-bg); white-space: pre-wrap; }
+  .message.assistant { align-self: flex-start; background: var(--_bot-bg); }
+  .message p { margin: 0 0 0.5em; }
+  .message p:last-child, .message ul:last-child, .message ol:last-child, .message pre:last-child { margin-bottom: 0; }
+  .message ul, .message ol { margin: 0 0 0.5em; padding-left: 1.4em; }
+  .message pre { background: var(--_code-bg); padding: 0.5rem; border-radius: 6px; overflow-x: auto; margin: 0 0 0.5em; }
+  .message code { font-family: var(--_mono); font-size: 0.9em; }
+  .message :not(pre) > code { background: var(--_code-bg); padding: 0 0.25em; border-radius: 4px; }
+  .message a { color: var(--_accent); }
+  .cursor { display: inline-block; width: 0.55em; height: 1.1em; vertical-align: text-bottom; background: currentColor; animation: blink 1s steps(1) infinite; }
+  @keyframes blink { 50% { opacity: 0; } }
+  @media (prefers-reduced-motion: reduce) { .cursor { animation: none; opacity: 0.6; } }
+  .actions { display: flex; gap: 0.25rem; margin-top: 0.25rem; }
+  .status { padding: 0 var(--_gap); }
+  .status:empty { display: none; }
+  .notice, .error, .progress, .confirm { margin: 0.5rem 0; font-size: 0.9em; }
+  .notice { color: var(--_muted); }
+  .error { color: var(--_error); display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; }
+  progress { width: 100%; height: 0.5rem; accent-color: var(--_accent); }
+  .composer { display: flex; gap: 0.5rem; padding: var(--_gap); border-top: 1px solid var(--_border); align-items: flex-end; }
+  textarea {
+    flex: 1; resize: none; min-height: 2.5rem; max-height: 10rem; padding: 0.5rem 0.6rem;
+    font: inherit; color: inherit; background: transparent; border: 1px solid var(--_border); border-radius: calc(var(--_radius) - 2px);
+  }
+  button {
+    font: inherit; font-size: 0.9em; padding: 0.45rem 0.8rem; border-radius: calc(var(--_radius) - 2px); cursor: pointer;
+    border: 1px solid var(--_border); background: transparent; color: inherit;
+  }
+  button.primary { background: var(--_accent); color: var(--_accent-fg); border-color: var(--_accent); }
+  button.small { padding: 0.1rem 0.5rem; font-size: 0.8em; color: var(--_muted); }
+  button:disabled { opacity: 0.5; cursor: default; }
+  button:focus-visible, textarea:focus-visible, a:focus-visible, .log:focus-visible { outline: 2px solid var(--_accent); outline-offset: 2px; }
+  .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+`;

@@ -1,0 +1,326 @@
+/**
+ * `<gpt-chat>`: a chat box whose language model runs in the visitor's browser, in a Web Worker.
+ *
+ * @fires gpt-chat-load-progress - bytes of the model loaded so far ({@link EngineLoadProgress})
+ * @fires gpt-chat-ready - the model is loaded ({@link ModelInfo})
+ * @fires gpt-chat-token - one token of the reply being generated
+ * @fires gpt-chat-message - a reply finished
+ * @fires gpt-chat-error - something failed ({ code, message })
+ *
+ * @csspart base - the whole box
+ * @csspart header - the line with the model name and state
+ * @csspart log - the conversation (role="log")
+ * @csspart message - every message; also `message-user` / `message-assistant`
+ * @csspart actions - the Copy / Regenerate buttons under a reply
+ * @csspart status - progress, notices and errors
+ * @csspart progress - the load progress bar
+ * @csspart composer - the form with the input and buttons
+ * @csspart input - the text area
+ * @csspart send-button, stop-button, clear-button, retry-button, download-button
+ *
+ * @cssprop --gpt-chat-background, --gpt-chat-color, --gpt-chat-muted-color, --gpt-chat-border-color
+ * @cssprop --gpt-chat-user-background, --gpt-chat-assistant-background, --gpt-chat-code-background
+ * @cssprop --gpt-chat-accent-color, --gpt-chat-accent-text-color, --gpt-chat-error-color
+ * @cssprop --gpt-chat-radius, --gpt-chat-gap, --gpt-chat-font, --gpt-chat-mono-font
+ */
+import { html, LitElement, nothing, type TemplateResult } from 'lit';
+import { clearCache, deleteCachedModel, isModelCached, listCachedModels, remoteModelBytes } from '../engine/cache-admin.ts';
+import { createEngine } from '../engine/engine-choice.ts';
+import type { EngineKind } from '../engine/engine.ts';
+import { ChatController, ChatStatus, type ChatDeps } from './chat-controller.ts';
+import { idbConversationStore } from './conversation-store.ts';
+import { bundledModelUrl } from './default-model.ts';
+import type { ChatTurn } from './events.ts';
+import { gptChatStyles } from './gpt-chat-styles.ts';
+import { renderMarkdown } from './markdown.ts';
+import { formatBytes, formatDuration } from './format.ts';
+
+export class GptChat extends LitElement {
+  static override styles = gptChatStyles;
+
+  static override properties = {
+    model: { type: String },
+    engine: { type: String },
+    systemPrompt: { type: String, attribute: 'system-prompt' },
+    temperature: { type: Number },
+    topP: { type: Number, attribute: 'top-p' },
+    maxTokens: { type: Number, attribute: 'max-tokens' },
+    placeholder: { type: String },
+    persist: { type: String },
+    template: { type: String },
+    autoload: { type: Boolean },
+    workerUrl: { type: String, attribute: 'worker-url' },
+  };
+
+  /**
+   * The model used when `model` is absent: the bundled demo model beside the script
+   * (`../models/gpt-chat-demo/` relative to gpt-chat.js). Set before elements connect to change it.
+   */
+  static defaultModel: string = bundledModelUrl();
+
+  /** Dependencies of every new element's controller (tests replace the engine or the store). */
+  static deps: Partial<ChatDeps> = {};
+
+  // Reactive properties are `declare`d and given their defaults in the constructor: a class field
+  // would shadow the accessor Lit installs wherever fields use define semantics (esbuild without
+  // our tsconfig, native fields) and updates would be lost. See https://lit.dev/msg/class-field-shadowing
+  /** URL of a Hugging Face style model folder; the bundled demo model when absent. */
+  declare model: string | undefined;
+  /** Which engine runs the model (default auto: WebGPU when available, else the CPU). */
+  declare engine: EngineKind;
+  /** Instructions sent as the system message of every request. */
+  declare systemPrompt: string;
+  /** Sampling temperature (default 0.7; 0 is greedy). */
+  declare temperature: number;
+  /** Nucleus sampling threshold (default 0.9). */
+  declare topP: number;
+  /** Most tokens in one reply (default 256). */
+  declare maxTokens: number;
+  declare placeholder: string;
+  /** A key under which the conversation is kept in IndexedDB across reloads. */
+  declare persist: string | undefined;
+  /** A few-shot template id (see the templates module); reserved, not used by the chat yet. */
+  declare template: string | undefined;
+  /** Download large models without asking first. */
+  declare autoload: boolean;
+  /** URL of gpt-chat-worker.js, for pages whose CSP forbids blob: workers (default: beside gpt-chat.js). */
+  declare workerUrl: string | undefined;
+
+  constructor() {
+    super();
+    this.engine = 'auto';
+    this.systemPrompt = '';
+    this.temperature = 0.7;
+    this.topP = 0.9;
+    this.maxTokens = 256;
+    this.placeholder = 'Message';
+    this.autoload = false;
+  }
+
+  readonly #chat = new ChatController(
+    this,
+    () => ({
+      model: this.#modelUrl(),
+      engine: this.engine,
+      systemPrompt: this.systemPrompt,
+      temperature: Number.isFinite(this.temperature) ? this.temperature : 0.7,
+      topP: Number.isFinite(this.topP) ? this.topP : 0.9,
+      maxTokens: Number.isFinite(this.maxTokens) && this.maxTokens > 0 ? Math.floor(this.maxTokens) : 256,
+      persist: this.persist || undefined,
+      autoload: this.autoload,
+      workerUrl: this.workerUrl || undefined,
+    }),
+    {
+      createEngine,
+      store: idbConversationStore(),
+      isModelCached,
+      remoteModelBytes: (url) => remoteModelBytes(url),
+      isSmallModel: (url) => url === new URL(GptChat.defaultModel, document.baseURI).href,
+      ...GptChat.deps,
+    },
+  );
+
+  /** The reader scrolled up: stop following new tokens until they scroll back down. */
+  #follow = true;
+
+  #modelUrl(): string {
+    return new URL(this.model || GptChat.defaultModel, document.baseURI).href;
+  }
+
+  /** The controller's state, read-only, for pages and tests. */
+  get status(): ChatStatus {
+    return this.#chat.status;
+  }
+
+  /** The conversation so far (completed turns). */
+  get messages(): readonly ChatTurn[] {
+    return this.#chat.turns;
+  }
+
+  /** Sends `text` as the user; false when empty or while a reply is being generated. */
+  send(text: string): boolean {
+    this.#follow = true;
+    return this.#chat.send(text);
+  }
+
+  /** Stops the reply being generated. */
+  stop(): void {
+    this.#chat.stop();
+  }
+
+  /** Forgets the conversation (also its stored copy when `persist` is set). */
+  clear(): void {
+    this.#chat.clear();
+  }
+
+  /** Replaces the last reply with a new one. */
+  regenerate(): void {
+    this.#chat.regenerate();
+  }
+
+  /** Starts a download that waits for confirmation (a large model without `autoload`). */
+  download(): Promise<unknown> {
+    return this.#chat.download();
+  }
+
+  /** Models stored on this device, with sizes and dates. */
+  listCachedModels(): ReturnType<typeof listCachedModels> {
+    return listCachedModels();
+  }
+
+  /** Deletes one stored model (its URL). */
+  deleteCachedModel(url: string): ReturnType<typeof deleteCachedModel> {
+    return deleteCachedModel(url);
+  }
+
+  /** Deletes every stored model. */
+  clearCache(): ReturnType<typeof clearCache> {
+    return clearCache();
+  }
+
+  /** True when the model at `url` (default: this element's) is fully stored on this device. */
+  isModelCached(url: string = this.#modelUrl()): Promise<boolean> {
+    return isModelCached(url);
+  }
+
+  /** Model and engine of the last load, to notice when either changes. */
+  #loadKey: string | undefined;
+
+  protected override willUpdate(): void {
+    // A different model or engine: the old load is dropped, the new one starts.
+    const key = `${this.engine} ${this.#modelUrl()}`;
+    if (this.#loadKey !== undefined && key !== this.#loadKey) void this.#chat.prepare();
+    this.#loadKey = key;
+  }
+
+  protected override updated(): void {
+    if (this.#follow) {
+      const log = this.renderRoot.querySelector('.log');
+      if (log) log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  #onScroll(e: Event): void {
+    const log = e.currentTarget as HTMLElement;
+    this.#follow = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
+  }
+
+  #onKeydown(e: KeyboardEvent): void {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      this.#submit();
+    } else if (e.key === 'Escape' && this.#chat.status === ChatStatus.generating) {
+      e.preventDefault();
+      this.stop();
+    }
+  }
+
+  #submit(e?: Event): void {
+    e?.preventDefault();
+    const input = this.renderRoot.querySelector('textarea')!;
+    // The text leaves the input only once the chat took it: nothing typed is lost.
+    if (this.send(input.value)) input.value = '';
+  }
+
+  async #copy(text: string, button: HTMLButtonElement): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = 'Copied';
+    } catch {
+      button.textContent = 'Copy failed';
+    }
+    setTimeout(() => (button.textContent = 'Copy'), 1500);
+  }
+
+  override render(): TemplateResult {
+    const c = this.#chat;
+    const generating = c.status === ChatStatus.generating;
+    return html`
+      <div part="base" class="base">
+        <div part="header" class="header">
+          <span class="model">${c.info ? `${c.info.modelType} · ${c.info.backend === 'webgpu' ? 'WebGPU' : c.info.backend.toUpperCase()}` : this.#modelName()}</span>
+          <span class="state">${this.#stateLabel()}</span>
+        </div>
+        <div part="log" class="log" role="log" aria-label="Conversation" aria-busy=${generating ? 'true' : 'false'} tabindex="0" @scroll=${this.#onScroll}>
+          ${c.turns.length === 0 && !generating ? html`<p class="empty">Ask me something. The model runs on this device.</p>` : nothing}
+          ${c.turns.map((t, i) => this.#renderTurn(t, i === c.turns.length - 1 && !generating))}
+          ${generating
+            ? html`<div part="message message-assistant" class="message assistant streaming">${renderMarkdown(c.reply ?? '')}<span class="cursor" aria-hidden="true"></span></div>`
+            : nothing}
+        </div>
+        <div part="status" class="status" role="status">${this.#renderStatus()}</div>
+        <form part="composer" class="composer" @submit=${this.#submit}>
+          <label for="input" class="visually-hidden">Message to the assistant</label>
+          <textarea id="input" part="input" rows="1" placeholder=${this.placeholder} @keydown=${this.#onKeydown}></textarea>
+          ${generating
+            ? html`<button type="button" part="stop-button" class="primary" @click=${() => this.stop()}>Stop</button>`
+            : html`<button type="submit" part="send-button" class="primary" ?disabled=${c.status === ChatStatus.confirm}>Send</button>`}
+          <button type="button" part="clear-button" @click=${() => this.clear()} ?disabled=${c.turns.length === 0 && !generating} aria-label="Clear conversation">Clear</button>
+        </form>
+      </div>
+    `;
+  }
+
+  #renderTurn(t: ChatTurn, last: boolean): TemplateResult {
+    if (t.role === 'user') return html`<div part="message message-user" class="message user">${t.content}</div>`;
+    return html`<div part="message message-assistant" class="message assistant">
+      ${renderMarkdown(t.content)}
+      <div part="actions" class="actions">
+        <button type="button" class="small" @click=${(e: Event) => this.#copy(t.content, e.currentTarget as HTMLButtonElement)} aria-label="Copy reply">Copy</button>
+        ${last ? html`<button type="button" class="small regenerate" @click=${() => this.regenerate()} aria-label="Regenerate reply">Regenerate</button>` : nothing}
+      </div>
+    </div>`;
+  }
+
+  #modelName(): string {
+    const url = this.#modelUrl();
+    return url === GptChat.defaultModel ? 'demo model' : url.replace(/\/+$/, '').split('/').filter((p) => p && p !== 'resolve' && p !== 'main').slice(-1)[0] ?? url;
+  }
+
+  #stateLabel(): string {
+    switch (this.#chat.status) {
+      case ChatStatus.loading:
+        return 'loading…';
+      case ChatStatus.generating:
+        return 'writing…';
+      case ChatStatus.ready:
+        return this.#chat.info?.fromCache ? 'ready (from this device)' : 'ready';
+      case ChatStatus.error:
+        return 'not loaded';
+      default:
+        return '';
+    }
+  }
+
+  #renderStatus(): unknown[] {
+    const c = this.#chat;
+    const out: unknown[] = [];
+    if (c.status === ChatStatus.loading) {
+      const p = c.progress;
+      if (p && p.total > 0) {
+        const pct = Math.min(100, Math.floor((p.loaded / p.total) * 100));
+        const eta = p.eta ?? (p.loaded > 0 ? ((performance.now() - p.startedAt) / 1000) * (p.total / p.loaded - 1) : undefined);
+        const what = p.phase === 'download' ? 'Downloading the model' : p.phase === 'cache' ? 'Loading from this device' : 'Preparing the weights';
+        out.push(html`<div class="progress">
+          <div>${what}: ${formatBytes(p.loaded)} of ${formatBytes(p.total)} (${pct}%)${p.phase === 'download' && eta !== undefined && pct < 100 ? ` · ${formatDuration(eta)} left` : ''}</div>
+          <progress part="progress" max="100" .value=${pct} aria-label="Model loading progress"></progress>
+        </div>`);
+      } else out.push(html`<p class="notice">Loading the model…</p>`);
+    }
+    if (c.status === ChatStatus.confirm) {
+      out.push(html`<div class="confirm">
+        This model is a ${formatBytes(c.pendingBytes ?? 0)} download, kept on this device afterwards.
+        <button type="button" part="download-button" class="primary" @click=${() => void c.download().catch(() => {})}>Download</button>
+      </div>`);
+    }
+    if (c.info?.notice && c.status !== ChatStatus.loading) out.push(html`<p class="notice">${c.info.notice}</p>`);
+    if (c.notice) out.push(html`<p class="notice">${c.notice}</p>`);
+    if (c.error && c.error.code !== 'aborted') {
+      out.push(html`<div class="error" role="alert">
+        <span>${c.error.message}</span>
+        <button type="button" part="retry-button" @click=${() => this.#chat.retry()}>Retry</button>
+      </div>`);
+    }
+    return out;
+  }
+}

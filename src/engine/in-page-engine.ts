@@ -1,0 +1,162 @@
+/**
+ * The engine that runs our runtime in the current thread: inside the engine worker (its usual
+ * home) or on the page itself where module workers are unavailable. It owns one loaded model,
+ * shares one load among concurrent callers (two elements asking for the same model get one
+ * download and one copy of the weights) and runs one generation at a time, since the model has
+ * one KV cache.
+ */
+import { GptError } from '../runtime/errors.ts';
+import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions } from './engine.ts';
+import { loadModel as defaultLoadModel, type LoadedModel, type ModelLoader } from './load-model.ts';
+
+/** One load shared by every caller that asked for the same spec while it ran. */
+interface SharedLoad {
+  readonly key: string;
+  readonly promise: Promise<{ model: LoadedModel; info: ModelInfo }>;
+  readonly listeners: Set<(p: EngineLoadProgress) => void>;
+  readonly abort: AbortController;
+  /** Callers still waiting; when the last one aborts, the load itself is aborted. */
+  waiting: number;
+}
+
+/** A stable key for "the same model": URL (with trailing slash), engine and context length. */
+export function specKey(spec: ModelSpec): string {
+  const url = spec.url.endsWith('/') ? spec.url : spec.url + '/';
+  return `${spec.engine ?? 'auto'} ${spec.contextLength ?? ''} ${url}`;
+}
+
+/** Runs the model in this thread. `loader` is a seam for tests (a fake model). */
+export class InPageEngine implements Engine {
+  #loaded?: { key: string; model: LoadedModel; info: ModelInfo };
+  #load?: SharedLoad;
+  /** Generations wait for the previous one: the model has one KV cache. */
+  #turn: Promise<void> = Promise.resolve();
+  #disposed = false;
+
+  constructor(private readonly loader: ModelLoader = defaultLoadModel) {}
+
+  async load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void, signal?: AbortSignal): Promise<ModelInfo> {
+    if (this.#disposed) throw new GptError('disposed', 'This engine was disposed; create a new one to load a model.');
+    signal?.throwIfAborted();
+    const key = specKey(spec);
+    if (this.#loaded?.key === key) return this.#loaded.info;
+    let shared = this.#load;
+    if (!shared || shared.key !== key) {
+      shared?.abort.abort(); // a different model was asked for: the old load is stale
+      shared = this.#startLoad(key, spec);
+    }
+    return this.#wait(shared, onProgress, signal);
+  }
+
+  #startLoad(key: string, spec: ModelSpec): SharedLoad {
+    const abort = new AbortController();
+    const listeners = new Set<(p: EngineLoadProgress) => void>();
+    const promise = (async () => {
+      // Free the old weights first: two models side by side may not fit in GPU memory.
+      await this.#turn;
+      this.#loaded?.model.dispose();
+      this.#loaded = undefined;
+      const { model, fromCache } = await this.loader(spec, (p) => listeners.forEach((l) => l(p)), abort.signal);
+      const info: ModelInfo = {
+        url: spec.url,
+        modelType: model.config.modelType,
+        backend: model.backendKind,
+        contextLength: model.contextLength,
+        fromCache,
+        ...(model.notice ? { notice: model.notice } : {}),
+      };
+      if (abort.signal.aborted || this.#disposed) {
+        model.dispose();
+        throw new GptError('aborted', 'The model load was aborted.');
+      }
+      this.#loaded = { key, model, info };
+      return { model, info };
+    })();
+    const shared: SharedLoad = { key, promise, listeners, abort, waiting: 0 };
+    this.#load = shared;
+    const forget = () => {
+      if (this.#load === shared) this.#load = undefined;
+    };
+    promise.then(forget, forget);
+    return shared;
+  }
+
+  async #wait(shared: SharedLoad, onProgress: ((p: EngineLoadProgress) => void) | undefined, signal: AbortSignal | undefined): Promise<ModelInfo> {
+    shared.waiting++;
+    if (onProgress) shared.listeners.add(onProgress);
+    let onAbort: (() => void) | undefined;
+    try {
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => {
+          reject(new GptError('aborted', 'The model load was aborted.'));
+          // The last caller gone: nobody wants these bytes any more.
+          if (shared.waiting === 1) shared.abort.abort();
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      const { info } = await Promise.race([shared.promise, aborted]);
+      return info;
+    } catch (e) {
+      throw GptError.from(e);
+    } finally {
+      shared.waiting--;
+      if (onProgress) shared.listeners.delete(onProgress);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async *chat(messages: readonly ChatMessage[], options: SamplingOptions, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+    let release!: () => void;
+    const previous = this.#turn;
+    this.#turn = new Promise((resolve) => (release = resolve));
+    try {
+      await previous;
+      const model = this.#model();
+      if (signal?.aborted) {
+        yield { type: 'done', finishReason: 'aborted', promptTokens: 0, generatedTokens: 0 };
+        return;
+      }
+      const run = model.generate(messages, { ...options, signal });
+      let generatedTokens = 0;
+      try {
+        for (;;) {
+          const step = await run.next();
+          if (step.done) {
+            yield { type: 'done', finishReason: step.value.finishReason, promptTokens: step.value.promptTokens, generatedTokens: step.value.generatedTokens };
+            return;
+          }
+          if (step.value.id >= 0) generatedTokens++;
+          yield { type: 'token', id: step.value.id, text: step.value.text };
+        }
+      } catch (e) {
+        const error = GptError.from(e);
+        // An abort inside a forward pass is a normal end, not a failure.
+        if (error.code === 'aborted' || signal?.aborted) {
+          yield { type: 'done', finishReason: 'aborted', promptTokens: 0, generatedTokens };
+          return;
+        }
+        throw error;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  async countChatTokens(messages: readonly ChatMessage[]): Promise<number> {
+    return this.#model().encode(messages).length;
+  }
+
+  /** The loaded model, or a GptError saying to load one first. */
+  #model(): LoadedModel {
+    if (this.#disposed) throw new GptError('disposed', 'This engine was disposed; create a new one to load a model.');
+    if (!this.#loaded) throw new GptError('bad-argument', 'No model is loaded; call load(spec) before chat().');
+    return this.#loaded.model;
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    this.#load?.abort.abort();
+    this.#loaded?.model.dispose();
+    this.#loaded = undefined;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * How the engine turns a {@link ModelSpec} into a running model: through the IndexedDB cache
+ * (download once, then read from this device) into our runtime. The only file of src/engine that
+ * knows the cache's and the runtime's APIs; the in-page engine receives it as a parameter so tests
+ * can hand it a fake model.
+ */
+import { isModelCached, openCachedModel } from '../cache/index.ts';
+import { loadLanguageModel } from '../runtime/index.ts';
+import { GptError } from '../runtime/errors.ts';
+import type { ChatMessage, EngineLoadProgress, ModelSpec, SamplingOptions } from './engine.ts';
+
+/** What the engine needs of a loaded model (the runtime's LanguageModel has this shape). */
+export interface LoadedModel {
+  readonly backendKind: 'webgpu' | 'cpu';
+  readonly contextLength: number;
+  readonly config: { readonly modelType: string };
+  /** Set when WebGPU was asked for but missing and the CPU was used. */
+  readonly notice?: string;
+  generate(
+    messages: readonly ChatMessage[],
+    options: SamplingOptions & { readonly signal?: AbortSignal },
+  ): AsyncGenerator<{ readonly id: number; readonly text: string }, { readonly finishReason: 'eos' | 'stop' | 'length' | 'aborted'; readonly promptTokens: number; readonly generatedTokens: number }>;
+  encode(messages: readonly ChatMessage[]): number[];
+  dispose(): void;
+}
+
+/** Loads `spec`, reporting progress; `fromCache` is true when no byte came from the network. */
+export type ModelLoader = (
+  spec: ModelSpec,
+  onProgress: (p: EngineLoadProgress) => void,
+  signal: AbortSignal,
+) => Promise<{ model: LoadedModel; fromCache: boolean }>;
+
+/** The real loader: the cache (src/cache) feeding the runtime (src/runtime). */
+export const loadModel: ModelLoader = async (spec, onProgress, signal) => {
+  if (spec.engine === 'webllm') {
+    throw new GptError('bad-argument', 'engine="webllm" is not part of this build; use engine="auto", "webgpu" or "cpu".');
+  }
+  const url = spec.url.endsWith('/') ? spec.url : spec.url + '/';
+  const fromCache = await isModelCached(url).catch(() => false);
+  const notes: string[] = [];
+  const files = await openCachedModel(url, {
+    signal,
+    onNotKept: (message) => notes.push(message),
+    onQuotaWarning: (w) => notes.push(w.message),
+    ...(spec.sha256 ? { sha256: spec.sha256 } : {}),
+    onProgress: (p) =>
+      onProgress({
+        phase: fromCache ? 'cache' : 'download',
+        loaded: p.loaded,
+        total: p.total,
+        rate: p.bytesPerSecond,
+        ...(p.secondsLeft !== null ? { eta: p.secondsLeft } : {}),
+        file: p.file,
+      }),
+  });
+  const model = await loadLanguageModel(files, {
+    backend: spec.engine ?? 'auto',
+    ...(spec.contextLength ? { contextLength: spec.contextLength } : {}),
+    signal,
+    onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
+  });
+  if (notes.length) return { model: withNotice(model, [model.notice, ...notes].filter(Boolean).join(' ')), fromCache };
+  return { model, fromCache };
+};
+
+/** `model` with `notice` replaced (the runtime's own notice is kept in the text). */
+function withNotice(model: LoadedModel, notice: string): LoadedModel {
+  return {
+    backendKind: model.backendKind,
+    contextLength: model.contextLength,
+    config: model.config,
+    notice,
+    generate: (messages, options) => model.generate(messages, options),
+    encode: (messages) => model.encode(messages),
+    dispose: () => model.dispose(),
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The messages between the engine client (main thread) and the engine worker: a discriminated
+ * union on `type`, requests and replies matched by `id` (comlink's protocol.ts, written out by
+ * hand so every payload is typed). Progress and tokens are variants of their own, so a long load
+ * or a reply streams as many small messages before its final one. Errors cross as
+ * `{ code, message }` and are rebuilt with `GptError.from` on the other side.
+ *
+ * Client and worker share only this file.
+ */
+import type { ChatMessage, EngineErrorData, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions } from './engine.ts';
+
+/** Client -> worker. Every request but `abort` gets exactly one final reply with the same id. */
+export type WorkerRequest =
+  | { readonly type: 'load'; readonly id: number; readonly spec: ModelSpec }
+  | { readonly type: 'chat'; readonly id: number; readonly messages: readonly ChatMessage[]; readonly options: SamplingOptions }
+  | { readonly type: 'count'; readonly id: number; readonly messages: readonly ChatMessage[] }
+  /** Aborts the request `id` (a load or a chat); its final reply still comes. */
+  | { readonly type: 'abort'; readonly id: number };
+
+/** Worker -> client. `progress` and `token` stream; the others end their request. */
+export type WorkerResponse =
+  | { readonly type: 'progress'; readonly id: number; readonly progress: EngineLoadProgress }
+  | { readonly type: 'loaded'; readonly id: number; readonly info: ModelInfo }
+  | { readonly type: 'token'; readonly id: number; readonly token: number; readonly text: string }
+  | {
+      readonly type: 'done';
+      readonly id: number;
+      readonly finishReason: 'eos' | 'stop' | 'length' | 'aborted';
+      readonly promptTokens: number;
+      readonly generatedTokens: number;
+    }
+  | { readonly type: 'counted'; readonly id: number; readonly tokens: number }
+  | { readonly type: 'error'; readonly id: number; readonly error: EngineErrorData };
+
+/** Replies that end a request (the client settles and forgets the id). */
+export type FinalResponse = Extract<WorkerResponse, { type: 'loaded' | 'done' | 'counted' | 'error' }>;
+
+/** True for the replies that end their request. */
+export function isFinal(message: WorkerResponse): message is FinalResponse {
+  return message.type !== 'progress' && message.type !== 'token';
+}

@@ -1,0 +1,141 @@
+/**
+ * The {@link Engine} the element uses: our runtime in a module Web Worker, so the page stays
+ * responsive while tokens stream. Clients that load the same model share one worker (see
+ * {@link WorkerConnection}); each client holds at most one connection at a time.
+ */
+import { GptError } from '../runtime/errors.ts';
+import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions } from './engine.ts';
+import type { WorkerResponse } from './protocol.ts';
+import { defaultWorkerUrl } from './worker-url.ts';
+import { startModuleWorker, WorkerConnection, type RequestBody, type WorkerFactory } from './worker-connection.ts';
+
+/** Live connections by worker URL and model: the sharing that gives one worker per model. */
+const connections = new Map<string, WorkerConnection>();
+
+/** How many engine workers this page holds (for tests and diagnostics). */
+export function liveWorkerCount(): number {
+  return connections.size;
+}
+
+/** What relative URLs resolve against: the page (the client also runs in Node tests, with none). */
+function pageBase(): string | undefined {
+  return globalThis.document?.baseURI ?? globalThis.location?.href;
+}
+
+export interface WorkerClientOptions {
+  /** URL of gpt-chat-worker.js (default: next to gpt-chat.js). */
+  readonly workerUrl?: string;
+  /** Starts the worker (default: a module worker, through a blob shim when cross-origin). */
+  readonly startWorker?: WorkerFactory;
+}
+
+export class WorkerClient implements Engine {
+  #connection?: { key: string; conn: WorkerConnection };
+  readonly #workerUrl: string;
+  readonly #start: WorkerFactory;
+
+  constructor(options: WorkerClientOptions = {}) {
+    this.#workerUrl = new URL(options.workerUrl ?? defaultWorkerUrl(), pageBase()).href;
+    this.#start = options.startWorker ?? startModuleWorker;
+  }
+
+  /** Takes the shared connection for `spec`, letting go of a previous one for another model. */
+  #acquire(spec: ModelSpec): WorkerConnection {
+    const key = `${this.#workerUrl} ${spec.engine ?? 'auto'} ${spec.contextLength ?? ''} ${spec.url}`;
+    if (this.#connection?.key === key && !this.#connection.conn.failure) return this.#connection.conn;
+    this.#release();
+    let conn = connections.get(key);
+    if (!conn || conn.failure) {
+      conn = new WorkerConnection(this.#workerUrl, this.#start);
+      connections.set(key, conn);
+    }
+    conn.refs++;
+    this.#connection = { key, conn };
+    return conn;
+  }
+
+  #release(): void {
+    const held = this.#connection;
+    if (!held) return;
+    this.#connection = undefined;
+    if (--held.conn.refs > 0) return;
+    if (connections.get(held.key) === held.conn) connections.delete(held.key);
+    held.conn.terminate();
+  }
+
+  #conn(): WorkerConnection {
+    if (!this.#connection) throw new GptError('bad-argument', 'No model is loaded; call load(spec) before chat().');
+    return this.#connection.conn;
+  }
+
+  load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void, signal?: AbortSignal): Promise<ModelInfo> {
+    signal?.throwIfAborted();
+    // The worker may be a blob: its base URL is not the page's, so send an absolute model URL.
+    const absolute = { ...spec, url: new URL(spec.url, pageBase()).href };
+    const conn = this.#acquire(absolute);
+    return this.#call(conn, { type: 'load', spec: absolute }, signal, (m) => {
+      if (m.type === 'progress') onProgress?.(m.progress);
+      return m.type === 'loaded' ? m.info : undefined;
+    });
+  }
+
+  countChatTokens(messages: readonly ChatMessage[]): Promise<number> {
+    return this.#call(this.#conn(), { type: 'count', messages }, undefined, (m) => (m.type === 'counted' ? m.tokens : undefined));
+  }
+
+  /** One request with one result: resolves with what `pick` returns, rejects on an error reply. */
+  #call<T>(conn: WorkerConnection, body: RequestBody, signal: AbortSignal | undefined, pick: (m: WorkerResponse) => T | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => conn.abort(id);
+      const id = conn.request(body, (m) => {
+        if (m.type === 'error') reject(GptError.from(m.error));
+        const value = pick(m);
+        if (value !== undefined) resolve(value);
+        if (m.type !== 'progress') signal?.removeEventListener('abort', onAbort);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async *chat(messages: readonly ChatMessage[], options: SamplingOptions, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+    const conn = this.#conn();
+    // Replies arrive as messages; the generator drains them in order and sleeps when there are none.
+    const queue: WorkerResponse[] = [];
+    let wake: (() => void) | undefined;
+    const id = conn.request({ type: 'chat', messages, options }, (m) => {
+      queue.push(m);
+      wake?.();
+    });
+    const onAbort = () => conn.abort(id);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    let finished = false;
+    try {
+      for (;;) {
+        const m = queue.shift();
+        if (!m) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          continue;
+        }
+        if (m.type === 'token') yield { type: 'token', id: m.token, text: m.text };
+        else if (m.type === 'done') {
+          finished = true;
+          yield { type: 'done', finishReason: m.finishReason, promptTokens: m.promptTokens, generatedTokens: m.generatedTokens };
+          return;
+        } else if (m.type === 'error') {
+          finished = true;
+          throw GptError.from(m.error);
+        }
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      // The consumer stopped early (break, return): stop the worker from generating for nobody.
+      if (!finished) conn.forget(id);
+    }
+  }
+
+  dispose(): void {
+    this.#release();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The engine worker's entry (bundled as dist/gpt-chat-worker.js): an {@link InPageEngine} driven
+ * by the messages of protocol.ts. One worker holds one model; every element on the page that uses
+ * that model talks to it, so the weights exist once.
+ */
+import { GptError } from '../runtime/errors.ts';
+import { InPageEngine } from './in-page-engine.ts';
+import type { WorkerRequest, WorkerResponse } from './protocol.ts';
+
+/** Pages without module workers import this bundle and run the engine on the page. */
+export { InPageEngine };
+
+/** The worker side of the protocol over any `postMessage` endpoint (a seam for tests). */
+export function serveEngine(
+  port: { postMessage(message: WorkerResponse): void; addEventListener(type: 'message', listener: (e: MessageEvent<WorkerRequest>) => void): void },
+  engine = new InPageEngine(),
+): void {
+  /** Abort controllers of the requests still running, by request id. */
+  const running = new Map<number, AbortController>();
+  const fail = (id: number, e: unknown) => port.postMessage({ type: 'error', id, error: GptError.from(e).toJSON() });
+
+  port.addEventListener('message', async ({ data: request }) => {
+    if (request.type === 'abort') {
+      running.get(request.id)?.abort();
+      return;
+    }
+    const abort = new AbortController();
+    running.set(request.id, abort);
+    const { id } = request;
+    try {
+      switch (request.type) {
+        case 'load': {
+          const info = await engine.load(request.spec, (progress) => port.postMessage({ type: 'progress', id, progress }), abort.signal);
+          port.postMessage({ type: 'loaded', id, info });
+          break;
+        }
+        case 'chat':
+          for await (const event of engine.chat(request.messages, request.options, abort.signal)) {
+            if (event.type === 'token') port.postMessage({ type: 'token', id, token: event.id, text: event.text });
+            else port.postMessage({ type: 'done', id, finishReason: event.finishReason, promptTokens: event.promptTokens, generatedTokens: event.generatedTokens });
+          }
+          break;
+        case 'count':
+          port.postMessage({ type: 'counted', id, tokens: await engine.countChatTokens(request.messages) });
+          break;
+      }
+    } catch (e) {
+      fail(id, e);
+    } finally {
+      running.delete(id);
+    }
+  });
+}
+
+// Started as a worker (not imported by a test): serve on the worker's global scope.
+declare const WorkerGlobalScope: { new (): unknown } | undefined;
+if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
+  serveEngine(globalThis as unknown as Parameters<typeof serveEngine>[0]);
+}
