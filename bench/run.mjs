@@ -1,0 +1,19 @@
+// `npm run bench`: every benchmark, each reporting ratios against a baseline measured in the same
+// run (never absolute timings compared across runs). Pass names to run a subset:
+//   node bench/run.mjs runtime cache templates
+const all = {
+  runtime: async () => (await import('./runtime-bench.mjs')).runRuntimeBench(),
+  cache: async () => (await import('./cache-bench.mjs')).runCacheBench(),
+  templates: async () => (await import('./templates-bench.mjs')).runTemplatesBench(),
+};
+
+const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
+for (const name of wanted) {
+  const run = all[name];
+  if (!run) {
+    console.error(`bench: unknown benchmark "${name}"; choose from ${Object.keys(all).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(`\n=== ${name} ===`);
+  await run();
+}
