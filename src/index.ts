@@ -13,3 +13,4 @@ export { createEngine, type EngineChoice } from './engine/engine-choice.ts';
 export { WorkerClient, liveWorkerCount, type WorkerClientOptions } from './engine/worker-client.ts';
 export { clearCache, deleteCachedModel, isModelCached, listCachedModels, remoteModelBytes } from './engine/cache-admin.ts';
 export { GptError, type GptErrorCode } from './runtime/errors.ts';
+export { openCachedModel, refreshModel, checkModelUpdate, type CacheProgress, type CachedModel } from './cache/index.ts';
