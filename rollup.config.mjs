@@ -2,10 +2,12 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import esbuild from 'rollup-plugin-esbuild';
 import { buildReport } from './tools/build-report.mjs';
+import { watPlugin } from './tools/wat-plugin.mjs';
 import { wgslPlugin } from './tools/wgsl-plugin.mjs';
 
 const plugins = (browser) => [
   wgslPlugin(),
+  watPlugin(),
   nodeResolve({ browser, exportConditions: browser ? ['browser'] : ['node'] }),
   esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
 ];

@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { watPlugin } from './tools/wat-plugin.mjs';
 import { wgslPlugin } from './tools/wgsl-plugin.mjs';
 
 export default defineConfig({
-  // Kernels are imported as WGSL source text (src/runtime/webgpu/kernels/*.wgsl).
-  plugins: [wgslPlugin()],
+  // Kernels are imported as WGSL source text (src/runtime/webgpu/kernels/*.wgsl) and as
+  // WebAssembly assembled from WAT (src/runtime/cpu/kernels/*.wat).
+  plugins: [wgslPlugin(), watPlugin()],
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     exclude: ['**/*.browser.test.ts', 'node_modules/**'],

@@ -1,5 +1,6 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { fromRollup } from '@web/dev-server-rollup';
+import { watPlugin } from './tools/wat-plugin.mjs';
 import { wgslPlugin } from './tools/wgsl-plugin.mjs';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { chromiumPath } from './tools/check-chromium.mjs';
@@ -14,9 +15,10 @@ export default {
   testFramework: { config: { timeout: 120_000 } },
   // Generated model folders with fault injection for the cache tests (test/server/model-server.mjs).
   middleware: [modelServerMiddleware],
-  // .wgsl kernels are served as JS modules exporting their source, as rollup and vite do.
-  mimeTypes: { '**/*.wgsl': 'js' },
-  plugins: [fromRollup(wgslPlugin)(), esbuildPlugin({ ts: true, target: 'es2022' })],
+  // Kernels are served as JS modules, as rollup and vite build them: .wgsl exports its source,
+  // .wat its compiled WebAssembly bytes.
+  mimeTypes: { '**/*.wgsl': 'js', '**/*.wat': 'js' },
+  plugins: [fromRollup(wgslPlugin)(), fromRollup(watPlugin)(), esbuildPlugin({ ts: true, target: 'es2022' })],
   browsers: [
     chromeLauncher({
       launchOptions: {

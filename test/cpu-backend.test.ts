@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Activation, Backend, Weight } from '../src/runtime/backend.ts';
-import { CpuBackend, CpuWeight } from '../src/runtime/cpu/cpu-backend.ts';
+import { CpuBackend, CpuWeight, type CpuBackendOptions } from '../src/runtime/cpu/cpu-backend.ts';
 import { GptError } from '../src/runtime/errors.ts';
 import type { ModelConfig } from '../src/runtime/model/config.ts';
 
 // Expected numbers are worked out by hand in the comments, except the prefill/decode test, which
 // checks a property (processing tokens together or one by one gives the same result).
+// Weights and ops run twice: on the WebAssembly SIMD kernels (the default in Node) and on the plain
+// TS path (`simd: false`), so the hand-worked values check both.
+const PATHS: CpuBackendOptions[] = [{ simd: true }, { simd: false }];
 
 function config(over: Partial<ModelConfig>): ModelConfig {
   return {
@@ -72,9 +75,9 @@ function gptError(f: () => unknown): GptError {
   throw new Error('expected a GptError, nothing was thrown');
 }
 
-describe('CpuBackend weights', () => {
+describe.each(PATHS)('CpuBackend weights (simd $simd)', (opts) => {
   it('widens f16 and bf16 written in pieces to float32, and runs a matmul with bias on them', async () => {
-    const b = new CpuBackend();
+    const b = new CpuBackend(opts);
     // w (2, 3) = [[1, -2.5, 0.5], [2, 0, 65504]] as f16, written as two pieces of 4 and 2 elements
     // f16 bits: 1 = 0x3C00, -2.5 = 0xC100, 0.5 = 0x3800, 2 = 0x4000, 0 = 0, 65504 = 0x7BFF
     const w = b.createWeight('w', 2, 3, 'f16');
@@ -96,7 +99,7 @@ describe('CpuBackend weights', () => {
   });
 
   it('rejects writes past the end or of partial elements, naming the weight', () => {
-    const b = new CpuBackend();
+    const b = new CpuBackend(opts);
     const w = b.createWeight('model.layers.0.mlp.up_proj.weight', 2, 2, 'bf16');
     const past = gptError(() => b.writeWeight(w, 3, u16Bytes([1, 2])));
     expect(past.code).toBe('bad-tensor-shape');
@@ -110,9 +113,9 @@ describe('CpuBackend weights', () => {
   });
 });
 
-describe('CpuBackend ops', () => {
+describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
   it('runs a GPT-2 style block piece: learned positions, LayerNorm, GELU, residual, copyRows', async () => {
-    const b = new CpuBackend();
+    const b = new CpuBackend(opts);
     // tokEmb (V=3, C=4), posEmb (3, 4)
     const tok = weight(b, 'wte', 3, 4, [0, 0, 0, 0, 1, 2, 3, 4, 4, 4, 4, 4]);
     const pos = weight(b, 'wpe', 3, 4, [0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 1, 1]);
@@ -141,7 +144,7 @@ describe('CpuBackend ops', () => {
   });
 
   it('runs rmsNorm and siluMul', async () => {
-    const b = new CpuBackend();
+    const b = new CpuBackend(opts);
     // [1, 7] eps 0: rms 5 -> [0.2, 1.4] * [2, -1] = [0.4, -1.4]
     const x = activation(b, 1, 2, [1, 7]);
     const n = b.createActivation(1, 2);
@@ -154,7 +157,7 @@ describe('CpuBackend ops', () => {
   });
 
   it('applies rope and GQA attention through the cache', async () => {
-    const b = new CpuBackend();
+    const b = new CpuBackend(opts);
     // H = 2, Hkv = 1, D = 4, invFreq [pi/2, pi/4]; two tokens at positions 0 and 1.
     // row = [q0 | q1 | k | v]. Token 0: k = 0 (rotation leaves 0), v = [4, 0, 0, 0].
     // Token 1: k = [0, 0, ln3, 0] at pos 1 -> pair 0 (k0, k2) by 90 deg: k0' = -k2 = -ln3, k2' = k0 = 0
@@ -178,7 +181,7 @@ describe('CpuBackend ops', () => {
   it('gives the same outputs for a prefill of 5 tokens as for 5 single-token decode steps', async () => {
     // embed -> rmsNorm -> qkv matmul -> rope -> attention (GQA, 2 layers of cache) -> output matmul.
     // Exercises the 4-row matmul block plus a remainder row, rope and the cache at pos0 > 0.
-    const b = new CpuBackend();
+    const b = new CpuBackend(opts);
     const cfg = config({ C: 8, H: 4, Hkv: 2, D: 2, V: 6, ropeInvFreq: new Float32Array([0.7]) });
     let seed = 7;
     const rand = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
@@ -223,7 +226,7 @@ describe('CpuBackend ops', () => {
   });
 
   it('throws context-overflow when positions pass the cache or the learned positions', () => {
-    const b = new CpuBackend();
+    const b = new CpuBackend(opts);
     const cfg = config({});
     const qkv = b.createActivation(2, 12);
     const out = b.createActivation(2, 4);
@@ -242,7 +245,7 @@ describe('CpuBackend ops', () => {
   });
 
   it('rejects mismatched shapes and ids with messages that name the culprit', () => {
-    const b = new CpuBackend();
+    const b = new CpuBackend(opts);
     const w = weight(b, 'lm_head', 3, 4, new Array(12).fill(1));
     const inp = b.createActivation(2, 5);
     const out = b.createActivation(2, 3);

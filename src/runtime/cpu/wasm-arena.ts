@@ -1,0 +1,94 @@
+/**
+ * The memory of the CPU backend's WebAssembly kernels. A SIMD kernel can only read what lies in
+ * its linear memory, so the backend takes every weight, activation and KV cache from one
+ * WebAssembly.Memory: allocations happen at load time only, each grows the memory by what it
+ * needs, and nothing is ever freed one by one (the backend drops the whole arena on destroy).
+ *
+ * Growing detaches the old ArrayBuffer and with it every Float32Array over it, so arrays are
+ * handed out as {@link F32Slot}s whose `view` the arena rebuilds after each growth. Only the byte
+ * offset is stable; that is what the kernels are passed.
+ */
+
+/** Bytes of one WebAssembly page. */
+const PAGE = 65536;
+/**
+ * Every array starts on a 64-byte boundary: a cache line, so a row does not straddle one more line
+ * than it must, and 16-byte aligned for the f32x4 loads. Offset 0 is kept free so that a kernel
+ * can take 0 to mean "no array" (a missing bias).
+ */
+const ALIGN = 64;
+
+/**
+ * A float32 array (length) at a fixed place: `byteOffset` in the arena's memory, or -1 for an
+ * ordinary Float32Array on the JavaScript heap (the pure-TS path, or an arena that was full).
+ */
+export class F32Slot {
+  constructor(
+    readonly byteOffset: number,
+    readonly length: number,
+    public view: Float32Array, // (length), rebuilt by the arena when its memory grows
+  ) {}
+
+  /** A slot on the JavaScript heap, outside any arena. */
+  static heap(length: number): F32Slot {
+    return new F32Slot(-1, length, new Float32Array(length));
+  }
+}
+
+/** A bump allocator over one growable WebAssembly.Memory. */
+export class WasmArena {
+  readonly memory: WebAssembly.Memory;
+  private top = ALIGN; // first free byte; 0 .. ALIGN-1 reserved, see ALIGN
+  private slots: F32Slot[] = [];
+
+  /**
+   * @param maxBytes the most the memory may grow to (rounded down to whole 64 KiB pages, at least
+   *   one); unset, the engine's own limit (4 GiB in V8 and SpiderMonkey).
+   */
+  constructor(maxBytes?: number) {
+    const maximum = maxBytes === undefined ? undefined : Math.max(1, Math.floor(maxBytes / PAGE));
+    this.memory = new WebAssembly.Memory(maximum === undefined ? { initial: 1 } : { initial: 1, maximum });
+  }
+
+  /** Bytes handed out so far, padding included. */
+  get bytesUsed(): number {
+    return this.top;
+  }
+
+  /**
+   * A zeroed float32 array of `length` elements in the memory, or null when the memory cannot
+   * grow that far (wasm32 addresses stop at 4 GiB; engines may stop earlier): the caller then
+   * keeps that array on the heap and the ops on it take the TS path.
+   */
+  alloc(length: number): F32Slot | null {
+    const start = this.top;
+    const end = start + length * 4;
+    const pages = Math.ceil(end / PAGE);
+    const have = this.memory.buffer.byteLength / PAGE;
+    if (pages > have) {
+      try {
+        this.memory.grow(pages - have);
+      } catch {
+        return null; // RangeError: past the engine's limit, or no memory left
+      }
+      this.refresh();
+    }
+    this.top = Math.ceil(end / ALIGN) * ALIGN;
+    // Fresh pages are zero, and the arena never reuses memory, so the slot starts zeroed.
+    const slot = new F32Slot(start, length, new Float32Array(this.memory.buffer, start, length));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** Empties every view so the memory can be collected even while callers hold the slots. */
+  release(): void {
+    for (const s of this.slots) s.view = new Float32Array(0);
+    this.slots = [];
+  }
+
+  // the old buffer was detached by grow(): point every slot at the new one
+  private refresh(): void {
+    const buffer = this.memory.buffer;
+    for (const s of this.slots) s.view = new Float32Array(buffer, s.byteOffset, s.length);
+  }
+}
