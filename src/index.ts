@@ -14,3 +14,25 @@ export { WorkerClient, liveWorkerCount, type WorkerClientOptions } from './engin
 export { clearCache, deleteCachedModel, isModelCached, listCachedModels, remoteModelBytes } from './engine/cache-admin.ts';
 export { GptError, type GptErrorCode } from './runtime/errors.ts';
 export { openCachedModel, refreshModel, checkModelUpdate, type CacheProgress, type CachedModel } from './cache/index.ts';
+export { GptTemplateEditor, type TemplateRunner } from './element/template-editor.ts';
+export type { TemplateTurn } from './element/template-mode.ts';
+export type { TemplateRunOptions, TemplateScores } from './engine/engine.ts';
+export {
+  BUILTIN_TEMPLATES,
+  builtinTemplate,
+  validateTemplate,
+  parseTemplateJson,
+  renderPrompt,
+  classify,
+  choose,
+  templatePrompt,
+  idbTemplateStore,
+  memoryTemplateStore,
+  TEMPLATE_VERSION,
+  type FewShotTemplate,
+  type TemplateStore,
+  type ClassifyNormalisation,
+  type ChooseNormalisation,
+  type ScoringModel,
+  type EvaluationReport,
+} from './templates/index.ts';

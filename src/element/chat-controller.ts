@@ -309,6 +309,15 @@ export class ChatController implements ReactiveController {
     }
   }
 
+  /**
+   * Runs `fn` with the engine once the model is loaded (asking is consent to a pending download):
+   * the way template mode and the template editor reach the engine this controller owns.
+   */
+  async withEngine<T>(fn: (engine: Engine, info: ModelInfo) => Promise<T>): Promise<T> {
+    const info = await (this.#loaded ?? this.download());
+    return fn(this.#engineFor(this.settings()), info);
+  }
+
   /** Stops the reply being generated; what was generated so far is kept. */
   stop(): void {
     this.#chatAbort?.abort();

@@ -17,6 +17,7 @@
  * @csspart composer - the form with the input and buttons
  * @csspart input - the text area
  * @csspart send-button, stop-button, clear-button, retry-button, download-button
+ * @csspart bars, bar-row, bar, bar-fill - label probabilities in template mode
  *
  * @cssprop --gpt-chat-background, --gpt-chat-color, --gpt-chat-muted-color, --gpt-chat-border-color
  * @cssprop --gpt-chat-user-background, --gpt-chat-assistant-background, --gpt-chat-code-background
@@ -26,7 +27,12 @@
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { clearCache, deleteCachedModel, isModelCached, listCachedModels, remoteModelBytes } from '../engine/cache-admin.ts';
 import { createEngine } from '../engine/engine-choice.ts';
-import type { EngineKind } from '../engine/engine.ts';
+import type { EngineKind, TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
+import { GptError } from '../runtime/errors.ts';
+import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
+import { idbTemplateStore, type TemplateStore } from '../templates/template-store.ts';
+import { renderBars, templateBarStyles } from './template-bars.ts';
+import { resolveTemplate, TemplateMode, type TemplateTurn } from './template-mode.ts';
 import { ChatController, ChatStatus, type ChatDeps } from './chat-controller.ts';
 import { idbConversationStore } from './conversation-store.ts';
 import { bundledModelUrl } from './default-model.ts';
@@ -36,7 +42,7 @@ import { renderMarkdown } from './markdown.ts';
 import { formatBytes, formatDuration } from './format.ts';
 
 export class GptChat extends LitElement {
-  static override styles = gptChatStyles;
+  static override styles = [gptChatStyles, templateBarStyles];
 
   static override properties = {
     model: { type: String },
@@ -61,6 +67,9 @@ export class GptChat extends LitElement {
   /** Dependencies of every new element's controller (tests replace the engine or the store). */
   static deps: Partial<ChatDeps> = {};
 
+  /** Where saved templates are read from (the one <gpt-template-editor> writes; tests pass their own). */
+  static templateStore: TemplateStore = idbTemplateStore();
+
   // Reactive properties are `declare`d and given their defaults in the constructor: a class field
   // would shadow the accessor Lit installs wherever fields use define semantics (esbuild without
   // our tsconfig, native fields) and updates would be lost. See https://lit.dev/msg/class-field-shadowing
@@ -79,7 +88,11 @@ export class GptChat extends LitElement {
   declare placeholder: string;
   /** A key under which the conversation is kept in IndexedDB across reloads. */
   declare persist: string | undefined;
-  /** A few-shot template id (see the templates module); reserved, not used by the chat yet. */
+  /**
+   * Template mode: a built-in template id ("sentiment", "topic", "entailment", "similarity",
+   * "multiple-choice") or the id of a saved one. Each message is then a query of that template,
+   * answered with label probability bars (or a completion, for generation templates).
+   */
   declare template: string | undefined;
   /** Download large models without asking first. */
   declare autoload: boolean;
@@ -120,6 +133,47 @@ export class GptChat extends LitElement {
     },
   );
 
+  readonly #templates = new TemplateMode(this, (fn) => this.#chat.withEngine(fn), () => GptChat.templateStore);
+
+  /** Template mode's queries and answers, oldest first. */
+  get templateTurns(): readonly TemplateTurn[] {
+    return this.#templates.turns;
+  }
+
+  /** Context window of the loaded model, once loaded. */
+  get contextLength(): number | undefined {
+    return this.#chat.info?.contextLength;
+  }
+
+  /**
+   * Scores a classification template's labels for `fields` (loading the model first if needed).
+   * `template` is a template or the id of a built-in or saved one.
+   */
+  async classify(template: FewShotTemplate | string, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<ClassifyNormalisation>, signal?: AbortSignal): Promise<TemplateScores> {
+    const t = typeof template === 'string' ? await resolveTemplate(template, GptChat.templateStore) : template;
+    return this.#chat.withEngine((engine) => {
+      if (!engine.classify) throw new GptError('bad-argument', 'This engine cannot score few-shot templates.');
+      return engine.classify(t, fields, options, signal);
+    });
+  }
+
+  /** Scores a multiple-choice template's options for `fields`, as {@link classify}. */
+  async choose(template: FewShotTemplate | string, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<ChooseNormalisation>, signal?: AbortSignal): Promise<TemplateScores> {
+    const t = typeof template === 'string' ? await resolveTemplate(template, GptChat.templateStore) : template;
+    return this.#chat.withEngine((engine) => {
+      if (!engine.choose) throw new GptError('bad-argument', 'This engine cannot score few-shot templates.');
+      return engine.choose(t, fields, options, signal);
+    });
+  }
+
+  /** Tokens of `text` as a raw prompt for the loaded model (the template editor's preview). */
+  countTokens(text: string): Promise<number> {
+    return this.#chat.withEngine((engine) => {
+      if (!engine.countTokens) throw new GptError('bad-argument', 'This engine cannot count prompt tokens.');
+      return engine.countTokens(text);
+    });
+  }
+
   /** The reader scrolled up: stop following new tokens until they scroll back down. */
   #follow = true;
 
@@ -140,17 +194,20 @@ export class GptChat extends LitElement {
   /** Sends `text` as the user; false when empty or while a reply is being generated. */
   send(text: string): boolean {
     this.#follow = true;
+    if (this.template) return this.#templates.send(this.template, text);
     return this.#chat.send(text);
   }
 
   /** Stops the reply being generated. */
   stop(): void {
     this.#chat.stop();
+    this.#templates.stop();
   }
 
   /** Forgets the conversation (also its stored copy when `persist` is set). */
   clear(): void {
     this.#chat.clear();
+    this.#templates.clear();
   }
 
   /** Replaces the last reply with a new one. */
@@ -242,8 +299,10 @@ export class GptChat extends LitElement {
           <span class="state">${this.#stateLabel()}</span>
         </div>
         <div part="log" class="log" role="log" aria-label="Conversation" aria-busy=${generating ? 'true' : 'false'} tabindex="0" @scroll=${this.#onScroll}>
-          ${c.turns.length === 0 && !generating ? html`<p class="empty">Ask me something. The model runs on this device.</p>` : nothing}
-          ${c.turns.map((t, i) => this.#renderTurn(t, i === c.turns.length - 1 && !generating))}
+          ${this.template
+            ? this.#renderTemplateLog()
+            : html`${c.turns.length === 0 && !generating ? html`<p class="empty">Ask me something. The model runs on this device.</p>` : nothing}
+                ${c.turns.map((t, i) => this.#renderTurn(t, i === c.turns.length - 1 && !generating))}`}
           ${generating
             ? html`<div part="message message-assistant" class="message assistant streaming">${renderMarkdown(c.reply ?? '')}<span class="cursor" aria-hidden="true"></span></div>`
             : nothing}
@@ -255,10 +314,27 @@ export class GptChat extends LitElement {
           ${generating
             ? html`<button type="button" part="stop-button" class="primary" @click=${() => this.stop()}>Stop</button>`
             : html`<button type="submit" part="send-button" class="primary" ?disabled=${c.status === ChatStatus.confirm}>Send</button>`}
-          <button type="button" part="clear-button" @click=${() => this.clear()} ?disabled=${c.turns.length === 0 && !generating} aria-label="Clear conversation">Clear</button>
+          <button type="button" part="clear-button" @click=${() => this.clear()} ?disabled=${c.turns.length === 0 && this.#templates.turns.length === 0 && !generating} aria-label="Clear conversation">Clear</button>
         </form>
       </div>
     `;
+  }
+
+  #renderTemplateLog(): TemplateResult {
+    const turns = this.#templates.turns;
+    if (turns.length === 0) return html`<p class="empty">Template "${this.template}": each message is classified by the model on this device.</p>`;
+    return html`${turns.map(
+      (t) => html`<div part="message message-user" class="message user">${t.input}</div>
+        <div part="message message-assistant" class="message assistant template-answer" aria-busy=${t.pending ? 'true' : 'false'}>
+          ${t.error
+            ? html`<span class="error" role="alert">${t.error.message}</span>`
+            : t.result
+              ? renderBars(t.result)
+              : t.completion !== undefined
+                ? html`<span>${t.completion}</span>`
+                : html`<span class="notice">Scoring with “${t.templateName}”…</span>`}
+        </div>`,
+    )}`;
   }
 
   #renderTurn(t: ChatTurn, last: boolean): TemplateResult {

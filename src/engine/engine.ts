@@ -1,4 +1,8 @@
 import type { GptErrorCode } from '../runtime/errors.ts';
+import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
+import type { TemplateScores } from '../templates/score.ts';
+
+export type { TemplateScores };
 
 /**
  * The engine seam: what the <gpt-chat> element needs from whatever runs the model — our runtime
@@ -67,11 +71,30 @@ export interface EngineErrorData {
   readonly message: string;
 }
 
+/** Options of {@link Engine.classify} and {@link Engine.choose} (see src/templates/score.ts). */
+export interface TemplateRunOptions<N extends string = ClassifyNormalisation | ChooseNormalisation> {
+  /** How scores become probabilities (default 'summed'). */
+  readonly normalisation?: N;
+  /** Use at most the last k examples (default all; 0 is zero-shot). */
+  readonly k?: number;
+}
+
 export interface Engine {
   load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void, signal?: AbortSignal): Promise<ModelInfo>;
   /** Streams a reply to `messages` (the last one is the user's). */
   chat(messages: readonly ChatMessage[], options: SamplingOptions, signal?: AbortSignal): AsyncIterable<EngineEvent>;
   /** Tokens `messages` take once rendered with the chat template (for trimming old turns). */
   countChatTokens(messages: readonly ChatMessage[]): Promise<number>;
+  /**
+   * Scores every label of a classification template after the query `fields` (few-shot
+   * templates, src/templates). Optional: engines without token-level scoring (web-llm) leave it out.
+   */
+  classify?(template: FewShotTemplate, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<ClassifyNormalisation>, signal?: AbortSignal): Promise<TemplateScores>;
+  /** Scores every option of a multiple-choice template's query. Optional, as {@link classify}. */
+  choose?(template: FewShotTemplate, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<ChooseNormalisation>, signal?: AbortSignal): Promise<TemplateScores>;
+  /** Streams a completion of a generation template's prompt for `fields`. Optional, as {@link classify}. */
+  complete?(template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: SamplingOptions & { readonly k?: number }, signal?: AbortSignal): AsyncIterable<EngineEvent>;
+  /** Tokens of `text` as a raw prompt (the template editor's preview). Optional, as {@link classify}. */
+  countTokens?(text: string): Promise<number>;
   dispose(): void;
 }

@@ -6,7 +6,9 @@
  * one KV cache.
  */
 import { GptError } from '../runtime/errors.ts';
-import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions } from './engine.ts';
+import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
+import { choose, classify, templatePrompt, type ScoringModel } from '../templates/score.ts';
+import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
 import { loadModel as defaultLoadModel, type LoadedModel, type ModelLoader } from './load-model.ts';
 
 /** One load shared by every caller that asked for the same spec while it ran. */
@@ -105,7 +107,16 @@ export class InPageEngine implements Engine {
     }
   }
 
-  async *chat(messages: readonly ChatMessage[], options: SamplingOptions, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+  /**
+   * Streams a reply to `messages`. `start` replaces the generation (a template's raw prompt);
+   * the turn-taking, abort and error handling are the same.
+   */
+  async *chat(
+    messages: readonly ChatMessage[],
+    options: SamplingOptions,
+    signal?: AbortSignal,
+    start?: () => ReturnType<LoadedModel['generate']>,
+  ): AsyncGenerator<EngineEvent> {
     let release!: () => void;
     const previous = this.#turn;
     this.#turn = new Promise((resolve) => (release = resolve));
@@ -116,7 +127,7 @@ export class InPageEngine implements Engine {
         yield { type: 'done', finishReason: 'aborted', promptTokens: 0, generatedTokens: 0 };
         return;
       }
-      const run = model.generate(messages, { ...options, signal });
+      const run = start ? start() : model.generate(messages, { ...options, signal });
       let generatedTokens = 0;
       try {
         for (;;) {
@@ -140,6 +151,52 @@ export class InPageEngine implements Engine {
     } finally {
       release();
     }
+  }
+
+  /** Scores a classification template's labels (src/templates classify) on the loaded model. */
+  classify(template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: TemplateRunOptions<ClassifyNormalisation> = {}, signal?: AbortSignal): Promise<TemplateScores> {
+    return this.#inTurn(() => classify(this.#scoring(), template, fields, { ...options, ...(signal ? { signal } : {}) }));
+  }
+
+  /** Scores a multiple-choice template's options (src/templates choose) on the loaded model. */
+  choose(template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: TemplateRunOptions<ChooseNormalisation> = {}, signal?: AbortSignal): Promise<TemplateScores> {
+    return this.#inTurn(() => choose(this.#scoring(), template, fields, { ...options, ...(signal ? { signal } : {}) }));
+  }
+
+  /** Streams a completion after a generation template's prompt, leaving `maxTokens` of room for it. */
+  async *complete(template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: SamplingOptions & { readonly k?: number }, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+    const scoring = this.#scoring();
+    const maxTokens = options.maxTokens ?? 64;
+    const prompt = templatePrompt(scoring, template, fields, maxTokens, options.k);
+    // LanguageModel.generate takes a raw prompt string too (GenerateInput); LoadedModel's type
+    // names only messages so the test fakes stay simple, and #scoring() proved this is the runtime's.
+    const model = this.#model() as unknown as { generate(input: string, o: SamplingOptions & { signal?: AbortSignal }): ReturnType<LoadedModel['generate']> };
+    const { k: _k, ...sampling } = options;
+    yield* this.chat([], sampling, signal, () => model.generate(prompt.text, { ...sampling, maxTokens, ...(signal ? { signal } : {}) }));
+  }
+
+  async countTokens(text: string): Promise<number> {
+    return this.#scoring().tokenizer.encodePrompt(text).length;
+  }
+
+  /** Runs `fn` when the previous generation or scoring is done: the model has one KV cache. */
+  async #inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    let release!: () => void;
+    const previous = this.#turn;
+    this.#turn = new Promise((resolve) => (release = resolve));
+    try {
+      await previous;
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /** The loaded model's token-level side, or a GptError when the model has none. */
+  #scoring(): ScoringModel {
+    const m = this.#model();
+    if (!m.tokenizer || !m.model) throw new GptError('bad-argument', 'This model cannot score few-shot templates (it has no token-level access).');
+    return { tokenizer: m.tokenizer, model: m.model };
   }
 
   async countChatTokens(messages: readonly ChatMessage[]): Promise<number> {

@@ -7,6 +7,7 @@
 import { isModelCached, openCachedModel } from '../cache/index.ts';
 import { loadLanguageModel } from '../runtime/index.ts';
 import { GptError } from '../runtime/errors.ts';
+import type { ScoringModel } from '../templates/score.ts';
 import type { ChatMessage, EngineLoadProgress, ModelSpec, SamplingOptions } from './engine.ts';
 
 /** What the engine needs of a loaded model (the runtime's LanguageModel has this shape). */
@@ -21,6 +22,12 @@ export interface LoadedModel {
     options: SamplingOptions & { readonly signal?: AbortSignal },
   ): AsyncGenerator<{ readonly id: number; readonly text: string }, { readonly finishReason: 'eos' | 'stop' | 'length' | 'aborted'; readonly promptTokens: number; readonly generatedTokens: number }>;
   encode(messages: readonly ChatMessage[]): number[];
+  /**
+   * Token-level access for few-shot templates. The runtime's LanguageModel has both, and its
+   * `generate` also takes a raw prompt string; models without them (test fakes) cannot run templates.
+   */
+  readonly tokenizer?: ScoringModel['tokenizer'];
+  readonly model?: ScoringModel['model'];
   dispose(): void;
 }
 
@@ -73,6 +80,8 @@ function withNotice(model: LoadedModel, notice: string): LoadedModel {
     notice,
     generate: (messages, options) => model.generate(messages, options),
     encode: (messages) => model.encode(messages),
+    ...(model.tokenizer ? { tokenizer: model.tokenizer } : {}),
+    ...(model.model ? { model: model.model } : {}),
     dispose: () => model.dispose(),
   };
 }

@@ -7,13 +7,32 @@
  *
  * Client and worker share only this file.
  */
-import type { ChatMessage, EngineErrorData, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions } from './engine.ts';
+import type { FewShotTemplate } from '../templates/schema.ts';
+import type { ChatMessage, EngineErrorData, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
 
 /** Client -> worker. Every request but `abort` gets exactly one final reply with the same id. */
 export type WorkerRequest =
   | { readonly type: 'load'; readonly id: number; readonly spec: ModelSpec }
   | { readonly type: 'chat'; readonly id: number; readonly messages: readonly ChatMessage[]; readonly options: SamplingOptions }
   | { readonly type: 'count'; readonly id: number; readonly messages: readonly ChatMessage[] }
+  /** Few-shot templates: score labels (`classify`) or options (`choose`); answered by `scored`. */
+  | {
+      readonly type: 'classify' | 'choose';
+      readonly id: number;
+      readonly template: FewShotTemplate;
+      readonly fields: Readonly<Record<string, string>>;
+      readonly options: TemplateRunOptions;
+    }
+  /** A generation template's completion: streams `token`s and ends with `done`, like `chat`. */
+  | {
+      readonly type: 'complete';
+      readonly id: number;
+      readonly template: FewShotTemplate;
+      readonly fields: Readonly<Record<string, string>>;
+      readonly options: SamplingOptions & { readonly k?: number };
+    }
+  /** Tokens of a raw prompt; answered by `counted`. */
+  | { readonly type: 'count-text'; readonly id: number; readonly text: string }
   /** Aborts the request `id` (a load or a chat); its final reply still comes. */
   | { readonly type: 'abort'; readonly id: number };
 
@@ -30,10 +49,11 @@ export type WorkerResponse =
       readonly generatedTokens: number;
     }
   | { readonly type: 'counted'; readonly id: number; readonly tokens: number }
+  | { readonly type: 'scored'; readonly id: number; readonly result: TemplateScores }
   | { readonly type: 'error'; readonly id: number; readonly error: EngineErrorData };
 
 /** Replies that end a request (the client settles and forgets the id). */
-export type FinalResponse = Extract<WorkerResponse, { type: 'loaded' | 'done' | 'counted' | 'error' }>;
+export type FinalResponse = Extract<WorkerResponse, { type: 'loaded' | 'done' | 'counted' | 'scored' | 'error' }>;
 
 /** True for the replies that end their request. */
 export function isFinal(message: WorkerResponse): message is FinalResponse {

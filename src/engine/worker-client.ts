@@ -4,7 +4,8 @@
  * {@link WorkerConnection}); each client holds at most one connection at a time.
  */
 import { GptError } from '../runtime/errors.ts';
-import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions } from './engine.ts';
+import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
+import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
 import type { WorkerResponse } from './protocol.ts';
 import { defaultWorkerUrl } from './worker-url.ts';
 import { startModuleWorker, WorkerConnection, type RequestBody, type WorkerFactory } from './worker-connection.ts';
@@ -83,6 +84,22 @@ export class WorkerClient implements Engine {
     return this.#call(this.#conn(), { type: 'count', messages }, undefined, (m) => (m.type === 'counted' ? m.tokens : undefined));
   }
 
+  classify(template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: TemplateRunOptions<ClassifyNormalisation> = {}, signal?: AbortSignal): Promise<TemplateScores> {
+    return this.#call(this.#conn(), { type: 'classify', template, fields, options }, signal, (m) => (m.type === 'scored' ? m.result : undefined));
+  }
+
+  choose(template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: TemplateRunOptions<ChooseNormalisation> = {}, signal?: AbortSignal): Promise<TemplateScores> {
+    return this.#call(this.#conn(), { type: 'choose', template, fields, options }, signal, (m) => (m.type === 'scored' ? m.result : undefined));
+  }
+
+  countTokens(text: string): Promise<number> {
+    return this.#call(this.#conn(), { type: 'count-text', text }, undefined, (m) => (m.type === 'counted' ? m.tokens : undefined));
+  }
+
+  complete(template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: SamplingOptions & { readonly k?: number }, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+    return this.#stream({ type: 'complete', template, fields, options }, signal);
+  }
+
   /** One request with one result: resolves with what `pick` returns, rejects on an error reply. */
   #call<T>(conn: WorkerConnection, body: RequestBody, signal: AbortSignal | undefined, pick: (m: WorkerResponse) => T | undefined): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -97,12 +114,17 @@ export class WorkerClient implements Engine {
     });
   }
 
-  async *chat(messages: readonly ChatMessage[], options: SamplingOptions, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+  chat(messages: readonly ChatMessage[], options: SamplingOptions, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+    return this.#stream({ type: 'chat', messages, options }, signal);
+  }
+
+  /** A request whose replies stream as tokens and end with `done` (chat, complete). */
+  async *#stream(body: Extract<RequestBody, { type: 'chat' | 'complete' }>, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
     const conn = this.#conn();
     // Replies arrive as messages; the generator drains them in order and sleeps when there are none.
     const queue: WorkerResponse[] = [];
     let wake: (() => void) | undefined;
-    const id = conn.request({ type: 'chat', messages, options }, (m) => {
+    const id = conn.request(body, (m) => {
       queue.push(m);
       wake?.();
     });

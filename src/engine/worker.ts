@@ -43,6 +43,25 @@ export function serveEngine(
         case 'count':
           port.postMessage({ type: 'counted', id, tokens: await engine.countChatTokens(request.messages) });
           break;
+        case 'classify':
+        case 'choose': {
+          const { template, fields, options } = request;
+          const result =
+            request.type === 'classify'
+              ? await engine.classify(template, fields, options as Parameters<InPageEngine['classify']>[2], abort.signal)
+              : await engine.choose(template, fields, options as Parameters<InPageEngine['choose']>[2], abort.signal);
+          port.postMessage({ type: 'scored', id, result });
+          break;
+        }
+        case 'complete':
+          for await (const event of engine.complete(request.template, request.fields, request.options, abort.signal)) {
+            if (event.type === 'token') port.postMessage({ type: 'token', id, token: event.id, text: event.text });
+            else port.postMessage({ type: 'done', id, finishReason: event.finishReason, promptTokens: event.promptTokens, generatedTokens: event.generatedTokens });
+          }
+          break;
+        case 'count-text':
+          port.postMessage({ type: 'counted', id, tokens: await engine.countTokens(request.text) });
+          break;
       }
     } catch (e) {
       fail(id, e);

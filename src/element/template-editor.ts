@@ -1,0 +1,481 @@
+/**
+ * `<gpt-template-editor>`: author, test and keep few-shot templates. Edits the instruction,
+ * fields, pattern, answer line and labels; an examples table (add, remove, reorder, paste rows of
+ * tab-separated text); a live preview of the rendered prompt with its token count against the
+ * context window; "try it" with label probability bars; "evaluate" on held-out items with accuracy
+ * and a confusion matrix; save, rename (edit the name, save) and delete in IndexedDB; import and
+ * export JSON files. The model is the one of a <gpt-chat> on the page (`for` = its id).
+ *
+ * @csspart base - the whole editor
+ * @csspart bars, bar-row, bar, bar-fill - the "try it" probabilities
+ * @cssprop --gpt-chat-* - the same theme properties as <gpt-chat>
+ */
+import { html, LitElement, nothing, type TemplateResult } from 'lit';
+import type { TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
+import { GptError } from '../runtime/errors.ts';
+import { BUILTIN_TEMPLATES } from '../templates/builtins.ts';
+import { renderPrompt } from '../templates/render.ts';
+import { TEMPLATE_VERSION, type FewShotTemplate, type TaskKind, type TemplateLabel } from '../templates/schema.ts';
+import { idbTemplateStore, type TemplateStore } from '../templates/template-store.ts';
+import { evaluationReport, parseExampleRows, type EvaluationReport } from '../templates/rows.ts';
+import { parseTemplateJson, validateTemplate } from '../templates/validate.ts';
+import { templateEditorStyles } from './template-editor-styles.ts';
+import { renderBars, templateBarStyles } from './template-bars.ts';
+
+/** What the editor needs of <gpt-chat> (its public template API). */
+export interface TemplateRunner {
+  readonly contextLength: number | undefined;
+  classify(t: FewShotTemplate, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<'summed' | 'mean' | 'calibrated'>): Promise<TemplateScores>;
+  choose(t: FewShotTemplate, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<'summed' | 'mean' | 'length' | 'unconditional'>): Promise<TemplateScores>;
+  countTokens(text: string): Promise<number>;
+}
+
+/** The editable form of a template: every key present, arrays mutable copies. */
+type Draft = { -readonly [K in keyof FewShotTemplate]: FewShotTemplate[K] };
+
+const NEW_TEMPLATE: FewShotTemplate = {
+  version: TEMPLATE_VERSION,
+  id: 'my-template',
+  name: 'My template',
+  task: 'classification',
+  instruction: 'Classify each message as {{label1}} or {{label2}}.',
+  fields: ['text'],
+  pattern: 'Message: {{text}}\n',
+  answer: 'Label: {{answer}}',
+  labels: [{ name: 'yes', text: 'yes' }, { name: 'no', text: 'no' }],
+  options: [],
+  examples: [],
+  separator: '\n\n',
+  contentFree: ['N/A'],
+};
+
+const copy = (t: FewShotTemplate): Draft => JSON.parse(JSON.stringify(t)) as Draft;
+
+export class GptTemplateEditor extends LitElement {
+  static override styles = [templateEditorStyles, templateBarStyles];
+
+  static override properties = {
+    for: { type: String },
+    draft: { state: true },
+    saved: { state: true },
+    status: { state: true },
+    tokens: { state: true },
+    tryFields: { state: true },
+    tryResult: { state: true },
+    evalReport: { state: true },
+    busy: { state: true },
+  };
+
+  /** Where templates are saved (tests pass their own). */
+  static store: TemplateStore = idbTemplateStore();
+
+  /** The id of the <gpt-chat> whose model runs "try it", "evaluate" and the token count. */
+  declare for: string | undefined;
+  /** Or set the runner directly (a <gpt-chat> element or anything with its template API). */
+  runner: TemplateRunner | undefined;
+
+  declare draft: Draft;
+  declare saved: FewShotTemplate[];
+  declare status: { readonly kind: 'error' | 'info'; readonly text: string } | undefined;
+  declare tokens: number | undefined;
+  declare tryFields: Record<string, string>;
+  declare tryResult: TemplateScores | undefined;
+  declare evalReport: EvaluationReport | undefined;
+  declare busy: boolean;
+
+  constructor() {
+    super();
+    this.draft = copy(BUILTIN_TEMPLATES[0]!);
+    this.saved = [];
+    this.tryFields = {};
+    this.busy = false;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.refresh();
+    // the chat's model loaded: the preview can now be counted
+    document.addEventListener('gpt-chat-ready', this.#onReady);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    document.removeEventListener('gpt-chat-ready', this.#onReady);
+    clearTimeout(this.#countTimer);
+  }
+
+  readonly #onReady = (): void => {
+    this.#countedText = undefined;
+    this.requestUpdate();
+  };
+
+  /** The draft as a valid template; throws GptError('bad-template') saying what is wrong. */
+  get template(): FewShotTemplate {
+    return validateTemplate(this.draft);
+  }
+
+  #runner(): TemplateRunner {
+    const r = this.runner ?? (this.for ? (document.getElementById(this.for) as unknown as TemplateRunner | null) : null);
+    if (!r || typeof r.classify !== 'function') throw new GptError('bad-argument', `No <gpt-chat> to run the template: set for="id-of-a-gpt-chat" on <gpt-template-editor>.`);
+    return r;
+  }
+
+  /** Re-reads the saved templates. */
+  async refresh(): Promise<void> {
+    try {
+      this.saved = await GptTemplateEditor.store.list();
+    } catch (e) {
+      this.status = { kind: 'error', text: `Saved templates could not be read (${GptError.from(e).message}).` };
+    }
+  }
+
+  /** Puts `template` in the editor (a copy: nothing is saved until {@link save}). */
+  load(template: FewShotTemplate): void {
+    this.draft = copy(template);
+    this.tryResult = undefined;
+    this.evalReport = undefined;
+    this.status = undefined;
+  }
+
+  /** Saves the draft under its id (replacing a saved template with the same id). */
+  async save(): Promise<void> {
+    try {
+      await GptTemplateEditor.store.save(this.template);
+      this.status = { kind: 'info', text: `Saved "${this.draft.name}" (id ${this.draft.id}).` };
+      await this.refresh();
+    } catch (e) {
+      this.status = { kind: 'error', text: GptError.from(e).message };
+    }
+  }
+
+  /** Deletes the saved template with the draft's id (the draft stays in the editor). */
+  async deleteSaved(): Promise<void> {
+    await GptTemplateEditor.store.remove(this.draft.id);
+    this.status = { kind: 'info', text: `Deleted the saved template "${this.draft.id}".` };
+    await this.refresh();
+  }
+
+  /**
+   * Reads a template file into the editor. A malformed file changes nothing: the draft and the
+   * saved templates stay as they were and the error says what is wrong with the file.
+   */
+  async importFile(file: File): Promise<boolean> {
+    try {
+      this.load(parseTemplateJson(await file.text(), file.name));
+      this.status = { kind: 'info', text: `Imported ${file.name}. Save to keep it on this device.` };
+      return true;
+    } catch (e) {
+      this.status = { kind: 'error', text: `Could not import ${file.name}: ${GptError.from(e).message}` };
+      return false;
+    }
+  }
+
+  /** The draft as the JSON of a template file (pretty-printed). */
+  exportJson(): string {
+    return JSON.stringify(this.template, null, 2) + '\n';
+  }
+
+  /**
+   * Appends examples from tab-separated rows: the fields in order, then the answer. Returns how
+   * many were added; a bad row adds nothing and says which row.
+   */
+  pasteRows(text: string): number {
+    try {
+      const rows = parseExampleRows(this.template, text);
+      this.#edit({ examples: [...this.draft.examples, ...rows] });
+      return rows.length;
+    } catch (e) {
+      this.status = { kind: 'error', text: GptError.from(e).message };
+      return 0;
+    }
+  }
+
+  /** Scores the "try it" fields with the draft; the result shows as bars. */
+  async tryIt(): Promise<TemplateScores | undefined> {
+    this.busy = true;
+    try {
+      const t = this.template;
+      const fields = Object.fromEntries(t.fields.map((f) => [f, this.tryFields[f] ?? '']));
+      const r = this.#runner();
+      this.tryResult = t.task === 'multiple-choice' ? await r.choose(t, fields) : await r.classify(t, fields);
+      this.status = undefined;
+      return this.tryResult;
+    } catch (e) {
+      this.status = { kind: 'error', text: GptError.from(e).message };
+      return undefined;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Runs the draft on held-out rows (tab-separated, as {@link pasteRows}): accuracy and confusion. */
+  async evaluate(text: string): Promise<EvaluationReport | undefined> {
+    this.busy = true;
+    try {
+      const t = this.template;
+      const items = parseExampleRows(t, text);
+      const r = this.#runner();
+      const pairs = [];
+      for (const item of items) {
+        const res = t.task === 'multiple-choice' ? await r.choose(t, item.fields) : await r.classify(t, item.fields);
+        pairs.push({ gold: item.answer, predicted: res.answer });
+      }
+      this.evalReport = evaluationReport(t.task === 'classification' ? t.labels.map((l) => l.name) : [], pairs);
+      this.status = undefined;
+      return this.evalReport;
+    } catch (e) {
+      this.status = { kind: 'error', text: GptError.from(e).message };
+      return undefined;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  #edit(patch: Partial<Draft>): void {
+    this.draft = { ...this.draft, ...patch };
+  }
+
+  /** The rendered preview of the last render, counted after it (not during it). */
+  #preview: string | undefined;
+
+  protected override updated(): void {
+    if (this.#preview !== undefined) this.#scheduleCount(this.#preview);
+  }
+
+  /** The token count of the preview, debounced: one count per pause in typing. */
+  #countTimer: ReturnType<typeof setTimeout> | undefined;
+  #countedText: string | undefined;
+  #scheduleCount(text: string): void {
+    if (text === this.#countedText) return;
+    this.#countedText = text;
+    clearTimeout(this.#countTimer);
+    this.#countTimer = setTimeout(async () => {
+      try {
+        const r = this.#runner();
+        if (r.contextLength === undefined) {
+          this.#countedText = undefined; // counted once the model is loaded (gpt-chat-ready)
+          return;
+        }
+        const n = await r.countTokens(text);
+        if (this.#countedText === text) this.tokens = n;
+      } catch {
+        this.tokens = undefined;
+      }
+    }, 250);
+  }
+
+  override render(): TemplateResult {
+    const d = this.draft;
+    let error: string | undefined;
+    let preview = '';
+    try {
+      const t = validateTemplate(d);
+      const sample = Object.fromEntries(t.fields.map((f) => [f, this.tryFields[f] || `{{${f}}}`]));
+      preview = renderPrompt(t, sample);
+      this.#preview = preview;
+    } catch (e) {
+      error = GptError.from(e).message;
+    }
+    const ctx = (() => {
+      try {
+        return this.#runner().contextLength;
+      } catch {
+        return undefined;
+      }
+    })();
+    return html`<div part="base" class="base">
+      ${this.#renderLibrary()}
+      ${this.status ? html`<p class=${this.status.kind === 'error' ? 'error status' : 'muted status'} role=${this.status.kind === 'error' ? 'alert' : 'status'}>${this.status.text}</p>` : nothing}
+      ${this.#renderForm(d)}
+      ${this.#renderExamples(d)}
+      <fieldset>
+        <legend>Preview</legend>
+        ${error
+          ? html`<p class="error validation" role="alert">${error}</p>`
+          : html`<pre class="preview" aria-label="Rendered prompt">${preview}</pre>
+              <p class="muted tokens">${this.tokens === undefined ? 'Token count: load the model in the chat to count.' : html`<span class=${ctx !== undefined && this.tokens > ctx ? 'over' : ''}>${this.tokens} tokens</span>${ctx !== undefined ? ` of a ${ctx}-token context window` : ''}`}</p>`}
+      </fieldset>
+      ${this.#renderTry(d)}
+      ${this.#renderEvaluate()}
+    </div>`;
+  }
+
+  #renderLibrary(): TemplateResult {
+    const pick = (e: Event) => {
+      const id = (e.target as HTMLSelectElement).value;
+      const t = [...this.saved, ...BUILTIN_TEMPLATES].find((x) => `${BUILTIN_TEMPLATES.includes(x) ? 'builtin' : 'saved'}:${x.id}` === id);
+      if (t) this.load(t);
+    };
+    return html`<div class="row library">
+      <label>Open
+        <select class="open" @change=${pick}>
+          <option value="">Choose a template…</option>
+          <optgroup label="Saved on this device">${this.saved.map((t) => html`<option value=${'saved:' + t.id}>${t.name} (${t.id})</option>`)}</optgroup>
+          <optgroup label="Built-in">${BUILTIN_TEMPLATES.map((t) => html`<option value=${'builtin:' + t.id}>${t.name}</option>`)}</optgroup>
+        </select>
+      </label>
+      <button type="button" class="new" @click=${() => this.load(NEW_TEMPLATE)}>New</button>
+      <button type="button" class="save primary" @click=${() => this.save()}>Save</button>
+      <button type="button" class="delete" ?disabled=${!this.saved.some((t) => t.id === this.draft.id)} @click=${() => this.deleteSaved()}>Delete</button>
+      <label class="import">Import JSON
+        <input type="file" accept="application/json,.json" @change=${(e: Event) => {
+          const input = e.target as HTMLInputElement;
+          const file = input.files?.[0];
+          if (file) void this.importFile(file).finally(() => (input.value = ''));
+        }} />
+      </label>
+      <button type="button" class="export" ?disabled=${!!this.#error()} @click=${() => this.#download()}>Export JSON</button>
+    </div>`;
+  }
+
+  #error(): string | undefined {
+    try {
+      validateTemplate(this.draft);
+      return undefined;
+    } catch (e) {
+      return GptError.from(e).message;
+    }
+  }
+
+  #download(): void {
+    const url = URL.createObjectURL(new Blob([this.exportJson()], { type: 'application/json' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `${this.draft.id}.json`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  #renderForm(d: Draft): TemplateResult {
+    const text = (key: 'id' | 'name' | 'instruction' | 'pattern' | 'answer') => (e: Event) => this.#edit({ [key]: (e.target as HTMLInputElement).value });
+    const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+    return html`<fieldset>
+      <legend>Template</legend>
+      <div class="row">
+        <label>Name <input class="name" .value=${d.name} @input=${text('name')} /></label>
+        <label>Id <input class="id" .value=${d.id} @input=${text('id')} /></label>
+        <label>Task
+          <select class="task" .value=${d.task} @change=${(e: Event) => this.#edit({ task: (e.target as HTMLSelectElement).value as TaskKind })}>
+            <option value="classification">classification</option>
+            <option value="multiple-choice">multiple choice</option>
+            <option value="generation">generation</option>
+          </select>
+        </label>
+      </div>
+      <label>Instruction ({{label1}}, {{label2}} … name the labels)
+        <textarea class="instruction" rows="2" .value=${d.instruction} @input=${text('instruction')}></textarea>
+      </label>
+      <label>Fields (comma-separated)
+        <input class="fields" .value=${d.fields.join(', ')} @change=${(e: Event) => this.#edit({ fields: list((e.target as HTMLInputElement).value) })} />
+      </label>
+      <label>Pattern (one example's input, {{field}} slots)
+        <textarea class="pattern" rows="2" .value=${d.pattern} @input=${text('pattern')}></textarea>
+      </label>
+      <label>Answer line (ends with {{answer}})
+        <input class="answer" .value=${d.answer} @input=${text('answer')} />
+      </label>
+      ${d.task === 'classification' ? this.#renderLabels(d.labels) : nothing}
+      ${d.task === 'multiple-choice'
+        ? html`<label>Option fields (comma-separated)
+            <input class="options" .value=${d.options.join(', ')} @change=${(e: Event) => this.#edit({ options: list((e.target as HTMLInputElement).value) })} />
+          </label>`
+        : nothing}
+    </fieldset>`;
+  }
+
+  #renderLabels(labels: readonly TemplateLabel[]): TemplateResult {
+    const set = (i: number, key: 'name' | 'text') => (e: Event) =>
+      this.#edit({ labels: labels.map((l, j) => (j === i ? { ...l, [key]: (e.target as HTMLInputElement).value } : l)) });
+    return html`<table class="labels">
+      <caption class="visually-hidden">Labels</caption>
+      <thead><tr><th scope="col">Label</th><th scope="col">Text the model writes</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+      <tbody>
+        ${labels.map(
+          (l, i) => html`<tr>
+            <td><input aria-label=${`Label ${i + 1} name`} .value=${l.name} @input=${set(i, 'name')} /></td>
+            <td><input aria-label=${`Label ${i + 1} text`} .value=${l.text} @input=${set(i, 'text')} /></td>
+            <td><button type="button" aria-label=${`Remove label ${l.name}`} @click=${() => this.#edit({ labels: labels.filter((_, j) => j !== i) })}>Remove</button></td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+    <div><button type="button" class="add-label" @click=${() => this.#edit({ labels: [...labels, { name: `label${labels.length + 1}`, text: `label${labels.length + 1}` }] })}>Add label</button></div>`;
+  }
+
+  #renderExamples(d: Draft): TemplateResult {
+    const ex = d.examples;
+    const setField = (i: number, f: string) => (e: Event) =>
+      this.#edit({ examples: ex.map((x, j) => (j === i ? { ...x, fields: { ...x.fields, [f]: (e.target as HTMLInputElement).value } } : x)) });
+    const setAnswer = (i: number) => (e: Event) => this.#edit({ examples: ex.map((x, j) => (j === i ? { ...x, answer: (e.target as HTMLInputElement).value } : x)) });
+    const move = (i: number, by: number) => {
+      const next = ex.slice();
+      const [item] = next.splice(i, 1);
+      next.splice(i + by, 0, item!);
+      this.#edit({ examples: next });
+    };
+    return html`<fieldset>
+      <legend>Examples (${ex.length}; the oldest are left out first when the prompt is too long)</legend>
+      <table class="examples">
+        <thead><tr>${d.fields.map((f) => html`<th scope="col">${f}</th>`)}<th scope="col">answer</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+        <tbody>
+          ${ex.map(
+            (x, i) => html`<tr>
+              ${d.fields.map((f) => html`<td><input aria-label=${`Example ${i + 1} ${f}`} .value=${x.fields[f] ?? ''} @input=${setField(i, f)} /></td>`)}
+              <td><input aria-label=${`Example ${i + 1} answer`} .value=${x.answer} @input=${setAnswer(i)} /></td>
+              <td class="row">
+                <button type="button" aria-label=${`Move example ${i + 1} up`} ?disabled=${i === 0} @click=${() => move(i, -1)}>↑</button>
+                <button type="button" aria-label=${`Move example ${i + 1} down`} ?disabled=${i === ex.length - 1} @click=${() => move(i, 1)}>↓</button>
+                <button type="button" aria-label=${`Remove example ${i + 1}`} @click=${() => this.#edit({ examples: ex.filter((_, j) => j !== i) })}>Remove</button>
+              </td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+      <div class="row">
+        <button type="button" class="add-example" @click=${() => this.#edit({ examples: [...ex, { fields: Object.fromEntries(d.fields.map((f) => [f, ''])), answer: d.labels[0]?.name ?? '' }] })}>Add example</button>
+      </div>
+      <label>Paste rows (tab-separated: ${[...d.fields, 'answer'].join(', ')})
+        <textarea class="paste" rows="2"></textarea>
+      </label>
+      <div><button type="button" class="paste-button" @click=${() => {
+        const area = this.renderRoot.querySelector<HTMLTextAreaElement>('textarea.paste')!;
+        if (this.pasteRows(area.value) > 0) area.value = '';
+      }}>Add pasted rows</button></div>
+    </fieldset>`;
+  }
+
+  #renderTry(d: Draft): TemplateResult {
+    if (d.task === 'generation') return html``;
+    return html`<fieldset class="try">
+      <legend>Try it</legend>
+      ${d.fields.map(
+        (f) => html`<label>${f}
+          <input class=${'try-' + f} .value=${this.tryFields[f] ?? ''} @input=${(e: Event) => (this.tryFields = { ...this.tryFields, [f]: (e.target as HTMLInputElement).value })} />
+        </label>`,
+      )}
+      <div><button type="button" class="try-button primary" ?disabled=${this.busy} @click=${() => this.tryIt()}>Score</button></div>
+      ${this.tryResult ? renderBars(this.tryResult) : nothing}
+    </fieldset>`;
+  }
+
+  #renderEvaluate(): TemplateResult {
+    const r = this.evalReport;
+    return html`<fieldset class="evaluate">
+      <legend>Evaluate on held-out items</legend>
+      <label>Items (tab-separated: fields, then the right answer)
+        <textarea class="eval-items" rows="3"></textarea>
+      </label>
+      <div><button type="button" class="eval-button" ?disabled=${this.busy} @click=${() => this.evaluate(this.renderRoot.querySelector<HTMLTextAreaElement>('textarea.eval-items')!.value)}>Evaluate</button></div>
+      ${r
+        ? html`<p class="accuracy" role="status">Accuracy ${((100 * r.correct) / Math.max(1, r.n)).toFixed(1)}% (${r.correct} of ${r.n})</p>
+            ${r.labels.length
+              ? html`<table class="confusion">
+                  <caption>Confusion matrix (rows: right answer, columns: predicted)</caption>
+                  <thead><tr><th scope="col"></th>${r.labels.map((l) => html`<th scope="col">${l}</th>`)}</tr></thead>
+                  <tbody>${r.labels.map((l, i) => html`<tr><th scope="row">${l}</th>${r.confusion[i]!.map((n) => html`<td>${n}</td>`)}</tr>`)}</tbody>
+                </table>`
+              : nothing}`
+        : nothing}
+    </fieldset>`;
+  }
+}

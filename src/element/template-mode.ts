@@ -1,0 +1,120 @@
+/**
+ * <gpt-chat> in template mode (the `template` attribute set): every user message is a query of
+ * that few-shot template, answered with the label probabilities (classification, multiple
+ * choice) or a completion (generation). Async state in a controller, like ChatController: a
+ * generation counter drops results of a cleared or superseded run.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { Engine, ModelInfo, TemplateScores } from '../engine/engine.ts';
+import { GptError } from '../runtime/errors.ts';
+import { builtinTemplate } from '../templates/builtins.ts';
+import { fieldsFromMessage } from '../templates/message-fields.ts';
+import type { FewShotTemplate } from '../templates/schema.ts';
+import type { TemplateStore } from '../templates/template-store.ts';
+
+/** One query and its answer. */
+export interface TemplateTurn {
+  readonly input: string;
+  readonly templateName: string;
+  /** Classification and multiple choice. */
+  readonly result?: TemplateScores;
+  /** Generation: the completion (growing while it streams). */
+  readonly completion?: string;
+  readonly error?: GptError;
+  readonly pending: boolean;
+}
+
+/** The chat controller's way to the engine (ChatController.withEngine). */
+export type WithEngine = <T>(fn: (engine: Engine, info: ModelInfo) => Promise<T>) => Promise<T>;
+
+/** A template id: a built-in, else one saved in `store`. Throws GptError('bad-template') naming it. */
+export async function resolveTemplate(id: string, store: TemplateStore): Promise<FewShotTemplate> {
+  const t = builtinTemplate(id) ?? (await store.get(id));
+  if (!t) {
+    throw new GptError('bad-template', `There is no template "${id}". HINT: use a built-in (sentiment, topic, entailment, similarity, multiple-choice) or the id of a template saved in <gpt-template-editor>.`);
+  }
+  return t;
+}
+
+/** Runs a template on the engine: classify, choose or a streamed completion. */
+export async function runTemplate(engine: Engine, t: FewShotTemplate, fields: Record<string, string>, onText: (text: string) => void, signal?: AbortSignal): Promise<TemplateScores | string> {
+  if (t.task === 'generation') {
+    if (!engine.complete) throw new GptError('bad-argument', 'This engine cannot run generation templates.');
+    let text = '';
+    for await (const ev of engine.complete(t, fields, { maxTokens: 64, temperature: 0, stop: [t.separator] }, signal)) {
+      if (ev.type === 'token') onText((text += ev.text));
+    }
+    return text;
+  }
+  const run = t.task === 'classification' ? engine.classify : engine.choose;
+  if (!run) throw new GptError('bad-argument', 'This engine cannot score few-shot templates; use engine="auto", "webgpu" or "cpu".');
+  return run.call(engine, t, fields, {}, signal);
+}
+
+export class TemplateMode implements ReactiveController {
+  turns: TemplateTurn[] = [];
+  #gen = 0;
+  #abort: AbortController | undefined;
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly withEngine: WithEngine,
+    private readonly store: () => TemplateStore,
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {}
+
+  hostDisconnected(): void {
+    this.#abort?.abort();
+  }
+
+  get busy(): boolean {
+    return this.turns.some((t) => t.pending);
+  }
+
+  /** Answers `text` with template `id`. False (nothing kept) when empty or while one runs. */
+  send(id: string, text: string): boolean {
+    const input = text.trim();
+    if (!input || this.busy) return false;
+    const gen = this.#gen;
+    const index = this.turns.length;
+    this.#put(index, { input, templateName: id, pending: true });
+    const abort = (this.#abort = new AbortController());
+    void (async () => {
+      try {
+        const t = await resolveTemplate(id, this.store());
+        const fields = fieldsFromMessage(t, input);
+        this.#put(index, { input, templateName: t.name, pending: true });
+        const out = await this.withEngine((engine) =>
+          runTemplate(engine, t, fields, (completion) => gen === this.#gen && this.#put(index, { input, templateName: t.name, completion, pending: true }), abort.signal),
+        );
+        if (gen !== this.#gen) return;
+        this.#put(index, typeof out === 'string' ? { input, templateName: t.name, completion: out, pending: false } : { input, templateName: t.name, result: out, pending: false });
+      } catch (e) {
+        if (gen !== this.#gen) return;
+        this.#put(index, { ...this.turns[index]!, error: GptError.from(e), pending: false });
+      }
+    })();
+    return true;
+  }
+
+  stop(): void {
+    this.#abort?.abort();
+  }
+
+  clear(): void {
+    this.#gen++;
+    this.#abort?.abort();
+    this.turns = [];
+    this.host.requestUpdate();
+  }
+
+  #put(index: number, turn: TemplateTurn): void {
+    const turns = this.turns.slice();
+    turns[index] = turn;
+    this.turns = turns;
+    this.host.requestUpdate();
+  }
+}

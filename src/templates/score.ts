@@ -1,0 +1,227 @@
+/**
+ * Running a template on a loaded model: `classify` scores every label, `choose` every option,
+ * `templatePrompt` renders a generation prompt. The prompt is prefilled once; each candidate is
+ * then teacher-forced on top of its KV cache and rewound (GptModel.scoreContinuation), so k
+ * candidates cost one prompt plus k short continuations, not k prompts.
+ *
+ * Works on any model with the shape of the runtime's LanguageModel ({@link ScoringModel}), so this
+ * module imports no runtime code and runs in the worker, on the page and in Node alike.
+ */
+import { GptError } from '../runtime/errors.ts';
+import {
+  argmax,
+  calibrated,
+  contentFreeDistribution,
+  perByteMean,
+  perTokenMean,
+  softmax,
+  unconditionalNormalised,
+} from './normalise.ts';
+import { answerParts, candidateTexts, fitPrompt, renderPrompt, type FittedPrompt } from './render.ts';
+import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from './schema.ts';
+import { checkFields, validateTemplate } from './validate.ts';
+
+/** What scoring needs of a loaded model; the runtime's LanguageModel has this shape. */
+export interface ScoringModel {
+  readonly tokenizer: {
+    /** Text as typed: special-token strings stay text. */
+    encode(text: string): number[];
+    /** A raw prompt: BOS first when the model wants one, then {@link encode}. */
+    encodePrompt(text: string): number[];
+  };
+  readonly model: {
+    readonly contextLength: number;
+    /** Makes the KV cache hold exactly `ids`, keeping the longest common prefix. */
+    sync(ids: ArrayLike<number>, signal?: AbortSignal): Promise<unknown>;
+    /** log p(ids | cache), teacher-forced, then rewound to the cache. */
+    scoreContinuation(ids: ArrayLike<number>, signal?: AbortSignal): Promise<{ readonly total: number; readonly perToken: ArrayLike<number> }>;
+  };
+}
+
+/** Options of {@link classify} and {@link choose}. */
+export interface ScoreOptions<N extends string> {
+  /** How scores become probabilities (default 'summed'). */
+  readonly normalisation?: N;
+  /** Use at most the last k examples (default all; 0 is zero-shot). */
+  readonly k?: number;
+  readonly signal?: AbortSignal;
+  /** The clock for `ms` (tests pass their own). */
+  readonly now?: () => number;
+}
+
+/** The result of scoring a template's candidates after one query. Plain data: it crosses a worker. */
+export interface TemplateScores {
+  readonly templateId: string;
+  readonly task: 'classification' | 'multiple-choice';
+  /** Label names (classification) or option texts (multiple choice), in template order. */
+  readonly candidates: readonly string[];
+  /** The text scored for each candidate, lead whitespace included (" positive"). */
+  readonly continuations: readonly string[];
+  readonly normalisation: ClassifyNormalisation | ChooseNormalisation;
+  /** softmax(scores): sums to 1 over the candidates. */
+  readonly probabilities: readonly number[];
+  /** The normalised score of each candidate (what the probabilities are a softmax of). */
+  readonly scores: readonly number[];
+  /** Summed natural-log probability of each continuation: log p(continuation | prompt). */
+  readonly logProbs: readonly number[];
+  /** Per-token log-probabilities of each continuation. */
+  readonly perToken: readonly (readonly number[])[];
+  /** Index of the best candidate under `normalisation`. */
+  readonly best: number;
+  /** candidates[best]. */
+  readonly answer: string;
+  /** The prompt as scored (up to the answer stem). */
+  readonly prompt: string;
+  readonly promptTokens: number;
+  /** Indices of the template's examples left out to fit the context window (oldest first). */
+  readonly droppedExamples: readonly number[];
+  /** Milliseconds from the call to the result. */
+  readonly ms: number;
+  /** 'calibrated': the content-free label distribution divided out. */
+  readonly contentFree?: readonly number[];
+  /** 'unconditional': each option's log p(option | answer stem). */
+  readonly unconditional?: readonly number[];
+}
+
+const CLASSIFY: readonly ClassifyNormalisation[] = ['summed', 'mean', 'calibrated'];
+const CHOOSE: readonly ChooseNormalisation[] = ['summed', 'mean', 'length', 'unconditional'];
+
+/**
+ * Scores every label of a classification template after the query `fields`.
+ * @param lm a loaded model (the runtime's LanguageModel)
+ * @param template a template (validated again here: it may come from a file or a worker message)
+ * @param fields a value for every field of the template
+ */
+export async function classify(lm: ScoringModel, template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: ScoreOptions<ClassifyNormalisation> = {}): Promise<TemplateScores> {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const t = validateTemplate(template);
+  if (t.task !== 'classification') throw wrongTask(t, 'classify', 'classification');
+  const normalisation = pick(options.normalisation, CLASSIFY, 'summed');
+  const run = await scoreCandidates(lm, t, checkFields(t, fields, `template "${t.id}": the query`), options);
+  let scores = run.logProbs;
+  let contentFree: number[] | undefined;
+  if (normalisation === 'mean') scores = perTokenMean(run.logProbs, run.tokenCounts);
+  if (normalisation === 'calibrated') {
+    // the same examples, every field of the query replaced by a content-free string
+    const cfTotals: number[][] = [];
+    for (const cf of t.contentFree) {
+      const cfFields = Object.fromEntries(t.fields.map((f) => [f, cf]));
+      const ids = lm.tokenizer.encodePrompt(renderPrompt(t, cfFields, t.examples.filter((_, i) => run.fitted.kept.includes(i))));
+      cfTotals.push((await scoreAfter(lm, ids, run.continuationIds, options.signal)).map((s) => s.total));
+    }
+    contentFree = contentFreeDistribution(cfTotals);
+    scores = calibrated(run.logProbs, contentFree);
+  }
+  return result(t, normalisation, run, scores, now() - started, contentFree ? { contentFree } : {});
+}
+
+/**
+ * Scores every option of a multiple-choice query (the option fields of `fields`).
+ * 'unconditional' also scores each option after the answer stem alone ("Answer:").
+ */
+export async function choose(lm: ScoringModel, template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: ScoreOptions<ChooseNormalisation> = {}): Promise<TemplateScores> {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const t = validateTemplate(template);
+  if (t.task !== 'multiple-choice') throw wrongTask(t, 'choose', 'multiple-choice');
+  const normalisation = pick(options.normalisation, CHOOSE, 'summed');
+  const run = await scoreCandidates(lm, t, checkFields(t, fields, `template "${t.id}": the query`), options);
+  let scores = run.logProbs;
+  let unconditional: number[] | undefined;
+  if (normalisation === 'mean') scores = perTokenMean(run.logProbs, run.tokenCounts);
+  if (normalisation === 'length') scores = perByteMean(run.logProbs, run.texts);
+  if (normalisation === 'unconditional') {
+    const ids = lm.tokenizer.encodePrompt(answerParts(t).stem);
+    if (ids.length === 0) throw new GptError('bad-template', `template "${t.id}": "answer" has no text before {{answer}}, so there is no context for the unconditional score. HINT: use an answer line like "Answer: {{answer}}", or another normalisation.`);
+    unconditional = (await scoreAfter(lm, ids, run.continuationIds, options.signal)).map((s) => s.total);
+    scores = unconditionalNormalised(run.logProbs, unconditional);
+  }
+  return result(t, normalisation, run, scores, now() - started, unconditional ? { unconditional } : {});
+}
+
+/**
+ * The prompt of a generation template (or of any template) for `fields`, fitted to leave
+ * `reserve` tokens for the completion: stream a completion after it with the model's generate().
+ */
+export function templatePrompt(lm: ScoringModel, template: FewShotTemplate, fields: Readonly<Record<string, string>>, reserve = 64, k?: number): FittedPrompt {
+  const t = validateTemplate(template);
+  const f = checkFields(t, fields, `template "${t.id}": the query`);
+  return fitPrompt(t, f, (text) => lm.tokenizer.encodePrompt(text).length, lm.model.contextLength - reserve, k);
+}
+
+interface CandidateRun {
+  readonly candidates: string[];
+  readonly texts: string[];
+  readonly continuationIds: number[][];
+  readonly tokenCounts: number[];
+  readonly logProbs: number[];
+  readonly perToken: number[][];
+  readonly fitted: FittedPrompt;
+}
+
+/** Fits the prompt, prefills it once and scores every candidate on its cache. */
+async function scoreCandidates(lm: ScoringModel, t: FewShotTemplate, fields: Record<string, string>, options: ScoreOptions<string>): Promise<CandidateRun> {
+  const { lead } = answerParts(t);
+  const texts = candidateTexts(t, fields).map((c) => lead + c);
+  const continuationIds = texts.map((text) => lm.tokenizer.encode(text));
+  // The last continuation token is scored from the logits before it and never enters the cache.
+  const longest = Math.max(...continuationIds.map((ids) => ids.length));
+  const fitted = fitPrompt(t, fields, (text) => lm.tokenizer.encodePrompt(text).length, lm.model.contextLength - (longest - 1), options.k);
+  const scored = await scoreAfter(lm, lm.tokenizer.encodePrompt(fitted.text), continuationIds, options.signal);
+  return {
+    candidates: t.task === 'classification' ? t.labels.map((l) => l.name) : candidateTexts(t, fields),
+    texts,
+    continuationIds,
+    tokenCounts: continuationIds.map((ids) => ids.length),
+    logProbs: scored.map((s) => s.total),
+    perToken: scored.map((s) => Array.from(s.perToken)),
+    fitted,
+  };
+}
+
+/** Prefills `prefix` (reusing whatever the cache shares with it) and scores each continuation. */
+async function scoreAfter(lm: ScoringModel, prefix: number[], continuations: readonly number[][], signal?: AbortSignal) {
+  if (prefix.length === 0) throw new GptError('bad-argument', 'The rendered prompt is empty; a template needs some text before the answer.');
+  await lm.model.sync(prefix, signal);
+  const out: { total: number; perToken: ArrayLike<number> }[] = [];
+  for (const ids of continuations) {
+    signal?.throwIfAborted();
+    if (ids.length === 0) throw new GptError('bad-template', 'A candidate answer encodes to no tokens. HINT: give every label some text.');
+    out.push(await lm.model.scoreContinuation(ids, signal));
+  }
+  return out;
+}
+
+function result(t: FewShotTemplate, normalisation: ClassifyNormalisation | ChooseNormalisation, run: CandidateRun, scores: number[], ms: number, extra: Pick<TemplateScores, 'contentFree' | 'unconditional'>): TemplateScores {
+  const best = argmax(scores);
+  return {
+    templateId: t.id,
+    task: t.task as 'classification' | 'multiple-choice',
+    candidates: run.candidates,
+    continuations: run.texts,
+    normalisation,
+    probabilities: softmax(scores),
+    scores,
+    logProbs: run.logProbs,
+    perToken: run.perToken,
+    best,
+    answer: run.candidates[best]!,
+    prompt: run.fitted.text,
+    promptTokens: run.fitted.tokens,
+    droppedExamples: run.fitted.dropped,
+    ms,
+    ...extra,
+  };
+}
+
+function pick<N extends string>(value: N | undefined, allowed: readonly N[], fallback: N): N {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) throw new GptError('bad-argument', `normalisation "${value}" is not one of ${allowed.join(', ')}.`);
+  return value;
+}
+
+function wrongTask(t: FewShotTemplate, fn: string, task: string): GptError {
+  const use = t.task === 'classification' ? 'classify()' : t.task === 'multiple-choice' ? 'choose()' : 'templatePrompt() and generate()';
+  return new GptError('bad-argument', `${fn}() runs ${task} templates, but template "${t.id}" is ${t.task}. HINT: use ${use}.`);
+}
