@@ -40,8 +40,9 @@ async function editor(): Promise<GptTemplateEditor> {
   document.body.append(el);
   elements.push(el);
   await el.updateComplete;
-  await until('saved templates listed', () => (el as unknown as { saved: unknown }).saved !== undefined);
-  await sleep(50);
+  // the element lists saved templates on its own when connected; awaiting a refresh makes the list
+  // current before the test reads it (a fixed sleep raced with IndexedDB on a busy machine)
+  await (el as unknown as { refresh(): Promise<void> }).refresh();
   await el.updateComplete;
   return el;
 }
