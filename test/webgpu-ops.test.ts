@@ -4,17 +4,19 @@ import { CpuBackend } from '../src/runtime/cpu/cpu-backend.ts';
 import { GptError } from '../src/runtime/errors.ts';
 import type { ModelConfig } from '../src/runtime/model/config.ts';
 import { convertDType } from '../src/runtime/model/convert-dtype.ts';
-import { acquireDevice } from '../src/runtime/webgpu/device.ts';
+import { acquireDevice, isCpuBackedDevice } from '../src/runtime/webgpu/device.ts';
 import { GpuWeight } from '../src/runtime/webgpu/gpu-weight.ts';
 import { PipelineCache, type Kernel } from '../src/runtime/webgpu/kernels.ts';
-import { WebGpuBackend } from '../src/runtime/webgpu/webgpu-backend.ts';
+import { WebGpuBackend, type KernelStyle } from '../src/runtime/webgpu/webgpu-backend.ts';
 
 // Every WebGPU op against the CPU backend (float64 accumulation) on small seeded inputs. Sizes are
 // tiny on purpose: Dawn runs on SwiftShader here, on two shared CPU cores.
 
 let device: GPUDevice;
-let gpu: WebGpuBackend;
+let gpu: WebGpuBackend; // the backend of the kernel style under test (see forEachStyle)
 let cpu: CpuBackend;
+let style: KernelStyle = 'serial';
+const backends: WebGpuBackend[] = [];
 
 beforeAll(async () => {
   ({ device } = await acquireDevice());
@@ -24,9 +26,27 @@ beforeAll(async () => {
 
 afterAll(() => {
   gpu?.destroy();
+  for (const b of backends) b.destroy();
   cpu?.destroy();
   device?.destroy();
 });
+
+/**
+ * Runs `suite` once per kernel style: the serial kernels SwiftShader picks by default here, and the
+ * cooperative ones real GPUs run, both against the CPU.
+ */
+function forEachStyle(suite: () => void): void {
+  for (const s of ['serial', 'cooperative'] as const) {
+    describe(`${s} kernels`, () => {
+      beforeAll(() => {
+        style = s;
+        gpu = new WebGpuBackend(device, { kernels: s });
+        backends.push(gpu);
+      });
+      suite();
+    });
+  }
+}
 
 // ---- fixtures: seeded numbers, the same weights and activations on both backends ----
 
@@ -148,239 +168,273 @@ describe('WebGPU kernels compile', () => {
   });
 });
 
-describe('WebGPU embed', () => {
-  for (const dtype of ['f32', 'f16', 'bf16'] as const) {
-    it(`gathers ${dtype} token rows and adds learned positions (T=5, pos0=3)`, async () => {
-      const V = 20;
-      const C = 24;
-      const tok = twinWeight('wte', V, C, dtype, values(V * C, 1));
-      const pos = twinWeight('wpe', 16, C, dtype, values(16 * C, 2));
-      const out = twinAct(5, C);
-      const ids = Int32Array.from([3, 19, 0, 3, 7]);
-      gpu.embed(out.gpu, ids, 5, tok.gpu, pos.gpu, 3);
-      cpu.embed(out.cpu, ids, 5, tok.cpu, pos.cpu, 3);
-      const got = await expectSame(out, 5, 1e-6);
-      // and really the table: row 1 of out is wte[19] + wpe[4], not zeros
-      expect(Math.abs(got[C])).toBeGreaterThan(0);
-    });
-  }
-
-  it('gathers only T rows (T=1) and leaves the others alone', async () => {
-    const tok = twinWeight('wte', 10, 8, 'f32', values(80, 3));
-    const out = twinAct(3, 8, values(24, 4));
-    gpu.embed(out.gpu, Int32Array.from([9]), 1, tok.gpu, null, 0);
-    cpu.embed(out.cpu, Int32Array.from([9]), 1, tok.cpu, null, 0);
-    await expectSame(out, 3, 0);
-  });
-
-  it('rejects a token id outside the vocabulary, naming it', () => {
-    const tok = twinWeight('wte', 10, 8, 'f32', values(80, 3));
-    const out = gpu.createActivation(2, 8);
-    expectGptError(() => gpu.embed(out, Int32Array.from([1, 10]), 2, tok.gpu, null, 0), 'bad-argument', 'token id 10', '0 .. 9');
-  });
-});
-
-describe('WebGPU norms', () => {
-  it('layerNorm matches the CPU (T=5, C=40)', async () => {
-    const inp = twinAct(5, 40, values(200, 5, 3));
-    const w = twinWeight('ln.w', 1, 40, 'bf16', values(40, 6));
-    const b = twinWeight('ln.b', 1, 40, 'f16', values(40, 7));
-    const out = twinAct(5, 40);
-    gpu.layerNorm(out.gpu, inp.gpu, w.gpu, b.gpu, 5, 1e-5);
-    cpu.layerNorm(out.cpu, inp.cpu, w.cpu, b.cpu, 5, 1e-5);
-    await expectSame(out, 5, 1e-5);
-  });
-
-  it('rmsNorm matches the CPU (T=1 and T=5, C=300 > one workgroup)', async () => {
-    const inp = twinAct(5, 300, values(1500, 8, 2));
-    const w = twinWeight('rms.w', 1, 300, 'f32', values(300, 9));
-    for (const T of [1, 5]) {
-      const out = twinAct(5, 300);
-      gpu.rmsNorm(out.gpu, inp.gpu, w.gpu, T, 1e-6);
-      cpu.rmsNorm(out.cpu, inp.cpu, w.cpu, T, 1e-6);
-      await expectSame(out, T, 1e-5);
-    }
-  });
-});
-
-describe('WebGPU matmul', () => {
-  for (const dtype of ['f32', 'f16', 'bf16'] as const) {
-    for (const T of [1, 5, 37]) {
-      it(`${dtype} weights, T=${T}, with and without bias`, async () => {
-        const I = 40;
-        const O = 36;
-        const inp = twinAct(T, I, values(T * I, 10 + T));
-        const w = twinWeight('w', O, I, dtype, values(O * I, 11));
-        const bias = twinWeight('b', 1, O, dtype, values(O, 12));
-        const out = twinAct(T, O);
-        gpu.matmul(out.gpu, inp.gpu, w.gpu, bias.gpu, T);
-        cpu.matmul(out.cpu, inp.cpu, w.cpu, bias.cpu, T);
-        await expectSame(out, T, 1e-4);
-        gpu.matmul(out.gpu, inp.gpu, w.gpu, null, T);
-        cpu.matmul(out.cpu, inp.cpu, w.cpu, null, T);
-        await expectSame(out, T, 1e-4);
+forEachStyle(() => {
+  describe('WebGPU embed', () => {
+    for (const dtype of ['f32', 'f16', 'bf16'] as const) {
+      it(`gathers ${dtype} token rows and adds learned positions (T=5, pos0=3)`, async () => {
+        const V = 20;
+        const C = 24;
+        const tok = twinWeight('wte', V, C, dtype, values(V * C, 1));
+        const pos = twinWeight('wpe', 16, C, dtype, values(16 * C, 2));
+        const out = twinAct(5, C);
+        const ids = Int32Array.from([3, 19, 0, 3, 7]);
+        gpu.embed(out.gpu, ids, 5, tok.gpu, pos.gpu, 3);
+        cpu.embed(out.cpu, ids, 5, tok.cpu, pos.cpu, 3);
+        const got = await expectSame(out, 5, 1e-6);
+        // and really the table: row 1 of out is wte[19] + wpe[4], not zeros
+        expect(Math.abs(got[C])).toBeGreaterThan(0);
       });
     }
-  }
 
-  it('rejects mismatched shapes, naming the weight', () => {
-    const w = gpu.createWeight('blk.0.wqkv', 12, 8, 'f16');
-    const inp = gpu.createActivation(2, 12);
-    const out = gpu.createActivation(2, 12);
-    expectGptError(() => gpu.matmul(out, inp, w, null, 2), 'bad-argument', 'blk.0.wqkv', '8');
+    it('gathers only T rows (T=1) and leaves the others alone', async () => {
+      const tok = twinWeight('wte', 10, 8, 'f32', values(80, 3));
+      const out = twinAct(3, 8, values(24, 4));
+      gpu.embed(out.gpu, Int32Array.from([9]), 1, tok.gpu, null, 0);
+      cpu.embed(out.cpu, Int32Array.from([9]), 1, tok.cpu, null, 0);
+      await expectSame(out, 3, 0);
+    });
+
+    it('rejects a token id outside the vocabulary, naming it', () => {
+      const tok = twinWeight('wte', 10, 8, 'f32', values(80, 3));
+      const out = gpu.createActivation(2, 8);
+      expectGptError(() => gpu.embed(out, Int32Array.from([1, 10]), 2, tok.gpu, null, 0), 'bad-argument', 'token id 10', '0 .. 9');
+    });
   });
-});
 
-describe('WebGPU weights larger than one binding', () => {
-  it('splits by rows and runs matmul and embed once per part', async () => {
-    const small = new WebGpuBackend(device, { maxBindingBytes: 4096 });
-    try {
-      const I = 40;
-      const O = 100; // f32 rows of 160 bytes: 25 per part, 4 parts; f16: 51 per part, 2 parts
-      for (const [dtype, parts] of [['f32', 4], ['f16', 2], ['bf16', 2]] as const) {
-        const w = twinWeight('lm_head', O, I, dtype, values(O * I, 20), small);
-        expect((w.gpu as GpuWeight).parts.length).toBe(parts);
-        const bias = twinWeight('b', 1, O, 'f32', values(O, 21), small);
-        for (const T of [1, 5]) {
-          const inp = twinAct(T, I, values(T * I, 22), small);
-          const out = twinAct(T, O, undefined, small);
-          small.matmul(out.gpu, inp.gpu, w.gpu, bias.gpu, T);
+  describe('WebGPU norms', () => {
+    it('layerNorm matches the CPU (T=5, C=40)', async () => {
+      const inp = twinAct(5, 40, values(200, 5, 3));
+      const w = twinWeight('ln.w', 1, 40, 'bf16', values(40, 6));
+      const b = twinWeight('ln.b', 1, 40, 'f16', values(40, 7));
+      const out = twinAct(5, 40);
+      gpu.layerNorm(out.gpu, inp.gpu, w.gpu, b.gpu, 5, 1e-5);
+      cpu.layerNorm(out.cpu, inp.cpu, w.cpu, b.cpu, 5, 1e-5);
+      await expectSame(out, 5, 1e-5);
+    });
+
+    it('rmsNorm matches the CPU (T=1 and T=5, C=300 > one workgroup)', async () => {
+      const inp = twinAct(5, 300, values(1500, 8, 2));
+      const w = twinWeight('rms.w', 1, 300, 'f32', values(300, 9));
+      for (const T of [1, 5]) {
+        const out = twinAct(5, 300);
+        gpu.rmsNorm(out.gpu, inp.gpu, w.gpu, T, 1e-6);
+        cpu.rmsNorm(out.cpu, inp.cpu, w.cpu, T, 1e-6);
+        await expectSame(out, T, 1e-5);
+      }
+    });
+  });
+
+  describe('WebGPU matmul', () => {
+    for (const dtype of ['f32', 'f16', 'bf16'] as const) {
+      for (const T of [1, 5, 37]) {
+        it(`${dtype} weights, T=${T}, with and without bias`, async () => {
+          const I = 40;
+          const O = 36;
+          const inp = twinAct(T, I, values(T * I, 10 + T));
+          const w = twinWeight('w', O, I, dtype, values(O * I, 11));
+          const bias = twinWeight('b', 1, O, dtype, values(O, 12));
+          const out = twinAct(T, O);
+          gpu.matmul(out.gpu, inp.gpu, w.gpu, bias.gpu, T);
           cpu.matmul(out.cpu, inp.cpu, w.cpu, bias.cpu, T);
-          await expectSame(out, T, 1e-4, small);
+          await expectSame(out, T, 1e-4);
+          gpu.matmul(out.gpu, inp.gpu, w.gpu, null, T);
+          cpu.matmul(out.cpu, inp.cpu, w.cpu, null, T);
+          await expectSame(out, T, 1e-4);
+        });
+      }
+    }
+
+    for (const T of [1, 6]) {
+      it(`spans several workgroups with a ragged last block (O=601, T=${T}, f16)`, async () => {
+        // 601 rows: three workgroups of 256 rows in the serial kernels and a last invocation
+        // holding one row; T=6 leaves a ragged block of tokens too.
+        const I = 48;
+        const O = 601;
+        const inp = twinAct(T, I, values(T * I, 13 + T));
+        const w = twinWeight('lm_head', O, I, 'f16', values(O * I, 14));
+        const bias = twinWeight('b', 1, O, 'f32', values(O, 15));
+        const out = twinAct(T, O, values(T * O, 16));
+        gpu.matmul(out.gpu, inp.gpu, w.gpu, bias.gpu, T);
+        cpu.matmul(out.cpu, inp.cpu, w.cpu, bias.cpu, T);
+        const got = await expectSame(out, T, 1e-4);
+        expect(got[T * O - 1]).not.toBe(0);
+      });
+    }
+
+    it('rejects mismatched shapes, naming the weight', () => {
+      const w = gpu.createWeight('blk.0.wqkv', 12, 8, 'f16');
+      const inp = gpu.createActivation(2, 12);
+      const out = gpu.createActivation(2, 12);
+      expectGptError(() => gpu.matmul(out, inp, w, null, 2), 'bad-argument', 'blk.0.wqkv', '8');
+    });
+  });
+
+  describe('WebGPU weights larger than one binding', () => {
+    it('splits by rows and runs matmul and embed once per part', async () => {
+      const small = new WebGpuBackend(device, { maxBindingBytes: 4096, kernels: style });
+      try {
+        const I = 40;
+        const O = 100; // f32 rows of 160 bytes: 25 per part, 4 parts; f16: 51 per part, 2 parts
+        for (const [dtype, parts] of [['f32', 4], ['f16', 2], ['bf16', 2]] as const) {
+          const w = twinWeight('lm_head', O, I, dtype, values(O * I, 20), small);
+          expect((w.gpu as GpuWeight).parts.length).toBe(parts);
+          const bias = twinWeight('b', 1, O, 'f32', values(O, 21), small);
+          for (const T of [1, 5]) {
+            const inp = twinAct(T, I, values(T * I, 22), small);
+            const out = twinAct(T, O, undefined, small);
+            small.matmul(out.gpu, inp.gpu, w.gpu, bias.gpu, T);
+            cpu.matmul(out.cpu, inp.cpu, w.cpu, bias.cpu, T);
+            await expectSame(out, T, 1e-4, small);
+          }
         }
+        // (100, 24) f32 tables: 96-byte rows, 42 per part, 3 parts each
+        const tok = twinWeight('wte', 100, 24, 'f32', values(2400, 23), small);
+        const pos = twinWeight('wpe', 100, 24, 'bf16', values(2400, 24), small);
+        expect((tok.gpu as GpuWeight).parts.length).toBe(3);
+        const out = twinAct(5, 24, undefined, small);
+        const ids = Int32Array.from([0, 41, 42, 99, 60]);
+        small.embed(out.gpu, ids, 5, tok.gpu, pos.gpu, 40);
+        cpu.embed(out.cpu, ids, 5, tok.cpu, pos.cpu, 40);
+        await expectSame(out, 5, 1e-6, small);
+      } finally {
+        small.destroy();
       }
-      // (100, 24) f32 tables: 96-byte rows, 42 per part, 3 parts each
-      const tok = twinWeight('wte', 100, 24, 'f32', values(2400, 23), small);
-      const pos = twinWeight('wpe', 100, 24, 'bf16', values(2400, 24), small);
-      expect((tok.gpu as GpuWeight).parts.length).toBe(3);
-      const out = twinAct(5, 24, undefined, small);
-      const ids = Int32Array.from([0, 41, 42, 99, 60]);
-      small.embed(out.gpu, ids, 5, tok.gpu, pos.gpu, 40);
-      cpu.embed(out.cpu, ids, 5, tok.cpu, pos.cpu, 40);
-      await expectSame(out, 5, 1e-6, small);
-    } finally {
-      small.destroy();
-    }
+    });
+
+    it('refuses a single row above the binding limit with a hint', () => {
+      const small = new WebGpuBackend(device, { maxBindingBytes: 64, kernels: style });
+      try {
+        expectGptError(() => small.createWeight('wte', 4, 32, 'f32'), 'bad-tensor-shape', 'wte', '64 bytes', 'Hint');
+      } finally {
+        small.destroy();
+      }
+    });
   });
 
-  it('refuses a single row above the binding limit with a hint', () => {
-    const small = new WebGpuBackend(device, { maxBindingBytes: 64 });
-    try {
-      expectGptError(() => small.createWeight('wte', 4, 32, 'f32'), 'bad-tensor-shape', 'wte', '64 bytes', 'Hint');
-    } finally {
-      small.destroy();
-    }
-  });
-});
+  describe('WebGPU writeWeight', () => {
+    it('assembles 16-bit weights from ragged writes in any order', async () => {
+      // (3, 5) f16: rows of odd width, so rows 1 and 2 start halfway through a u32
+      const xs = values(15, 30);
+      const bytes = bytesOf(xs, 'f16');
+      const w = gpu.createWeight('odd', 3, 5, 'f16');
+      const c = cpu.createWeight('odd', 3, 5, 'f16');
+      for (const [from, to] of [[10, 15], [0, 3], [5, 10], [3, 5]]) {
+        gpu.writeWeight(w, from, bytes.subarray(2 * from, 2 * to));
+        cpu.writeWeight(c, from, bytes.subarray(2 * from, 2 * to));
+      }
+      const out = twinAct(3, 5);
+      const ids = Int32Array.from([2, 0, 1]);
+      gpu.embed(out.gpu, ids, 3, w, null, 0);
+      cpu.embed(out.cpu, ids, 3, c, null, 0);
+      await expectSame(out, 3, 0);
+    });
 
-describe('WebGPU writeWeight', () => {
-  it('assembles 16-bit weights from ragged writes in any order', async () => {
-    // (3, 5) f16: rows of odd width, so rows 1 and 2 start halfway through a u32
-    const xs = values(15, 30);
-    const bytes = bytesOf(xs, 'f16');
-    const w = gpu.createWeight('odd', 3, 5, 'f16');
-    const c = cpu.createWeight('odd', 3, 5, 'f16');
-    for (const [from, to] of [[10, 15], [0, 3], [5, 10], [3, 5]]) {
-      gpu.writeWeight(w, from, bytes.subarray(2 * from, 2 * to));
-      cpu.writeWeight(c, from, bytes.subarray(2 * from, 2 * to));
-    }
-    const out = twinAct(3, 5);
-    const ids = Int32Array.from([2, 0, 1]);
-    gpu.embed(out.gpu, ids, 3, w, null, 0);
-    cpu.embed(out.cpu, ids, 3, c, null, 0);
-    await expectSame(out, 3, 0);
+    it('rejects a write past the end, naming the weight', () => {
+      const w = gpu.createWeight('blk.1.wo', 2, 4, 'bf16');
+      expectGptError(() => gpu.writeWeight(w, 6, new Uint8Array(8)), 'bad-tensor-shape', 'blk.1.wo', 'element 6');
+      expectGptError(() => gpu.writeWeight(w, 0, new Uint8Array(3)), 'bad-argument', 'blk.1.wo', 'bf16');
+    });
   });
 
-  it('rejects a write past the end, naming the weight', () => {
-    const w = gpu.createWeight('blk.1.wo', 2, 4, 'bf16');
-    expectGptError(() => gpu.writeWeight(w, 6, new Uint8Array(8)), 'bad-tensor-shape', 'blk.1.wo', 'element 6');
-    expectGptError(() => gpu.writeWeight(w, 0, new Uint8Array(3)), 'bad-argument', 'blk.1.wo', 'bf16');
-  });
-});
+  describe('WebGPU rope and attention', () => {
+    const cfg = config();
+    const W = (cfg.H + 2 * cfg.Hkv) * cfg.D;
 
-describe('WebGPU rope and attention', () => {
-  const cfg = config();
-  const W = (cfg.H + 2 * cfg.Hkv) * cfg.D;
+    it('rotates q and k heads and leaves v alone (T=5, pos0=7)', async () => {
+      const qkv = twinAct(5, W, values(5 * W, 40));
+      gpu.rope(qkv.gpu, 5, 7, cfg);
+      cpu.rope(qkv.cpu, 5, 7, cfg);
+      await expectSame(qkv, 5, 1e-5);
+    });
 
-  it('rotates q and k heads and leaves v alone (T=5, pos0=7)', async () => {
-    const qkv = twinAct(5, W, values(5 * W, 40));
-    gpu.rope(qkv.gpu, 5, 7, cfg);
-    cpu.rope(qkv.cpu, 5, 7, cfg);
-    await expectSame(qkv, 5, 1e-5);
-  });
+    it('rotates at a position where f32 cos loses digits (pos0=5000)', async () => {
+      const far = config({ maxPositions: 8192 });
+      const qkv = twinAct(1, W, values(W, 41));
+      gpu.rope(qkv.gpu, 1, 5000, far);
+      cpu.rope(qkv.cpu, 1, 5000, far);
+      await expectSame(qkv, 1, 1e-5);
+    });
 
-  it('rotates at a position where f32 cos loses digits (pos0=5000)', async () => {
-    const far = config({ maxPositions: 8192 });
-    const qkv = twinAct(1, W, values(W, 41));
-    gpu.rope(qkv.gpu, 1, 5000, far);
-    cpu.rope(qkv.cpu, 1, 5000, far);
-    await expectSame(qkv, 1, 1e-5);
-  });
+    it('stores k/v and attends causally with GQA over earlier stores (T=5, 1, 5, then 70 keys)', async () => {
+      const S = 100;
+      const kv: Twin<KvCache> = { gpu: gpu.createKvCache(2, S, cfg.Hkv * cfg.D), cpu: cpu.createKvCache(2, S, cfg.Hkv * cfg.D) };
+      const out = twinAct(70, cfg.H * cfg.D);
+      let pos0 = 0;
+      let seed = 50;
+      for (const T of [5, 1, 5, 59]) {
+        // 59 tokens from position 11 end at 70: more than one 64-key tile. Rows grow with their
+        // position, so later tiles hold larger scores and the online softmax must rescale.
+        const xs = values(T * W, seed++, 2);
+        for (let t = 0; t < T; t++) for (let j = 0; j < W; j++) xs[t * W + j] *= 1 + (pos0 + t) / 16;
+        const qkv = twinAct(T, W, xs);
+        for (const layer of [0, 1]) {
+          gpu.attention(out.gpu, qkv.gpu, kv.gpu, layer, T, pos0, cfg);
+          cpu.attention(out.cpu, qkv.cpu, kv.cpu, layer, T, pos0, cfg);
+          await expectSame(out, T, 1e-4);
+        }
+        pos0 += T;
+      }
+    });
 
-  it('stores k/v and attends causally with GQA over earlier stores (T=5, 1, 5, then 70 keys)', async () => {
-    const S = 100;
-    const kv: Twin<KvCache> = { gpu: gpu.createKvCache(2, S, cfg.Hkv * cfg.D), cpu: cpu.createKvCache(2, S, cfg.Hkv * cfg.D) };
-    const out = twinAct(70, cfg.H * cfg.D);
-    let pos0 = 0;
-    let seed = 50;
-    for (const T of [5, 1, 5, 59]) {
-      // 59 tokens from position 11 end at 70: more than one 64-key tile. Rows grow with their
-      // position, so later tiles hold larger scores and the online softmax must rescale.
-      const xs = values(T * W, seed++, 2);
-      for (let t = 0; t < T; t++) for (let j = 0; j < W; j++) xs[t * W + j] *= 1 + (pos0 + t) / 16;
-      const qkv = twinAct(T, W, xs);
-      for (const layer of [0, 1]) {
-        gpu.attention(out.gpu, qkv.gpu, kv.gpu, layer, T, pos0, cfg);
-        cpu.attention(out.cpu, qkv.cpu, kv.cpu, layer, T, pos0, cfg);
+    it('attends with a head size that is not a multiple of 4 (D=6, T=3 then 1)', async () => {
+      const odd = config({ D: 6, H: 2, Hkv: 1 });
+      const Wodd = (odd.H + 2 * odd.Hkv) * odd.D;
+      const kv: Twin<KvCache> = { gpu: gpu.createKvCache(1, 8, odd.D), cpu: cpu.createKvCache(1, 8, odd.D) };
+      const out = twinAct(3, odd.H * odd.D);
+      let pos0 = 0;
+      for (const T of [3, 1]) {
+        const qkv = twinAct(T, Wodd, values(T * Wodd, 55 + T, 2));
+        gpu.attention(out.gpu, qkv.gpu, kv.gpu, 0, T, pos0, odd);
+        cpu.attention(out.cpu, qkv.cpu, kv.cpu, 0, T, pos0, odd);
         await expectSame(out, T, 1e-4);
+        pos0 += T;
       }
-      pos0 += T;
-    }
+    });
+
+    it('throws context-overflow past the cache', () => {
+      const kv = gpu.createKvCache(1, 8, cfg.Hkv * cfg.D);
+      const qkv = gpu.createActivation(4, W);
+      const out = gpu.createActivation(4, cfg.H * cfg.D);
+      expectGptError(() => gpu.attention(out, qkv, kv, 0, 4, 6, cfg), 'context-overflow', '6 .. 9', '8 positions');
+    });
   });
 
-  it('throws context-overflow past the cache', () => {
-    const kv = gpu.createKvCache(1, 8, cfg.Hkv * cfg.D);
-    const qkv = gpu.createActivation(4, W);
-    const out = gpu.createActivation(4, cfg.H * cfg.D);
-    expectGptError(() => gpu.attention(out, qkv, kv, 0, 4, 6, cfg), 'context-overflow', '6 .. 9', '8 positions');
-  });
-});
+  describe('WebGPU elementwise ops', () => {
+    it('gelu (tanh) matches the CPU, large inputs included', async () => {
+      const xs = values(5 * 24, 60, 4);
+      xs[0] = 60;
+      xs[1] = -60;
+      const inp = twinAct(5, 24, xs);
+      const out = twinAct(5, 24);
+      gpu.gelu(out.gpu, inp.gpu, 5);
+      cpu.gelu(out.cpu, inp.cpu, 5);
+      const got = await expectSame(out, 5, 1e-5);
+      expect(got[0]).toBeCloseTo(60, 4);
+    });
 
-describe('WebGPU elementwise ops', () => {
-  it('gelu (tanh) matches the CPU, large inputs included', async () => {
-    const xs = values(5 * 24, 60, 4);
-    xs[0] = 60;
-    xs[1] = -60;
-    const inp = twinAct(5, 24, xs);
-    const out = twinAct(5, 24);
-    gpu.gelu(out.gpu, inp.gpu, 5);
-    cpu.gelu(out.cpu, inp.cpu, 5);
-    const got = await expectSame(out, 5, 1e-5);
-    expect(got[0]).toBeCloseTo(60, 4);
-  });
+    it('siluMul matches the CPU (T=5, F=24)', async () => {
+      const inp = twinAct(5, 48, values(240, 61, 4));
+      const out = twinAct(5, 24);
+      gpu.siluMul(out.gpu, inp.gpu, 5);
+      cpu.siluMul(out.cpu, inp.cpu, 5);
+      await expectSame(out, 5, 1e-5);
+    });
 
-  it('siluMul matches the CPU (T=5, F=24)', async () => {
-    const inp = twinAct(5, 48, values(240, 61, 4));
-    const out = twinAct(5, 24);
-    gpu.siluMul(out.gpu, inp.gpu, 5);
-    cpu.siluMul(out.cpu, inp.cpu, 5);
-    await expectSame(out, 5, 1e-5);
-  });
+    it('addInPlace adds T rows only', async () => {
+      const out = twinAct(5, 24, values(120, 62));
+      const inp = twinAct(5, 24, values(120, 63));
+      gpu.addInPlace(out.gpu, inp.gpu, 3);
+      cpu.addInPlace(out.cpu, inp.cpu, 3);
+      await expectSame(out, 5, 1e-6);
+    });
 
-  it('addInPlace adds T rows only', async () => {
-    const out = twinAct(5, 24, values(120, 62));
-    const inp = twinAct(5, 24, values(120, 63));
-    gpu.addInPlace(out.gpu, inp.gpu, 3);
-    cpu.addInPlace(out.cpu, inp.cpu, 3);
-    await expectSame(out, 5, 1e-6);
-  });
-
-  it('copyRows copies the asked rows to the top', async () => {
-    const inp = twinAct(5, 24, values(120, 64));
-    const out = twinAct(2, 24);
-    gpu.copyRows(out.gpu, inp.gpu, 3, 2);
-    cpu.copyRows(out.cpu, inp.cpu, 3, 2);
-    await expectSame(out, 2, 0);
+    it('copyRows copies the asked rows to the top', async () => {
+      const inp = twinAct(5, 24, values(120, 64));
+      const out = twinAct(2, 24);
+      gpu.copyRows(out.gpu, inp.gpu, 3, 2);
+      cpu.copyRows(out.cpu, inp.cpu, 3, 2);
+      await expectSame(out, 2, 0);
+    });
   });
 });
 
@@ -433,40 +487,69 @@ function tinyModel(b: Backend, cfg: ModelConfig, Tmax: number) {
   };
 }
 
-describe('WebGPU ops composed', () => {
-  it('match the CPU over prefill and decode steps and create no buffer after warm-up', async () => {
-    const cfg = config({ L: 1 });
+forEachStyle(() => {
+  describe('WebGPU ops composed', () => {
+    it('match the CPU over prefill and decode steps and create no buffer after warm-up', async () => {
+      const cfg = config({ L: 1 });
+      const b = new WebGpuBackend(device, { kernels: style });
+      try {
+        const onGpu = tinyModel(b, cfg, 5);
+        const onCpu = tinyModel(cpu, cfg, 5);
+        const step = async (ids: number[], pos0: number) => {
+          const T = ids.length;
+          const got = await onGpu(Int32Array.from(ids), T, pos0);
+          const want = await onCpu(Int32Array.from(ids), T, pos0);
+          for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `logit ${i} at pos0 ${pos0}`).toBeLessThan(1e-3 * Math.max(1, Math.abs(want[i])));
+          expect(got.some((v) => v !== 0)).toBe(true);
+        };
+        // warm-up: one prefill and one decode step
+        await step([1, 2, 3, 4, 5], 0);
+        await step([6], 5);
+
+        let created = 0;
+        const original = device.createBuffer;
+        device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
+          created++;
+          return original.call(this, descriptor);
+        };
+        try {
+          await step([7, 8, 9], 6);
+          for (let pos = 9; pos < 13; pos++) await step([pos], pos);
+        } finally {
+          device.createBuffer = original;
+        }
+        expect(created).toBe(0);
+      } finally {
+        b.destroy();
+      }
+    });
+  });
+});
+
+describe('WebGPU kernel style and memory', () => {
+  it('runs the serial kernels on a CPU-backed adapter unless told otherwise', () => {
+    // This machine's Dawn runs on SwiftShader.
+    expect(isCpuBackedDevice(device)).toBe(true);
+    expect(new WebGpuBackend(device).kernels).toBe('serial');
+    const chosen = new WebGpuBackend(device, { kernels: 'cooperative' });
+    expect(chosen.kernels).toBe('cooperative');
+    chosen.destroy();
+  });
+
+  it('counts the GPU bytes it allocates and frees them on destroy', () => {
     const b = new WebGpuBackend(device);
     try {
-      const onGpu = tinyModel(b, cfg, 5);
-      const onCpu = tinyModel(cpu, cfg, 5);
-      const step = async (ids: number[], pos0: number) => {
-        const T = ids.length;
-        const got = await onGpu(Int32Array.from(ids), T, pos0);
-        const want = await onCpu(Int32Array.from(ids), T, pos0);
-        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `logit ${i} at pos0 ${pos0}`).toBeLessThan(1e-3 * Math.max(1, Math.abs(want[i])));
-        expect(got.some((v) => v !== 0)).toBe(true);
-      };
-      // warm-up: one prefill and one decode step
-      await step([1, 2, 3, 4, 5], 0);
-      await step([6], 5);
-
-      let created = 0;
-      const original = device.createBuffer;
-      device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
-        created++;
-        return original.call(this, descriptor);
-      };
-      try {
-        await step([7, 8, 9], 6);
-        for (let pos = 9; pos < 13; pos++) await step([pos], pos);
-      } finally {
-        device.createBuffer = original;
-      }
-      expect(created).toBe(0);
+      const before = b.bytesAllocated;
+      b.createActivation(3, 10); // 120 bytes, rounded up to 128
+      expect(b.bytesAllocated - before).toBe(128);
+      b.createWeight('w', 8, 6, 'f16'); // 96 bytes
+      expect(b.bytesAllocated - before).toBe(128 + 96);
+      b.createKvCache(2, 4, 8); // 2 layers x (k, v) x 128 bytes
+      expect(b.bytesAllocated - before).toBe(128 + 96 + 512);
     } finally {
       b.destroy();
     }
+    expect(b.bytesAllocated).toBe(0);
   });
 });
 

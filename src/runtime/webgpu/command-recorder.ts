@@ -65,6 +65,11 @@ export class CommandRecorder {
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
   }
 
+  /** Bytes of the uniform arena's buffers. */
+  get bytesAllocated(): number {
+    return this.uniforms.bytesAllocated;
+  }
+
   /** True when something was recorded since the last submit. */
   get pending(): boolean {
     return this.encoder !== null;

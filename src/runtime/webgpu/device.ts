@@ -7,6 +7,8 @@ export interface GpuDevice {
   readonly info: string;
   /** The device has 'shader-f16' enabled (we requested it because the adapter offered it). */
   readonly hasF16: boolean;
+  /** The device has 'subgroups' enabled (requested whenever the adapter offers it). */
+  readonly hasSubgroups: boolean;
   /** A software adapter (SwiftShader, WARP): correct but slow. Reported, never refused. */
   readonly isFallback: boolean;
 }
@@ -54,7 +56,10 @@ export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise
     if (typeof value === 'number') requiredLimits[name] = value;
   }
   const hasF16 = adapter.features.has('shader-f16');
-  const requiredFeatures: GPUFeatureName[] = hasF16 ? ['shader-f16'] : [];
+  const hasSubgroups = adapter.features.has('subgroups');
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (hasF16) requiredFeatures.push('shader-f16');
+  if (hasSubgroups) requiredFeatures.push('subgroups' as GPUFeatureName);
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
@@ -70,9 +75,28 @@ export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise
   const isFallback = Boolean(
     (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ??
       (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter,
-  );
+  ) || isCpuAdapterInfo(info);
   const text = info ? [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') : '';
-  return { device, info: text || 'unknown adapter', hasF16, isFallback };
+  return { device, info: text || 'unknown adapter', hasF16, hasSubgroups, isFallback };
+}
+
+// Vulkan / D3D drivers that run on the CPU. Browsers flag SwiftShader and WARP as fallback
+// adapters, but a Vulkan loader pointed at llvmpipe or lavapipe offers them as ordinary ones.
+const CPU_DRIVERS = /swiftshader|llvmpipe|lavapipe|softpipe|warp|microsoft basic render/i;
+
+function isCpuAdapterInfo(info: GPUAdapterInfo | undefined): boolean {
+  if (!info) return false;
+  return CPU_DRIVERS.test([info.vendor, info.architecture, info.device, info.description].join(' '));
+}
+
+/**
+ * True when `device` runs on the CPU (SwiftShader, llvmpipe, WARP): read from the device's
+ * adapter info where the implementation exposes it (Dawn, Chrome 131+), false when unknown.
+ * The WebGPU backend picks its kernel style from this (see KernelStyle).
+ */
+export function isCpuBackedDevice(device: GPUDevice): boolean {
+  const info = device.adapterInfo as GPUAdapterInfo | undefined; // missing before Chrome 131
+  return Boolean(info?.isFallbackAdapter) || isCpuAdapterInfo(info);
 }
 
 // One Dawn instance per process: each `create()` starts an instance with its own threads, and

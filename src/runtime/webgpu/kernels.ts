@@ -1,12 +1,17 @@
 import addInPlace from './kernels/add-in-place.wgsl';
 import attention from './kernels/attention.wgsl';
+import attentionPerQuery from './kernels/attention-per-query.wgsl';
 import embedRows from './kernels/embed-rows.wgsl';
 import gelu from './kernels/gelu.wgsl';
 import kvStore from './kernels/kv-store.wgsl';
 import layerNorm from './kernels/layer-norm.wgsl';
+import layerNormPerRow from './kernels/layer-norm-per-row.wgsl';
+import matmulPerRow from './kernels/matmul-per-row.wgsl';
 import matmulTiled from './kernels/matmul-tiled.wgsl';
 import matvec from './kernels/matvec.wgsl';
+import matvecPerRow from './kernels/matvec-per-row.wgsl';
 import rmsNorm from './kernels/rms-norm.wgsl';
+import rmsNormPerRow from './kernels/rms-norm-per-row.wgsl';
 import rope from './kernels/rope.wgsl';
 import siluMul from './kernels/silu-mul.wgsl';
 import weightLoad from './kernels/weight-load.wgsl';
@@ -33,16 +38,24 @@ const plain = (code: string) => ({ code, preludeLines: 0 });
 // declarations are order independent, so the helper can use the `w` binding the kernel declares.
 const withWeights = (code: string) => ({ code: `${weightLoad}\n${code}`, preludeLines: weightLoad.split('\n').length });
 
-/** Every kernel of the WebGPU backend, one per .wgsl file in kernels/. */
+/**
+ * Every kernel of the WebGPU backend, one per .wgsl file in kernels/. The `*PerRow` and
+ * `attentionPerQuery` kernels are the variants for CPU-backed adapters (see KernelStyle).
+ */
 export const KERNELS = {
   embedRows: { folds: false, file: 'embed-rows.wgsl', ...withWeights(embedRows), bindings: ['write', 'read', 'read', 'uniform'] },
   layerNorm: { folds: false, file: 'layer-norm.wgsl', ...plain(layerNorm), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
+  layerNormPerRow: { folds: false, file: 'layer-norm-per-row.wgsl', ...plain(layerNormPerRow), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
   rmsNorm: { folds: false, file: 'rms-norm.wgsl', ...plain(rmsNorm), bindings: ['write', 'read', 'read', 'uniform'] },
+  rmsNormPerRow: { folds: false, file: 'rms-norm-per-row.wgsl', ...plain(rmsNormPerRow), bindings: ['write', 'read', 'read', 'uniform'] },
   matvec: { folds: true, file: 'matvec.wgsl', ...withWeights(matvec), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
+  matvecPerRow: { folds: true, file: 'matvec-per-row.wgsl', ...withWeights(matvecPerRow), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
+  matmulPerRow: { folds: false, file: 'matmul-per-row.wgsl', ...withWeights(matmulPerRow), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
   matmulTiled: { folds: false, file: 'matmul-tiled.wgsl', ...withWeights(matmulTiled), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
   rope: { folds: true, file: 'rope.wgsl', ...plain(rope), bindings: ['write', 'read', 'uniform'] },
   kvStore: { folds: true, file: 'kv-store.wgsl', ...plain(kvStore), bindings: ['write', 'write', 'read', 'uniform'] },
   attention: { folds: false, file: 'attention.wgsl', ...plain(attention), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
+  attentionPerQuery: { folds: false, file: 'attention-per-query.wgsl', ...plain(attentionPerQuery), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
   gelu: { folds: true, file: 'gelu.wgsl', ...plain(gelu), bindings: ['write', 'read', 'uniform'] },
   siluMul: { folds: true, file: 'silu-mul.wgsl', ...plain(siluMul), bindings: ['write', 'read', 'uniform'] },
   addInPlace: { folds: true, file: 'add-in-place.wgsl', ...plain(addInPlace), bindings: ['write', 'read', 'uniform'] },

@@ -17,6 +17,11 @@ export class UniformArena {
 
   constructor(private readonly device: GPUDevice) {}
 
+  /** Bytes of the chunks created so far. */
+  get bytesAllocated(): number {
+    return this.chunks.length * UniformArena.SLOTS_PER_CHUNK * UniformArena.SLOT_BYTES;
+  }
+
   /**
    * The next free slot, filled with `u32` then `f32` values in that order (the WGSL `Params`
    * structs put their u32 fields first).

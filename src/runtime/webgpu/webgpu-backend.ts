@@ -4,6 +4,7 @@ import type { ModelConfig } from '../model/config.ts';
 import { CommandRecorder } from './command-recorder.ts';
 import { GPU_DTYPE_CODE, GpuWeight, roundUp } from './gpu-weight.ts';
 import { asAct, asWeight, GpuActivation, GpuKvCache, need, rowsFit, vector } from './gpu-tensors.ts';
+import { isCpuBackedDevice } from './device.ts';
 import { KERNELS } from './kernels.ts';
 import { RopeTable } from './rope-table.ts';
 
@@ -15,7 +16,18 @@ export interface WebGpuBackendOptions {
    * exceeds it or maxBufferSize); tests set it small to exercise the split.
    */
   readonly maxBindingBytes?: number;
+  /** Which kernel family to run; defaults to 'serial' on CPU-backed adapters, else 'cooperative'. */
+  readonly kernels?: KernelStyle;
 }
+
+/**
+ * 'cooperative': the threads of a workgroup share each output and reduce through workgroup memory
+ * (matvec.wgsl, matmul-tiled.wgsl, attention.wgsl, the norms): what GPUs are built for.
+ * 'serial': each invocation computes whole outputs alone, without barriers (the *-per-row and
+ * attention-per-query kernels). Software adapters run a workgroup's invocations as coroutines and
+ * pay a switch at every barrier; on SwiftShader the serial kernels decode llama-15m ~100x faster.
+ */
+export type KernelStyle = 'cooperative' | 'serial';
 
 const MAX_HEAD_SIZE = 256; // attention.wgsl MAX_D
 
@@ -31,6 +43,8 @@ const MAX_HEAD_SIZE = 256; // attention.wgsl MAX_D
  */
 export class WebGpuBackend implements Backend {
   readonly kind = 'webgpu';
+  /** The kernel family this backend runs (see {@link KernelStyle}). */
+  readonly kernels: KernelStyle;
   private readonly recorder: CommandRecorder;
   private readonly maxBindingBytes: number;
   private readonly owned: GPUBuffer[] = []; // every buffer created here, for destroy()
@@ -43,6 +57,7 @@ export class WebGpuBackend implements Backend {
   private ropeTables = new WeakMap<Float32Array, RopeTable>(); // by cfg.ropeInvFreq
   private lostReason: string | null = null;
   private destroyed = false;
+  private bufferBytes = 0; // sizes of the live buffers created here, uniforms aside
 
   constructor(
     readonly device: GPUDevice,
@@ -50,11 +65,20 @@ export class WebGpuBackend implements Backend {
   ) {
     const limits = device.limits;
     this.maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    this.kernels = options.kernels ?? (isCpuBackedDevice(device) ? 'serial' : 'cooperative');
     this.recorder = new CommandRecorder(device);
     this.empty = this.buffer('empty', 16, GPUBufferUsage.STORAGE);
     device.lost.then((info) => {
       this.lostReason = info.message || info.reason || 'unknown reason';
     });
+  }
+
+  /**
+   * Bytes of GPU memory this backend holds: weights, activations, the KV cache, the rotary table,
+   * token ids, the staging buffer and the uniform arena. For benchmarks and memory reports.
+   */
+  get bytesAllocated(): number {
+    return this.bufferBytes + this.recorder.bytesAllocated;
   }
 
   /** True once the GPU device was lost; every op then throws GptError 'device-lost'. */
@@ -84,6 +108,7 @@ export class WebGpuBackend implements Backend {
     this.check('createWeight');
     const w = new GpuWeight(this.device, name, rows, cols, dtype, this.maxBindingBytes);
     this.weights.push(w);
+    for (const part of w.parts) this.bufferBytes += part.buffer.size;
     return w;
   }
 
@@ -165,14 +190,22 @@ export class WebGpuBackend implements Backend {
     const [o, x] = this.outIn(out, inp, 'layerNorm', T);
     const w = vector(weight, x.cols, 'layerNorm', 'weight');
     const b = vector(bias, x.cols, 'layerNorm', 'bias');
-    this.recorder.dispatch(KERNELS.layerNorm, {}, [o.buffer, x.buffer, w, b], { u32: [x.cols], f32: [eps] }, [T]);
+    if (this.kernels === 'serial') {
+      this.recorder.dispatch(KERNELS.layerNormPerRow, {}, [o.buffer, x.buffer, w, b], { u32: [T, x.cols], f32: [eps] }, [Math.ceil(T / 64)]);
+    } else {
+      this.recorder.dispatch(KERNELS.layerNorm, {}, [o.buffer, x.buffer, w, b], { u32: [x.cols], f32: [eps] }, [T]);
+    }
   }
 
   rmsNorm(out: Activation, inp: Activation, weight: Weight, T: number, eps: number): void {
     this.check('rmsNorm');
     const [o, x] = this.outIn(out, inp, 'rmsNorm', T);
     const w = vector(weight, x.cols, 'rmsNorm', 'weight');
-    this.recorder.dispatch(KERNELS.rmsNorm, {}, [o.buffer, x.buffer, w], { u32: [x.cols], f32: [eps] }, [T]);
+    if (this.kernels === 'serial') {
+      this.recorder.dispatch(KERNELS.rmsNormPerRow, {}, [o.buffer, x.buffer, w], { u32: [T, x.cols], f32: [eps] }, [Math.ceil(T / 64)]);
+    } else {
+      this.recorder.dispatch(KERNELS.rmsNorm, {}, [o.buffer, x.buffer, w], { u32: [x.cols], f32: [eps] }, [T]);
+    }
   }
 
   matmul(out: Activation, inp: Activation, w: Weight, bias: Weight | null, T: number): void {
@@ -190,13 +223,21 @@ export class WebGpuBackend implements Backend {
     const DTYPE = GPU_DTYPE_CODE[wt.gpuDtype];
     for (const part of wt.parts) {
       const buffers = [o.buffer, x.buffer, part.buffer, b];
-      if (T === 1) {
+      const hasBias = bias ? 1 : 0;
+      if (this.kernels === 'serial') {
+        // 4 output rows per invocation, 64 invocations per workgroup; prefill also 4 tokens each
+        if (T === 1) {
+          this.recorder.dispatch(KERNELS.matvecPerRow, { DTYPE }, buffers, { u32: [I / 4, part.rows, part.row0, hasBias] }, [Math.ceil(part.rows / 256)]);
+        } else {
+          const u32 = [T, I / 4, part.rows, part.row0, o.cols, hasBias];
+          this.recorder.dispatch(KERNELS.matmulPerRow, { DTYPE }, buffers, { u32 }, [Math.ceil(part.rows / 256), Math.ceil(T / 4)]);
+        }
+      } else if (T === 1) {
         // decode: 8 output rows per workgroup (matvec.wgsl ROWS)
-        const u32 = [I / 4, part.rows, part.row0, bias ? 1 : 0];
-        this.recorder.dispatch(KERNELS.matvec, { DTYPE }, buffers, { u32 }, [Math.ceil(part.rows / 8)]);
+        this.recorder.dispatch(KERNELS.matvec, { DTYPE }, buffers, { u32: [I / 4, part.rows, part.row0, hasBias] }, [Math.ceil(part.rows / 8)]);
       } else {
         // prefill: 32 x 32 output tiles (matmul-tiled.wgsl TILE)
-        const u32 = [T, I / 4, part.rows, part.row0, o.cols, bias ? 1 : 0];
+        const u32 = [T, I / 4, part.rows, part.row0, o.cols, hasBias];
         this.recorder.dispatch(KERNELS.matmulTiled, { DTYPE }, buffers, { u32 }, [Math.ceil(part.rows / 32), Math.ceil(T / 32)]);
       }
     }
@@ -234,7 +275,13 @@ export class WebGpuBackend implements Backend {
     const [k, v] = [cache!.k[layer], cache!.v[layer]];
     // store this call's keys and values, then attend over the cache (dispatches in a pass are ordered)
     this.recorder.dispatch(KERNELS.kvStore, {}, [k, v, a.buffer], { u32: [T, a.cols, H * D, width, pos0] }, [Math.ceil((T * width) / 256)]);
-    this.recorder.dispatch(KERNELS.attention, {}, [o.buffer, a.buffer, k, v], { u32: [a.cols, H, Hkv, D, pos0], f32: [1 / Math.sqrt(D)] }, [H, T]);
+    const scale = 1 / Math.sqrt(D);
+    if (this.kernels === 'serial' && D % 4 === 0) {
+      const u32 = [T, a.cols / 4, H, Hkv, D / 4, pos0];
+      this.recorder.dispatch(KERNELS.attentionPerQuery, {}, [o.buffer, a.buffer, k, v], { u32, f32: [scale] }, [Math.ceil((T * H) / 4)]);
+    } else {
+      this.recorder.dispatch(KERNELS.attention, {}, [o.buffer, a.buffer, k, v], { u32: [a.cols, H, Hkv, D, pos0], f32: [scale] }, [H, T]);
+    }
   }
 
   gelu(out: Activation, inp: Activation, T: number): void {
@@ -311,6 +358,7 @@ export class WebGpuBackend implements Backend {
     for (const b of this.owned) b.destroy();
     this.weights.length = 0;
     this.owned.length = 0;
+    this.bufferBytes = 0;
     this.ropeTables = new WeakMap();
   }
 
@@ -337,6 +385,7 @@ export class WebGpuBackend implements Backend {
   private buffer(label: string, bytes: number, usage: number): GPUBuffer {
     const buffer = this.device.createBuffer({ label, size: roundUp(Math.max(bytes, 4), 16), usage });
     this.owned.push(buffer);
+    this.bufferBytes += buffer.size;
     return buffer;
   }
 
@@ -377,6 +426,7 @@ export class WebGpuBackend implements Backend {
       table = new RopeTable(this.device, cfg.ropeInvFreq, cfg.maxPositions);
       this.ropeTables.set(cfg.ropeInvFreq, table);
       this.owned.push(table.buffer);
+      this.bufferBytes += table.buffer.size;
     }
     table.ensure(this.device.queue, end);
     return table.buffer;
@@ -384,7 +434,11 @@ export class WebGpuBackend implements Backend {
 
   private stagingBuffer(bytes: number): GPUBuffer {
     if (!this.staging || this.staging.size < bytes) {
-      this.staging?.destroy();
+      if (this.staging) {
+        this.staging.destroy();
+        this.owned.splice(this.owned.indexOf(this.staging), 1);
+        this.bufferBytes -= this.staging.size;
+      }
       this.staging = this.buffer('staging', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     }
     return this.staging;

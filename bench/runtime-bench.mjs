@@ -1,0 +1,192 @@
+// Benchmark of the GPT runtime in Node: greedy decoding on the CPU backend and on WebGPU (Dawn;
+// SwiftShader on a machine without a GPU) for the llama-15m bench models, f32 and f16. Prints
+// prefill and decode tok/s (median of the runs after a warm-up), memory, and the WebGPU / CPU
+// ratio against the CPU baseline measured in the same run.
+//   npm run build && node tools/make-fixtures.mjs --bench
+//   node bench/runtime-bench.mjs [--tokens 128] [--runs 3] [--budget 20] [--backends cpu,webgpu] [model dir ...]
+// or from another script: `import { runRuntimeBench } from './runtime-bench.mjs'; await runRuntimeBench()`.
+import { createReadStream, existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const DEFAULT_MODELS = ['.cache/bench-models/llama-15m', '.cache/bench-models/llama-15m-f16'];
+// A short story opening (about 30 tokens with the bench models' tokenizer): prefill runs as one batch.
+const PROMPT = 'Once upon a time, there was a little girl named Lily. She loved to play outside.';
+
+/**
+ * Runs the benchmark and prints a table (one row per model and backend).
+ * @param {{
+ *   models?: string[],        model folders (default: the llama-15m f32 and f16 bench models)
+ *   backends?: ('cpu' | 'webgpu')[],
+ *   decodeTokens?: number,    greedy tokens decoded after the prompt (default 128)
+ *   runs?: number,            timed runs after one warm-up; the median is reported (default 3)
+ *   budgetS?: number,         no further run starts once a model and backend took this long (default
+ *                             20 s), so slow backends report fewer runs and the default stays ~2 min
+ *   prompt?: string,
+ *   log?: (line: string) => void,
+ * }} [options]
+ * @returns {Promise<object[]>} the rows: model, backend, prefill and decode tok/s, memory, ratio
+ */
+export async function runRuntimeBench({
+  models = DEFAULT_MODELS,
+  backends = ['cpu', 'webgpu'],
+  decodeTokens = 128,
+  runs = 3,
+  budgetS = 20,
+  prompt = PROMPT,
+  log = console.log,
+} = {}) {
+  const runtimeUrl = pathToFileURL(join(root, 'dist/node/runtime.js'));
+  if (!existsSync(runtimeUrl)) throw new Error('runtime-bench: dist/node/runtime.js is missing. HINT: run `npm run build` first.');
+  const runtime = await import(runtimeUrl.href);
+  const rows = [];
+  for (const model of models) {
+    const dir = resolve(root, model);
+    if (!existsSync(join(dir, 'config.json'))) {
+      throw new Error(`runtime-bench: no model in ${dir}. HINT: run \`node tools/make-fixtures.mjs --bench\` first.`);
+    }
+    for (const backend of backends) {
+      const row = await benchOne(runtime, dir, backend, { decodeTokens, runs, budgetS, prompt });
+      rows.push({ model, ...row });
+      log(`  ${model} ${backend}: prefill ${row.prefillTokS.toFixed(1)} tok/s, decode ${row.decodeTokS.toFixed(1)} tok/s`);
+    }
+  }
+  for (const row of rows) {
+    const base = rows.find((r) => r.model === row.model && r.backend === 'cpu');
+    row.decodeVsCpu = base ? row.decodeTokS / base.decodeTokS : null;
+    row.prefillVsCpu = base ? row.prefillTokS / base.prefillTokS : null;
+  }
+  log(table(rows, decodeTokens, runs));
+  return rows;
+}
+
+async function benchOne(runtime, dir, backend, { decodeTokens, runs, budgetS, prompt }) {
+  globalThis.gc?.();
+  const before = process.memoryUsage();
+  const t0 = performance.now();
+  const lm = await runtime.loadLanguageModel(folderFiles(dir), { backend });
+  const loadMs = performance.now() - t0;
+  const after = process.memoryUsage();
+  try {
+    const model = lm.model;
+    const ids = lm.encode(prompt);
+    if (ids.length + decodeTokens > lm.contextLength) {
+      throw new Error(`runtime-bench: ${ids.length} prompt + ${decodeTokens} tokens pass the context of ${lm.contextLength}. HINT: lower --tokens.`);
+    }
+    const once = async (n) => {
+      model.rewind(0);
+      const t1 = performance.now();
+      let logits = await model.prefill(ids);
+      const t2 = performance.now();
+      const out = [];
+      for (let i = 0; i < n; i++) {
+        const id = argmax(logits);
+        out.push(id);
+        logits = await model.decode(id);
+      }
+      const t3 = performance.now();
+      return { prefillTokS: ids.length / ((t2 - t1) / 1000), decodeTokS: n / ((t3 - t2) / 1000), out };
+    };
+    await once(Math.min(decodeTokens, 16)); // warm-up: pipelines, bind groups, JIT
+    const timed = [];
+    const start = performance.now();
+    while (timed.length < runs && (timed.length === 0 || performance.now() - start < budgetS * 1000)) timed.push(await once(decodeTokens));
+    // Greedy decoding is deterministic: every run must produce the same tokens.
+    const first = timed[0].out.join(',');
+    if (timed.some((t) => t.out.join(',') !== first)) throw new Error(`runtime-bench: ${backend} decoded different tokens in two runs of ${dir}.`);
+    // WebGpuBackend.bytesAllocated; the model keeps its backend private, hence the plain property read.
+    const gpuBytes = backend === 'webgpu' ? model.backend?.bytesAllocated ?? null : null;
+    return {
+      backend,
+      promptTokens: ids.length,
+      loadMs,
+      runs: timed.length,
+      prefillTokS: median(timed.map((t) => t.prefillTokS)),
+      decodeTokS: median(timed.map((t) => t.decodeTokS)),
+      rssMB: (after.rss - before.rss) / 2 ** 20,
+      arrayBuffersMB: (after.arrayBuffers - before.arrayBuffers) / 2 ** 20,
+      gpuMB: gpuBytes === null ? null : gpuBytes / 2 ** 20,
+      tokens: timed[0].out,
+    };
+  } finally {
+    lm.dispose();
+  }
+}
+
+function argmax(xs) {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  return best;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function table(rows, decodeTokens, runs) {
+  const head = ['model', 'backend', 'runs', 'prefill tok/s', 'decode tok/s', 'x CPU (decode)', 'x CPU (prefill)', 'load ms', 'rss +MB', 'arrayBuffers +MB', 'GPU MB'];
+  const fmt = (v, d = 1) => (v === null || v === undefined ? '-' : v.toFixed(d));
+  const body = rows.map((r) => [
+    r.model.split('/').pop(),
+    r.backend,
+    String(r.runs),
+    fmt(r.prefillTokS),
+    fmt(r.decodeTokS),
+    fmt(r.decodeVsCpu, 2),
+    fmt(r.prefillVsCpu, 2),
+    fmt(r.loadMs, 0),
+    fmt(r.rssMB),
+    fmt(r.arrayBuffersMB),
+    fmt(r.gpuMB),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [
+    `Runtime: greedy decode of ${decodeTokens} tokens after a ${rows[0]?.promptTokens ?? '?'}-token prompt, median of up to ${runs} runs after a warm-up`,
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...body.map(line),
+  ].join('\n');
+}
+
+// The ModelFiles of a local folder (dist/node/runtime.js does not export the CLI's own).
+function folderFiles(dir) {
+  const path = (name) => join(dir, name);
+  return {
+    location: dir,
+    has: async (name) => (await stat(path(name)).catch(() => null))?.isFile() ?? false,
+    text: (name) => readFile(path(name), 'utf8'),
+    async open(name, signal) {
+      const { size } = await stat(path(name));
+      const stream = createReadStream(path(name), { highWaterMark: 4 << 20, signal });
+      async function* chunks() {
+        for await (const buf of stream) yield new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      }
+      return { size, chunks: chunks() };
+    },
+  };
+}
+
+function parseArgs(argv) {
+  const options = { models: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--tokens') options.decodeTokens = Number(argv[++i]);
+    else if (a === '--runs') options.runs = Number(argv[++i]);
+    else if (a === '--budget') options.budgetS = Number(argv[++i]);
+    else if (a === '--backends') options.backends = argv[++i].split(',');
+    else if (a === '--prompt') options.prompt = argv[++i];
+    else if (a.startsWith('--')) throw new Error(`runtime-bench: unknown option ${a}. Options: --tokens N --runs N --budget S --backends cpu,webgpu --prompt TEXT [model dir ...]`);
+    else options.models.push(a);
+  }
+  if (options.models.length === 0) delete options.models;
+  return options;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await runRuntimeBench(parseArgs(process.argv.slice(2)));
+}

@@ -1,0 +1,61 @@
+// Decode (T = 1) on CPU-backed adapters: out[0, row0 + o] = dot(inp[0, :], w[o, :]) + bias[row0 + o]
+// for the rows o of one part of the weight, each invocation computing ROWS whole output rows
+// on its own, four inputs at a time. No workgroup memory and no barrier: software adapters
+// (SwiftShader) run the invocations of a workgroup as coroutines and switch at every barrier,
+// which made the cooperative matvec.wgsl 30x slower there (the 32000 x 288 f32 head: 8 s vs
+// 0.28 s). ROWS rows share each input load and give the loop more work per iteration, which
+// SwiftShader's per-iteration cost rewards (4 rows: another 2x over 1, measured on that head).
+// Prepended with weight-load.wgsl.
+
+const WG: u32 = 64u;
+const ROWS: u32 = 4u; // output rows per invocation
+
+struct Params {
+  I4: u32, // input width / 4
+  rows: u32, // rows of this weight part
+  row0: u32, // its first row = first output column written
+  has_bias: u32,
+}
+
+@group(0) @binding(0) var<storage, read_write> out: array<f32>; // (1, O)
+@group(0) @binding(1) var<storage, read> inp: array<vec4<f32>>; // (1, I / 4)
+@group(0) @binding(2) var<storage, read> w: array<vec2<u32>>; // (rows, I) of DTYPE
+@group(0) @binding(3) var<storage, read> bias: array<f32>; // (O), unread unless has_bias
+@group(0) @binding(4) var<uniform> p: Params;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  // Workgroups are laid out in two dimensions when one would pass 65535.
+  let o = ((wid.y * nwg.x + wid.x) * WG + lid.x) * ROWS;
+  if (o >= p.rows) {
+    return;
+  }
+  // Past the last row, re-read the last row (the results are not written): no branch in the loop.
+  let last = p.rows - 1u;
+  let b0 = o * p.I4;
+  let b1 = min(o + 1u, last) * p.I4;
+  let b2 = min(o + 2u, last) * p.I4;
+  let b3 = min(o + 3u, last) * p.I4;
+  var acc: array<vec4<f32>, ROWS>; // (ROWS) four partial sums per row, added up at the end
+  for (var k = 0u; k < p.I4; k++) {
+    let x = inp[k];
+    acc[0] += x * weight4(b0 + k);
+    acc[1] += x * weight4(b1 + k);
+    acc[2] += x * weight4(b2 + k);
+    acc[3] += x * weight4(b3 + k);
+  }
+  for (var r = 0u; r < ROWS; r++) {
+    let row = o + r;
+    if (row < p.rows) {
+      var sum = dot(acc[r], vec4<f32>(1.0));
+      if (p.has_bias != 0u) {
+        sum += bias[p.row0 + row];
+      }
+      out[p.row0 + row] = sum;
+    }
+  }
+}

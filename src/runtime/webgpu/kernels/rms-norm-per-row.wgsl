@@ -1,0 +1,34 @@
+// out[t, :] = inp[t, :] / sqrt(mean(inp[t, :]^2) + eps) * weight, one invocation per row t: the
+// variant for CPU-backed adapters, where the workgroup reduction of rms-norm.wgsl costs a barrier
+// per step (see matvec-per-row.wgsl) and a row of a few thousand floats is quick for one thread.
+
+const WG: u32 = 64u;
+
+struct Params {
+  T: u32,
+  C: u32,
+  eps: f32,
+}
+
+@group(0) @binding(0) var<storage, read_write> out: array<f32>; // (T, C)
+@group(0) @binding(1) var<storage, read> inp: array<f32>; // (T, C)
+@group(0) @binding(2) var<storage, read> weight: array<f32>; // (C)
+@group(0) @binding(3) var<uniform> p: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x;
+  if (t >= p.T) {
+    return;
+  }
+  let row = t * p.C;
+  var sq = 0.0;
+  for (var c = 0u; c < p.C; c++) {
+    let x = inp[row + c];
+    sq += x * x;
+  }
+  let rstd = inverseSqrt(sq / f32(p.C) + p.eps);
+  for (var c = 0u; c < p.C; c++) {
+    out[row + c] = inp[row + c] * rstd * weight[c];
+  }
+}
