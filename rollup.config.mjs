@@ -34,9 +34,9 @@ const packageDeps = (id) => /^(lit|@lit\/|lit-html|lit-element|idb-keyval)/.test
 export default [
   // The runtime for Node (CLI, benchmarks, server-side use); Dawn comes from the `webgpu` package.
   {
-    input: { runtime: 'src/runtime/index.ts', cli: 'src/cli/gpt-run.ts' },
+    input: { index: 'src/node.ts', cli: 'src/cli/gpt-run.ts' },
     external: (id) => id === 'webgpu' || id.startsWith('node:'),
-    output: { dir: 'dist/node', format: 'es', sourcemap: true, chunkFileNames: '[name].js' },
+    output: { dir: 'dist/node', format: 'es', sourcemap: true, chunkFileNames: 'shared-[hash].js' },
     plugins: [...plugins(false), buildReport()],
   },
   // The element for <script type="module">: everything the main thread needs in one file. The
@@ -54,6 +54,12 @@ export default [
   },
   // For bundler users (`import { GptChat } from 'gpt-chat'`): no side effects, lit and idb-keyval
   // left to the app's bundler so they are not duplicated.
+  // The runtime alone for browser pages and workers that drive a model themselves.
+  {
+    input: { runtime: 'src/runtime/index.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, inlineDynamicImports: true },
+    plugins: [...plugins(true), buildReport()],
+  },
   {
     input: { index: 'src/index.ts' },
     external: packageDeps,

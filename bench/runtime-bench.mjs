@@ -5,8 +5,7 @@
 //   npm run build && node tools/make-fixtures.mjs --bench
 //   node bench/runtime-bench.mjs [--tokens 128] [--runs 3] [--budget 20] [--backends cpu,webgpu] [model dir ...]
 // or from another script: `import { runRuntimeBench } from './runtime-bench.mjs'; await runRuntimeBench()`.
-import { createReadStream, existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -38,8 +37,8 @@ export async function runRuntimeBench({
   prompt = PROMPT,
   log = console.log,
 } = {}) {
-  const runtimeUrl = pathToFileURL(join(root, 'dist/node/runtime.js'));
-  if (!existsSync(runtimeUrl)) throw new Error('runtime-bench: dist/node/runtime.js is missing. HINT: run `npm run build` first.');
+  const runtimeUrl = pathToFileURL(join(root, 'dist/node/index.js'));
+  if (!existsSync(runtimeUrl)) throw new Error('runtime-bench: dist/node/index.js is missing. HINT: run `npm run build` first.');
   const runtime = await import(runtimeUrl.href);
   const rows = [];
   for (const model of models) {
@@ -66,7 +65,7 @@ async function benchOne(runtime, dir, backend, { decodeTokens, runs, budgetS, pr
   globalThis.gc?.();
   const before = process.memoryUsage();
   const t0 = performance.now();
-  const lm = await runtime.loadLanguageModel(folderFiles(dir), { backend });
+  const lm = await runtime.loadLanguageModel(runtime.nodeModelFiles(dir), { backend });
   const loadMs = performance.now() - t0;
   const after = process.memoryUsage();
   try {
@@ -96,8 +95,7 @@ async function benchOne(runtime, dir, backend, { decodeTokens, runs, budgetS, pr
     // Greedy decoding is deterministic: every run must produce the same tokens.
     const first = timed[0].out.join(',');
     if (timed.some((t) => t.out.join(',') !== first)) throw new Error(`runtime-bench: ${backend} decoded different tokens in two runs of ${dir}.`);
-    // WebGpuBackend.bytesAllocated; the model keeps its backend private, hence the plain property read.
-    const gpuBytes = backend === 'webgpu' ? model.backend?.bytesAllocated ?? null : null;
+    const gpuBytes = backend === 'webgpu' ? model.backend.bytesAllocated ?? null : null;
     return {
       backend,
       promptTokens: ids.length,
@@ -151,24 +149,6 @@ function table(rows, decodeTokens, runs) {
     line(widths.map((w) => '-'.repeat(w))),
     ...body.map(line),
   ].join('\n');
-}
-
-// The ModelFiles of a local folder (dist/node/runtime.js does not export the CLI's own).
-function folderFiles(dir) {
-  const path = (name) => join(dir, name);
-  return {
-    location: dir,
-    has: async (name) => (await stat(path(name)).catch(() => null))?.isFile() ?? false,
-    text: (name) => readFile(path(name), 'utf8'),
-    async open(name, signal) {
-      const { size } = await stat(path(name));
-      const stream = createReadStream(path(name), { highWaterMark: 4 << 20, signal });
-      async function* chunks() {
-        for await (const buf of stream) yield new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-      }
-      return { size, chunks: chunks() };
-    },
-  };
 }
 
 function parseArgs(argv) {

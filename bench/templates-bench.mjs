@@ -1,34 +1,15 @@
 // Benchmark of few-shot label scoring: the time to score 2, 4 and 10 labels after a 256-token
 // prompt with the prompt's KV cache reused (classify() from src/templates: one prefill, then each
 // label teacher-forced and rewound), against re-running the full prompt for every label, in the
-// same run, on the built runtime (dist/node/runtime.js, `npm run build` first).
+// same run, on the built runtime (dist/node/index.js, `npm run build` first).
 //   node bench/templates-bench.mjs [modelDir] [--backend cpu|webgpu]
 // or: `import { runTemplatesBench } from './templates-bench.mjs'; await runTemplatesBench()`.
 // Default model: .cache/bench-models/llama-15m (`node tools/make-fixtures.mjs --bench`), else the
 // llama test fixture.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-
-/** src/templates' scoring and the Node model-folder reader, bundled on the fly (not in dist/node). */
-async function helpers() {
-  const out = await build({
-    stdin: {
-      contents: "export { classify } from './src/templates/score.ts'; export { validateTemplate } from './src/templates/validate.ts'; export { renderPrompt } from './src/templates/render.ts'; export { nodeModelFiles } from './src/runtime/model-files-node.ts';",
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  return import('data:text/javascript;base64,' + Buffer.from(out.outputFiles[0].text).toString('base64'));
-}
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'north', 'south', 'river', 'stone', 'cloud', 'green'];
 
@@ -40,10 +21,9 @@ const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'north', 'south', 'river', 'st
 export async function runTemplatesBench(options = {}) {
   const { backend = 'cpu', labelCounts = [2, 4, 10], promptTokens = 256, repeats = 3, log = console.log } = options;
   const modelDir = options.modelDir ?? (existsSync(root + '.cache/bench-models/llama-15m') ? root + '.cache/bench-models/llama-15m' : root + 'test/fixtures/generated/llama');
-  const runtimePath = root + 'dist/node/runtime.js';
-  if (!existsSync(runtimePath)) throw new Error('dist/node/runtime.js is missing: run `npm run build` first.');
-  const { loadLanguageModel } = await import(runtimePath);
-  const { classify, validateTemplate, renderPrompt, nodeModelFiles } = await helpers();
+  const entry = root + 'dist/node/index.js';
+  if (!existsSync(entry)) throw new Error('dist/node/index.js is missing: run `npm run build` first.');
+  const { loadLanguageModel, classify, validateTemplate, renderPrompt, nodeModelFiles } = await import(entry);
   const lm = await loadLanguageModel(nodeModelFiles(modelDir), { backend });
   try {
     // llama-15m was trained for 256 positions: the prompt then stops short of 256 to leave room

@@ -41,7 +41,8 @@ export class GptModel {
 
   constructor(
     readonly config: ModelConfig,
-    private readonly backend: Backend,
+    /** The backend running the forward pass (for its kind and memory figures). */
+    readonly backend: Backend,
     private readonly weights: ModelWeights,
     options: GptModelOptions = {},
   ) {
