@@ -7,7 +7,7 @@ const saved = JSON.parse(localStorage.getItem('gpt-chat-demo-settings') ?? '{}')
 const save = () =>
   localStorage.setItem(
     'gpt-chat-demo-settings',
-    JSON.stringify({ model: $('model').value, engine: $('engine').value, temperature: $('temperature').value, topP: $('top-p').value, maxTokens: $('max-tokens').value, system: $('system-prompt').value }),
+    JSON.stringify({ model: $('model').value, template: $('template').value, engine: $('engine').value, temperature: $('temperature').value, topP: $('top-p').value, maxTokens: $('max-tokens').value, system: $('system-prompt').value }),
   );
 
 function apply() {
@@ -15,6 +15,8 @@ function apply() {
   if (model) chat.setAttribute('model', model);
   else chat.removeAttribute('model');
   chat.setAttribute('engine', $('engine').value);
+  if ($('template').value) chat.setAttribute('template', $('template').value);
+  else chat.removeAttribute('template');
   chat.setAttribute('temperature', $('temperature').value);
   chat.setAttribute('top-p', $('top-p').value);
   chat.setAttribute('max-tokens', $('max-tokens').value);
@@ -26,12 +28,13 @@ function apply() {
 
 if (saved.model !== undefined) $('model').value = saved.model;
 if (saved.engine) $('engine').value = saved.engine;
+if (saved.template) $('template').value = saved.template;
 if (saved.temperature) $('temperature').value = saved.temperature;
 if (saved.topP) $('top-p').value = saved.topP;
 if (saved.maxTokens) $('max-tokens').value = saved.maxTokens;
 if (saved.system) $('system-prompt').value = saved.system;
 apply();
-for (const id of ['model', 'engine', 'temperature', 'top-p', 'max-tokens', 'system-prompt']) $(id).addEventListener('change', apply);
+for (const id of ['model', 'template', 'engine', 'temperature', 'top-p', 'max-tokens', 'system-prompt']) $(id).addEventListener('change', apply);
 for (const id of ['temperature', 'top-p']) $(id).addEventListener('input', () => ($(`${id}-out`).textContent = $(id).value));
 
 const size = (n) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.round(n / 1e3)} kB`);
@@ -81,3 +84,20 @@ showCached();
 if ('serviceWorker' in navigator && location.protocol !== 'file:') {
   navigator.serviceWorker.register('./sw.js').catch((e) => console.warn('gpt-chat demo: no offline support:', e));
 }
+
+/** Saved templates join the built-ins in the task picker (re-read whenever the picker is opened). */
+async function listSavedTemplates() {
+  const Editor = await customElements.whenDefined('gpt-template-editor');
+  const saved = await Editor.store.list().catch(() => []);
+  const select = $('template');
+  for (const o of [...select.querySelectorAll('option[data-saved]')]) o.remove();
+  for (const t of saved) {
+    const option = new Option(`${t.name} (saved)`, t.id);
+    option.dataset.saved = '';
+    select.append(option);
+  }
+  const wanted = JSON.parse(localStorage.getItem('gpt-chat-demo-settings') ?? '{}').template;
+  if (wanted && [...select.options].some((o) => o.value === wanted)) select.value = wanted;
+}
+listSavedTemplates();
+$('template').addEventListener('focus', listSavedTemplates);
