@@ -34,6 +34,6 @@ export const templateBarStyles = css`
   .bar-row.best .bar-label { font-weight: 600; }
   .bar { display: block; height: 0.7rem; border-radius: 999px; background: var(--gpt-chat-border-color, #d5d9e0); overflow: hidden; }
   .bar-fill { display: block; height: 100%; background: var(--gpt-chat-bar-color, var(--gpt-chat-accent-color, #1a56db)); }
-  .bar-value { text-align: right; font-variant-numeric: tabular-nums; }
+  .bar-value { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   .bar-meta { font-size: 0.8em; color: var(--gpt-chat-muted-color, #5b6270); }
 `;
