@@ -23,6 +23,8 @@ class ScriptedEngine implements Engine {
   loads = 0;
   requests: { messages: readonly ChatMessage[]; options: SamplingOptions }[] = [];
   failLoad: GptError | undefined;
+  /** Thrown by the next chat after its first token (a GPU lost mid-reply), then cleared. */
+  failChat: GptError | undefined;
   notice: string | undefined;
   disposed = false;
 
@@ -48,6 +50,11 @@ class ScriptedEngine implements Engine {
       }
       n++;
       yield { type: 'token', id: n, text: reply.slice(i, i + 3) };
+      if (this.failChat) {
+        const e = this.failChat;
+        this.failChat = undefined;
+        throw e;
+      }
     }
     yield { type: 'done', finishReason: 'eos', promptTokens: 1, generatedTokens: n };
   }
@@ -352,6 +359,40 @@ describe('<gpt-chat> loading and errors', () => {
     q<HTMLButtonElement>(el, '[part="retry-button"]')!.click();
     await until('answered', () => el.messages.length === 2);
     expect(el.messages[1]!.role).to.equal('assistant');
+  });
+});
+
+describe('<gpt-chat> quota and device errors', () => {
+  it('shows a full-storage error that says what to delete, and keeps what was typed', async () => {
+    engine.failLoad = new GptError('quota', 'Storage is full: 120 MB more is needed for this model. HINT: delete cached models (clearCache()) or free space.');
+    const el = await chat({}, { wait: false });
+    await until('error', () => el.status === ChatStatus.error);
+    await el.updateComplete;
+    expect(q(el, '.error')!.textContent).to.contain('120 MB more is needed');
+    const input = q<HTMLTextAreaElement>(el, 'textarea')!;
+    input.value = 'my long question';
+    input.dispatchEvent(new Event('input'));
+    el.send('my long question');
+    await until('failed again', () => engine.loads === 2 && el.status === ChatStatus.error);
+    expect(el.messages).to.deep.equal([{ role: 'user', content: 'my long question' }]);
+  });
+
+  it('reports a GPU lost mid-reply, keeps the conversation, and Retry reloads and answers', async () => {
+    const el = await chat();
+    await exchange(el, 'first');
+    engine.failChat = new GptError('device-lost', 'The GPU device was lost (reset). Load the model again to recover.');
+    const errors: string[] = [];
+    el.addEventListener('gpt-chat-error', (e) => errors.push(e.detail.code));
+    el.send('second');
+    await until('error', () => el.status === ChatStatus.error);
+    await el.updateComplete;
+    expect(errors).to.deep.equal(['device-lost']);
+    expect(q(el, '.error')!.textContent).to.contain('The GPU device was lost');
+    expect(el.messages.map((m) => m.content).slice(0, 3)).to.deep.equal(['first', el.messages[1]!.content, 'second']);
+    const loadsBefore = engine.loads;
+    q<HTMLButtonElement>(el, '[part="retry-button"]')!.click();
+    await until('answered', () => el.status === ChatStatus.ready && el.messages.length === 4 && el.messages[3]!.role === 'assistant');
+    expect(engine.loads).to.be.greaterThan(loadsBefore);
   });
 });
 
