@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bf16ToF32, decodeToF32, f16BitsToF32, f16ToF32 } from '../src/runtime/cpu/dtype.ts';
+import { bf16ToF32, decodeToF32, f16BitsToF32, f16ToF32 } from '../src/runtime/dtype.ts';
 import {
   attentionForward,
   embedForward,

@@ -1,7 +1,7 @@
 import type { Activation, Backend, KvCache, Weight, WeightDType } from '../backend.ts';
 import { GptError } from '../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
-import { DTYPE_BYTES, decodeToF32 } from './dtype.ts';
+import { DTYPE_BYTES, decodeToF32 } from '../dtype.ts';
 import {
   addInPlace,
   attentionForward,

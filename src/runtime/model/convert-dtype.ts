@@ -1,4 +1,5 @@
 import type { WeightDType } from '../backend.ts';
+import { DTYPE_BYTES, f16BitsToF32 } from '../dtype.ts';
 
 /**
  * Re-encodes little-endian float elements between the weight dtypes. Only needed when the parts of
@@ -6,18 +7,15 @@ import type { WeightDType } from '../backend.ts';
  * do, so clarity beats speed here: decode to float64, encode with round-to-nearest-even.
  */
 
-/** Bytes per element of each weight dtype. */
-export const WEIGHT_DTYPE_BYTES: Readonly<Record<WeightDType, number>> = { f32: 4, f16: 2, bf16: 2 };
-
 /** `bytes` of `from` elements re-encoded as `to` elements (the input itself when equal). */
 export function convertDType(bytes: Uint8Array, from: WeightDType, to: WeightDType): Uint8Array {
   if (from === to) return bytes;
-  const n = bytes.byteLength / WEIGHT_DTYPE_BYTES[from];
+  const n = bytes.byteLength / DTYPE_BYTES[from];
   const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Uint8Array(n * WEIGHT_DTYPE_BYTES[to]);
+  const out = new Uint8Array(n * DTYPE_BYTES[to]);
   const dst = new DataView(out.buffer);
   for (let i = 0; i < n; i++) {
-    const x = from === 'f32' ? src.getFloat32(4 * i, true) : from === 'f16' ? f16ToNumber(src.getUint16(2 * i, true)) : bf16ToNumber(src.getUint16(2 * i, true));
+    const x = from === 'f32' ? src.getFloat32(4 * i, true) : from === 'f16' ? f16BitsToF32(src.getUint16(2 * i, true)) : bf16ToNumber(src.getUint16(2 * i, true));
     if (to === 'f32') dst.setFloat32(4 * i, x, true);
     else dst.setUint16(2 * i, to === 'f16' ? numberToF16(x) : numberToBf16(x), true);
   }
@@ -38,15 +36,6 @@ function numberToBf16(x: number): number {
   if (Number.isNaN(x)) return 0x7fc0;
   // round to nearest even on the 16 bits dropped
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-function f16ToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
 function numberToF16(x: number): number {

@@ -3,7 +3,8 @@ import { GptError } from '../errors.ts';
 import type { LoadProgress, ModelFiles } from '../../formats/model-files.ts';
 import { openSafetensors, parseSafetensorsIndex, type SafetensorsDType, type TensorInfo } from '../../formats/safetensors.ts';
 import type { ModelConfig } from './config.ts';
-import { convertDType, transposeBytes, WEIGHT_DTYPE_BYTES } from './convert-dtype.ts';
+import { DTYPE_BYTES } from '../dtype.ts';
+import { convertDType, transposeBytes } from './convert-dtype.ts';
 import { assembleWeights, tensorPlan, type TensorPart, type WeightPlan } from './tensor-names.ts';
 import type { ModelWeights } from './weights.ts';
 
@@ -101,7 +102,7 @@ export async function loadWeights(backend: Backend, cfg: ModelConfig, files: Mod
         created.set(weight.key, w);
       }
       let bytes = convertDType(t.bytes, dtype, w.dtype);
-      if (part.transpose) bytes = transposeBytes(bytes, part.shape[0], part.shape[1], WEIGHT_DTYPE_BYTES[w.dtype]);
+      if (part.transpose) bytes = transposeBytes(bytes, part.shape[0], part.shape[1], DTYPE_BYTES[w.dtype]);
       backend.writeWeight(w, part.offset, bytes);
       written.add(part);
     }

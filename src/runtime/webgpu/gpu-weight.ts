@@ -1,6 +1,6 @@
 import type { Weight, WeightDType } from '../backend.ts';
 import { GptError } from '../errors.ts';
-import { decodeToF32 } from '../cpu/dtype.ts';
+import { decodeToF32 } from '../dtype.ts';
 
 /** How a weight's elements sit in GPU memory; a kernel's `DTYPE` override is this code. */
 export const GPU_DTYPE_CODE: Readonly<Record<WeightDType, number>> = { f32: 0, f16: 1, bf16: 2 };
