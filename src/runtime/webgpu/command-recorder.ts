@@ -9,6 +9,10 @@ import { UniformArena } from './uniform-arena.ts';
  *
  * Nothing here allocates a GPU buffer per dispatch: parameters go to {@link UniformArena} slots,
  * and bind groups are cached by what they bind, so a repeated forward call finds them all.
+ *
+ * A dispatch costs about 0.04 ms on Dawn + SwiftShader even when pipeline and bind group change
+ * every time (200 small dispatches, measured): the ~76 of a llama-15m decode step are ~3 ms of
+ * its 75-95 ms, so fusing ops only to save dispatches is not worth a wider Backend interface.
  */
 export class CommandRecorder {
   readonly pipelines: PipelineCache;

@@ -5,6 +5,13 @@
 // which made the cooperative matvec.wgsl 30x slower there (the 32000 x 288 f32 head: 8 s vs
 // 0.28 s). ROWS rows share each input load and give the loop more work per iteration, which
 // SwiftShader's per-iteration cost rewards (4 rows: another 2x over 1, measured on that head).
+// Tried on that head and not kept, since none clearly beat this kernel (40-55 ms per dispatch
+// on a shared 2-core machine, +-20% noise): 8 rows per invocation (no gain, end to end), the
+// weight as array<vec4<f32>> (45-51 ms), as an rgba32float / rgba16float texture read with
+// textureLoad (40 / 45 ms), transposed (I, O) so that neighbouring lanes read neighbouring
+// floats (65-113 ms), the k loop unrolled by two, four named accumulators instead of the array,
+// and 16-invocation workgroups. f16 weights (half the loads) decode no faster than f32, so the
+// loads are not the only cost.
 // Prepended with weight-load.wgsl.
 
 const WG: u32 = 64u;
