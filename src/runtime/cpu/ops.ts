@@ -192,6 +192,35 @@ export function softmaxInPlace(x: Float32Array, n: number): void {
 }
 
 /**
+ * Appends the k and v parts of qkv (T, (H + 2 Hkv) D) to one layer's slice of the caches
+ * (L, S, Hkv D) at positions pos0 .. pos0 + T - 1; `layerOffset` = layer S Hkv D.
+ */
+export function storeKv(
+  kCache: Float32Array,
+  vCache: Float32Array,
+  qkv: Float32Array,
+  layerOffset: number,
+  T: number,
+  pos0: number,
+  H: number,
+  Hkv: number,
+  D: number,
+): void {
+  const width = (H + 2 * Hkv) * D;
+  const kvWidth = Hkv * D;
+  const kOff = H * D; // k part of a qkv row
+  const vOff = kOff + kvWidth; // v part of a qkv row
+  for (let t = 0; t < T; t++) {
+    const src = t * width;
+    const dst = layerOffset + (pos0 + t) * kvWidth;
+    for (let c = 0; c < kvWidth; c++) {
+      kCache[dst + c] = qkv[src + kOff + c];
+      vCache[dst + c] = qkv[src + vOff + c];
+    }
+  }
+}
+
+/**
  * Causal multi-head attention with grouped-query heads, over a KV cache. First stores the k and v
  * parts of qkv (T, (H + 2 Hkv) D) at positions pos0 .. pos0 + T - 1 of one layer's cache slice,
  * then for every row t and query head h:
@@ -214,20 +243,10 @@ export function attentionForward(
 ): void {
   const width = (H + 2 * Hkv) * D;
   const kvWidth = Hkv * D;
-  const kOff = H * D; // k part of a qkv row
-  const vOff = kOff + kvWidth; // v part of a qkv row
   const group = H / Hkv; // query heads per kv head
   const scale = 1 / Math.sqrt(D);
 
-  // append this call's keys and values to the cache
-  for (let t = 0; t < T; t++) {
-    const src = t * width;
-    const dst = layerOffset + (pos0 + t) * kvWidth;
-    for (let c = 0; c < kvWidth; c++) {
-      kCache[dst + c] = qkv[src + kOff + c];
-      vCache[dst + c] = qkv[src + vOff + c];
-    }
-  }
+  storeKv(kCache, vCache, qkv, layerOffset, T, pos0, H, Hkv, D);
 
   for (let t = 0; t < T; t++) {
     const n = pos0 + t + 1; // causal: positions 0 .. pos0 + t

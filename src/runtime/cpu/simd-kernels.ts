@@ -1,6 +1,6 @@
 import attentionWasm from './kernels/attention.wat';
 import matmulWasm from './kernels/matmul.wat';
-import { softmaxInPlace } from './ops.ts';
+import { softmaxInPlace, storeKv } from './ops.ts';
 import type { F32Slot } from './wasm-arena.ts';
 
 /**
@@ -77,20 +77,11 @@ export function attentionSimd(
 ): void {
   const width = (H + 2 * Hkv) * D;
   const kvWidth = Hkv * D;
-  const kOff = H * D; // k part of a qkv row
-  const vOff = kOff + kvWidth; // v part of a qkv row
   const group = H / Hkv; // query heads per kv head
   const scale = 1 / Math.sqrt(D);
   const stride = kvWidth * 4; // bytes from one cached position to the next
 
-  // append this call's keys and values to the cache
-  const x = qkv.view;
-  for (let t = 0; t < T; t++) {
-    const src = t * width;
-    const dst = layerOffset + (pos0 + t) * kvWidth;
-    kCache.view.set(x.subarray(src + kOff, src + kOff + kvWidth), dst);
-    vCache.view.set(x.subarray(src + vOff, src + vOff + kvWidth), dst);
-  }
+  storeKv(kCache.view, vCache.view, qkv.view, layerOffset, T, pos0, H, Hkv, D);
 
   for (let t = 0; t < T; t++) {
     const n = pos0 + t + 1; // causal: positions 0 .. pos0 + t
