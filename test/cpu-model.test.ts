@@ -72,3 +72,19 @@ describe('GptModel on the CPU', () => {
     lm.dispose();
   });
 });
+
+describe('GptModel after an aborted prefill', () => {
+  it('leaves the cache as it was, so the next call sees consistent state', async () => {
+    const lm = await loadLanguageModel(nodeModelFiles(dir('llama')), { backend: 'cpu', prefillChunk: 4 });
+    const prefix = seededIds(6, lm.config.V, 8);
+    const before = (await lm.model.prefill(prefix)).slice();
+    const abort = new AbortController();
+    abort.abort();
+    await expect(lm.model.prefill(seededIds(9, lm.config.V, 9), abort.signal)).rejects.toThrow();
+    expect(lm.model.position).toBe(prefix.length);
+    // the prefix is still cached: syncing to it recomputes only its last token, with the same logits
+    const again = await lm.model.sync(prefix);
+    for (let i = 0; i < before.length; i++) expect(Math.abs(again[i] - before[i])).toBeLessThan(1e-5);
+    lm.dispose();
+  });
+});

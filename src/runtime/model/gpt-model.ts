@@ -83,13 +83,20 @@ export class GptModel {
       if (ids.length === 0) throw new GptError('bad-argument', 'prefill needs at least one token id.');
       this.checkFits(ids.length);
       this.checkIds(ids);
-      for (let i = 0; i < ids.length; i += this.s.Tmax) {
-        signal?.throwIfAborted();
-        const T = Math.min(this.s.Tmax, ids.length - i);
-        await this.run(ids, i, T, false);
-        // only the last chunk's logits matter; earlier chunks just fill the cache
-        if (i + T < ids.length) await this.backend.flush();
-        else await this.backend.read(this.s.logits, 1, this.lastLogits);
+      const start = this.pos;
+      this.hasLogits = false;
+      try {
+        for (let i = 0; i < ids.length; i += this.s.Tmax) {
+          signal?.throwIfAborted();
+          const T = Math.min(this.s.Tmax, ids.length - i);
+          await this.run(ids, i, T, false);
+          // only the last chunk's logits matter; earlier chunks just fill the cache
+          if (i + T < ids.length) await this.backend.flush();
+          else await this.backend.read(this.s.logits, 1, this.lastLogits);
+        }
+      } catch (err) {
+        this.pos = start; // an aborted or failed prefill leaves the cache as it was
+        throw err;
       }
       this.hasLogits = true;
       return this.lastLogits;
