@@ -17,9 +17,22 @@ export function chromiumPath() {
   return found;
 }
 
+// Node's WebGPU (Dawn, the `webgpu` package) needs the Vulkan loader.
+const vulkanLoaders = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1', '/usr/lib/libvulkan.so.1'];
+
+/** Throws with the install hint when no Vulkan loader is found (Linux only). */
+export function checkVulkan() {
+  if (process.platform !== 'linux' || vulkanLoaders.some((p) => existsSync(p))) return;
+  throw new Error(
+    'gpt-chat: the Vulkan loader (libvulkan.so.1) is missing, so WebGPU in Node (Dawn) cannot start.\n' +
+    'HINT: on Debian/Ubuntu run `sudo apt-get update && sudo apt-get install -y chromium libvulkan1`.',
+  );
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     console.log('chromium: ' + chromiumPath());
+    checkVulkan();
   } catch (e) {
     console.error(e.message);
     process.exit(1);
