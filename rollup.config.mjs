@@ -23,6 +23,7 @@ const distPaths = () => ({
   transform(code, id) {
     const file = id.replaceAll('\\', '/');
     if (file.endsWith('/src/engine/worker-url.ts')) return { code: code.replace("'./worker.ts'", "'./gpt-chat-worker.js'"), map: null };
+    if (file.endsWith('/src/webllm/webllm-url.ts')) return { code: code.replace("'./load.ts'", "'./gpt-chat-webllm.js'"), map: null };
     if (file.endsWith('/src/element/default-model.ts')) return { code: code.replace("'../../models/gpt-chat-demo/'", "'../models/gpt-chat-demo/'"), map: null };
     return null;
   },
@@ -51,6 +52,14 @@ export default [
     input: { 'gpt-chat-worker': 'src/engine/worker.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, inlineDynamicImports: true },
     plugins: [distPaths(), ...plugins(true), terser(), buildReport()],
+  },
+  // The optional web-llm engine (engine="webllm"): web-llm and our adapter, imported by the worker
+  // by URL only when asked for. Not minified: web-llm ships its own build, and terser on its
+  // several MB would add a minute to every build for a few percent of gzip.
+  {
+    input: { 'gpt-chat-webllm': 'src/webllm/load.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, inlineDynamicImports: true },
+    plugins: [...plugins(true), buildReport()],
   },
   // For bundler users (`import { GptChat } from 'gpt-chat'`): no side effects, lit and idb-keyval
   // left to the app's bundler so they are not duplicated.

@@ -10,6 +10,16 @@ const save = () =>
     JSON.stringify({ model: $('model').value, template: $('template').value, engine: $('engine').value, temperature: $('temperature').value, topP: $('top-p').value, maxTokens: $('max-tokens').value, system: $('system-prompt').value }),
   );
 
+/**
+ * web-llm's models (the optgroup whose options say data-engine="webllm") run only on that engine,
+ * and it runs only them: picking one switches the engine, picking one of ours switches it back.
+ */
+function matchEngine() {
+  const wanted = $('model').selectedOptions[0]?.dataset.engine;
+  if (wanted) $('engine').value = wanted;
+  else if ($('engine').value === 'webllm') $('engine').value = 'auto';
+}
+
 function apply() {
   const model = $('model').value;
   if (model) chat.setAttribute('model', model);
@@ -34,6 +44,7 @@ if (saved.topP) $('top-p').value = saved.topP;
 if (saved.maxTokens) $('max-tokens').value = saved.maxTokens;
 if (saved.system) $('system-prompt').value = saved.system;
 apply();
+$('model').addEventListener('change', matchEngine);
 for (const id of ['model', 'template', 'engine', 'temperature', 'top-p', 'max-tokens', 'system-prompt']) $(id).addEventListener('change', apply);
 for (const id of ['temperature', 'top-p']) $(id).addEventListener('input', () => ($(`${id}-out`).textContent = $(id).value));
 

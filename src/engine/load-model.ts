@@ -8,11 +8,12 @@ import { isModelCached, openCachedModel } from '../cache/index.ts';
 import { loadLanguageModel } from '../runtime/index.ts';
 import { GptError } from '../runtime/errors.ts';
 import type { ScoringModel } from '../templates/score.ts';
+import { webLlmBundleUrl } from '../webllm/webllm-url.ts';
 import type { ChatMessage, EngineLoadProgress, ModelSpec, SamplingOptions } from './engine.ts';
 
 /** What the engine needs of a loaded model (the runtime's LanguageModel has this shape). */
 export interface LoadedModel {
-  readonly backendKind: 'webgpu' | 'cpu';
+  readonly backendKind: 'webgpu' | 'cpu' | 'webllm';
   readonly contextLength: number;
   readonly config: { readonly modelType: string };
   /** Set when WebGPU was asked for but missing and the CPU was used. */
@@ -38,10 +39,35 @@ export type ModelLoader = (
   signal: AbortSignal,
 ) => Promise<{ model: LoadedModel; fromCache: boolean }>;
 
-/** The real loader: the cache (src/cache) feeding the runtime (src/runtime). */
-export const loadModel: ModelLoader = async (spec, onProgress, signal) => {
+/** What the web-llm bundle (dist/gpt-chat-webllm.js, from src/webllm/load.ts) exports. */
+export interface WebLlmEngineModule {
+  loadWebLlmModel: ModelLoader;
+}
+
+/**
+ * The web-llm engine, imported by URL at run time: a URL only known at run time is left alone by
+ * bundlers, so web-llm stays out of the worker bundle (which inlines every dynamic import).
+ */
+const importWebLlmBundle = (): Promise<WebLlmEngineModule> => import(/* @vite-ignore */ webLlmBundleUrl());
+
+/**
+ * The real loader: the cache (src/cache) feeding the runtime (src/runtime), or for
+ * `engine: 'webllm'` the web-llm engine, fetched only then. `importWebLlm` is a seam for tests.
+ */
+export const loadModel = async (
+  spec: ModelSpec,
+  onProgress: (p: EngineLoadProgress) => void,
+  signal: AbortSignal,
+  importWebLlm: () => Promise<WebLlmEngineModule> = importWebLlmBundle,
+): Promise<{ model: LoadedModel; fromCache: boolean }> => {
   if (spec.engine === 'webllm') {
-    throw new GptError('bad-argument', 'engine="webllm" is not part of this build; use engine="auto", "webgpu" or "cpu".');
+    let bundle: WebLlmEngineModule;
+    try {
+      bundle = await importWebLlm();
+    } catch (e) {
+      throw new GptError('network', `Could not load the web-llm engine (gpt-chat-webllm.js, expected beside gpt-chat-worker.js): ${e instanceof Error ? e.message : String(e)}. Serve it from the same folder, or use engine="auto".`);
+    }
+    return bundle.loadWebLlmModel(spec, onProgress, signal);
   }
   const url = spec.url.endsWith('/') ? spec.url : spec.url + '/';
   const fromCache = await isModelCached(url).catch(() => false);
