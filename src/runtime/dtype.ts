@@ -3,9 +3,8 @@ import { GptError } from './errors.ts';
 
 /**
  * Decoding of the weight element types we load (F32, F16, BF16, all little-endian as safetensors
- * stores them) into float32. The CPU backend keeps every weight as a Float32Array: JavaScript has
- * no 16-bit float arithmetic, and widening once at load time keeps the matmul loop free of
- * conversions.
+ * stores them) into float32: vectors on every backend, matrices on the CPU backend's plain-TS
+ * path (its WebAssembly SIMD path keeps 16-bit matrices 16-bit and widens them in the kernel).
  */
 
 /** Bytes per element of each weight dtype. */

@@ -13,8 +13,9 @@ import {
   rmsnormForward,
   siluMulForward,
 } from './ops.ts';
+import { matmulHalfForward, widenHalf, writeHalf } from './half-weights.ts';
 import { attentionSimd, instantiateSimdKernels, simdSupported, type SimdKernels } from './simd-kernels.ts';
-import { F32Slot, WasmArena } from './wasm-arena.ts';
+import { F32Slot, U16Slot, WasmArena } from './wasm-arena.ts';
 
 /** Options of {@link CpuBackend}. */
 export interface CpuBackendOptions {
@@ -33,7 +34,9 @@ export interface CpuBackendOptions {
 
 /**
  * A weight of the CPU backend. `dtype` is the element type {@link CpuBackend.writeWeight} accepts
- * for it (the checkpoint's); storage is always float32, widened on write.
+ * for it (the checkpoint's). Storage is float32, widened on write, except for bf16 and f16
+ * matrices (rows > 1) when the SIMD kernels run: those stay 16-bit in the kernels' memory
+ * (a {@link U16Slot}) and are widened as the matmul reads them, or one row at a time by embed.
  */
 export class CpuWeight implements Weight {
   constructor(
@@ -41,12 +44,20 @@ export class CpuWeight implements Weight {
     readonly rows: number,
     readonly cols: number,
     readonly dtype: WeightDType,
-    readonly slot: F32Slot, // (rows, cols) row-major
+    readonly slot: F32Slot | U16Slot, // (rows, cols) row-major
   ) {}
 
-  /** The elements, (rows, cols) row-major. Read it afresh: the array is replaced when memory grows. */
+  /**
+   * The elements as float32, (rows, cols) row-major. Read it afresh: the array is replaced when
+   * memory grows. For a 16-bit weight this is a widened copy, made on every read: the ops never
+   * use it on one (only norms' and biases' vectors, which are always f32), tests and tools may.
+   */
   get data(): Float32Array {
-    return this.slot.view;
+    const s = this.slot;
+    if (s instanceof F32Slot) return s.view;
+    const out = new Float32Array(s.length);
+    widenHalf(out, 0, s.view, 0, s.length, this.dtype === 'f16' ? 'f16' : 'bf16');
+    return out;
   }
 }
 
@@ -101,6 +112,10 @@ export class CpuKvCache implements KvCache {
  * thread (see simd-kernels.ts). For that every array lives in one WebAssembly.Memory
  * (wasm-arena.ts); with `simd: false` they are plain Float32Arrays and every op is the TS code of
  * ops.ts, which stays the reference the kernels are tested against.
+ *
+ * With the kernels, the matrices of a bf16 or f16 checkpoint stay 16-bit (half the memory: a
+ * 0.5B model takes 1 GB of the 4 GiB wasm32 can address instead of 2) and matmul16 widens them as
+ * it reads; see half-weights.ts and the end of kernels/matmul.wat.
  */
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
@@ -109,7 +124,12 @@ export class CpuBackend implements Backend {
   private arena: WasmArena | null = null;
   private kernels: SimdKernels | null = null;
   // everything this backend created, so destroy() can drop the memory of all of it
-  private owned: F32Slot[] = [];
+  private owned: (F32Slot | U16Slot)[] = [];
+  // (I) a widened weight row, for the TS matmul over a 16-bit weight; grown on demand
+  private halfRow = new Float32Array(0);
+  // (2, I) the kernel's scratch for 2 widened rows of a 16-bit weight, I the widest such weight's;
+  // allocated with the weights, at load time
+  private halfScratch: F32Slot | null = null;
   private destroyed = false;
 
   constructor(opts: CpuBackendOptions = {}) {
@@ -138,13 +158,28 @@ export class CpuBackend implements Backend {
     if (DTYPE_BYTES[dtype] === undefined) {
       throw new GptError('unsupported-dtype', `createWeight '${name}': dtype '${String(dtype)}' is not one of f32, f16, bf16. Hint: convert the checkpoint to one of those.`);
     }
+    // Matrices of a 16-bit checkpoint stay 16-bit where a kernel can read them (see CpuWeight);
+    // one that does not fit the arena is widened to f32 on the heap like on the TS path.
+    if (dtype !== 'f32' && rows > 1 && this.arena !== null) {
+      if (this.halfScratch === null || this.halfScratch.length < 2 * cols) {
+        this.halfScratch = this.arena.alloc(2 * cols) ?? this.halfScratch;
+      }
+      const roomy = this.halfScratch !== null && this.halfScratch.length >= 2 * cols;
+      const half = roomy ? this.arena.allocU16(rows * cols) : null;
+      if (half !== null) {
+        this.owned.push(half);
+        return new CpuWeight(name, rows, cols, dtype, half);
+      }
+    }
     return new CpuWeight(name, rows, cols, dtype, this.alloc(rows * cols));
   }
 
   writeWeight(w: Weight, offset: number, bytes: Uint8Array): void {
     this.alive();
     const cw = asWeight('writeWeight', w);
-    decodeToF32(cw.data, offset, bytes, cw.dtype, `writeWeight '${cw.name}' (${cw.rows}x${cw.cols} ${cw.dtype})`);
+    const what = `writeWeight '${cw.name}' (${cw.rows}x${cw.cols} ${cw.dtype})`;
+    if (cw.slot instanceof U16Slot) writeHalf(cw.slot, offset, bytes, cw.dtype === 'f16' ? 'f16' : 'bf16', what);
+    else decodeToF32(cw.slot.view, offset, bytes, cw.dtype, what);
   }
 
   createActivation(rows: number, cols: number): Activation {
@@ -186,7 +221,20 @@ export class CpuBackend implements Backend {
         );
       }
     }
-    embedForward(o.data, ids, T, C, te.data, pe === null ? null : pe.data, pos0);
+    if (te.slot instanceof F32Slot && (pe === null || pe.slot instanceof F32Slot)) {
+      embedForward(o.data, ids, T, C, te.slot.view, pe === null ? null : pe.data, pos0);
+      return;
+    }
+    // 16-bit tables: widen just the rows asked for (one per token), never the whole table
+    const dst = o.data; // (T, C)
+    const posRow = new Float32Array(pe === null ? 0 : C); // (C) one widened position row
+    for (let t = 0; t < T; t++) {
+      rowInto(dst, t * C, te, ids[t]);
+      if (pe !== null) {
+        rowInto(posRow, 0, pe, pos0 + t);
+        for (let c = 0; c < C; c++) dst[t * C + c] += posRow[c];
+      }
+    }
   }
 
   layerNorm(out: Activation, inp: Activation, weight: Weight, bias: Weight, T: number, eps: number): void {
@@ -225,10 +273,20 @@ export class CpuBackend implements Backend {
     checkT('matmul', T, o, O);
     if (o === x) throw badArg(`matmul: out and inp are the same activation; '${cw.name}' needs a separate output.`);
     const b = bias === null ? null : checkVector('matmul', bias, O);
-    if (this.kernels !== null && inArena(o.slot, x.slot, cw.slot, b === null ? null : b.slot)) {
-      this.kernels.matmul(o.slot.byteOffset, x.slot.byteOffset, cw.slot.byteOffset, b === null ? 0 : b.slot.byteOffset, T, I, O);
+    const ws = cw.slot;
+    const k = this.kernels !== null && inArena(o.slot, x.slot, ws, b === null ? null : b.slot) ? this.kernels : null;
+    if (ws instanceof U16Slot) {
+      const f16 = cw.dtype === 'f16';
+      if (k !== null && this.halfScratch !== null) {
+        k.matmul16(o.slot.byteOffset, x.slot.byteOffset, ws.byteOffset, b === null ? 0 : b.slot.byteOffset, T, I, O, f16 ? 1 : 0, this.halfScratch.byteOffset);
+      } else {
+        if (this.halfRow.length < I) this.halfRow = new Float32Array(I);
+        matmulHalfForward(o.data, x.data, ws.view, f16 ? 'f16' : 'bf16', b === null ? null : b.data, T, I, O, this.halfRow);
+      }
+    } else if (k !== null) {
+      k.matmul(o.slot.byteOffset, x.slot.byteOffset, ws.byteOffset, b === null ? 0 : b.slot.byteOffset, T, I, O);
     } else {
-      matmulForward(o.data, x.data, cw.data, b === null ? null : b.data, T, I, O);
+      matmulForward(o.data, x.data, ws.view, b === null ? null : b.data, T, I, O);
     }
   }
 
@@ -329,7 +387,10 @@ export class CpuBackend implements Backend {
   destroy(): void {
     // Drop the arrays, not just the list: callers may still hold the objects (a model's weights
     // table), and the memory must go now, not when they let go.
-    for (const s of this.owned) s.view = new Float32Array(0);
+    for (const s of this.owned) {
+      if (s instanceof U16Slot) s.view = new Uint16Array(0);
+      else s.view = new Float32Array(0);
+    }
     this.owned = [];
     this.arena?.release();
     this.arena = null;
@@ -352,8 +413,17 @@ export class CpuBackend implements Backend {
 // A kernel can read only its own memory: an operand that did not fit there (the arena was full)
 // sends the op down the TS path. `null` stands for an absent operand. Fixed arity, no rest array:
 // this runs for every op of every token.
-function inArena(a: F32Slot, b: F32Slot, c: F32Slot, d: F32Slot | null, e: F32Slot | null = null): boolean {
+type Placed = { readonly byteOffset: number };
+function inArena(a: Placed, b: Placed, c: Placed, d: Placed | null, e: Placed | null = null): boolean {
   return a.byteOffset > 0 && b.byteOffset > 0 && c.byteOffset > 0 && (d === null || d.byteOffset > 0) && (e === null || e.byteOffset > 0);
+}
+
+// out[at ..] (C) = row `row` of the table `w` (rows, C), widened when it is 16-bit
+function rowInto(out: Float32Array, at: number, w: CpuWeight, row: number): void {
+  const C = w.cols;
+  const s = w.slot;
+  if (s instanceof F32Slot) out.set(s.view.subarray(row * C, (row + 1) * C), at);
+  else widenHalf(out, at, s.view, row * C, C, w.dtype === 'f16' ? 'f16' : 'bf16');
 }
 
 function simdMissing(cause: unknown): GptError {

@@ -17,6 +17,11 @@ import type { F32Slot } from './wasm-arena.ts';
 export interface SimdKernels {
   /** matmulForward: out (T, O) = inp (T, I) @ w (O, I)^T + bias (O); bias 0 for none. */
   matmul(out: number, inp: number, w: number, bias: number, T: number, I: number, O: number): void;
+  /**
+   * The same for a 16-bit w (O, I), bf16 (f16 = 0) or f16 (f16 = 1), widened two rows at a time
+   * into `scratch` (2 I floats); bit for bit `matmul` on the f32 widening of w.
+   */
+  matmul16(out: number, inp: number, w: number, bias: number, T: number, I: number, O: number, f16: number, scratch: number): void;
   /** s (n) = scale (q (D) . k[p] (D)), k rows `stride` bytes apart. */
   scores(s: number, q: number, k: number, n: number, D: number, stride: number, scale: number): void;
   /** out (D) = sum over p < n of s[p] v[p] (D), v rows `stride` bytes apart. */
@@ -52,6 +57,7 @@ export function instantiateSimdKernels(memory: WebAssembly.Memory): SimdKernels 
   const [matmul, attention] = compiled.map((m) => new WebAssembly.Instance(m, { env: { memory } }).exports);
   return {
     matmul: matmul.matmul as SimdKernels['matmul'],
+    matmul16: matmul.matmul16 as SimdKernels['matmul16'],
     scores: attention.scores as SimdKernels['scores'],
     mixValues: attention.mixValues as SimdKernels['mixValues'],
   };

@@ -5,8 +5,8 @@
  * needs, and nothing is ever freed one by one (the backend drops the whole arena on destroy).
  *
  * Growing detaches the old ArrayBuffer and with it every Float32Array over it, so arrays are
- * handed out as {@link F32Slot}s whose `view` the arena rebuilds after each growth. Only the byte
- * offset is stable; that is what the kernels are passed.
+ * handed out as {@link F32Slot}s (and {@link U16Slot}s for 16-bit weights) whose `view` the arena
+ * rebuilds after each growth. Only the byte offset is stable; that is what the kernels are passed.
  */
 
 /** Bytes of one WebAssembly page. */
@@ -35,11 +35,24 @@ export class F32Slot {
   }
 }
 
+/**
+ * Raw 16-bit elements (length) at a fixed byte offset in an arena's memory: a bf16 or f16 weight
+ * kept as the checkpoint stores it, widened to f32 by the kernels as they read it. Always in an
+ * arena (a weight that does not fit there is widened to an f32 heap slot instead).
+ */
+export class U16Slot {
+  constructor(
+    readonly byteOffset: number,
+    readonly length: number,
+    public view: Uint16Array, // (length), rebuilt by the arena when its memory grows
+  ) {}
+}
+
 /** A bump allocator over one growable WebAssembly.Memory. */
 export class WasmArena {
   readonly memory: WebAssembly.Memory;
   private top = ALIGN; // first free byte; 0 .. ALIGN-1 reserved, see ALIGN
-  private slots: F32Slot[] = [];
+  private slots: (F32Slot | U16Slot)[] = [];
 
   /**
    * @param maxBytes the most the memory may grow to (rounded down to whole 64 KiB pages, at least
@@ -61,34 +74,56 @@ export class WasmArena {
    * keeps that array on the heap and the ops on it take the TS path.
    */
   alloc(length: number): F32Slot | null {
+    const start = this.reserve(length * 4);
+    if (start < 0) return null;
+    const slot = new F32Slot(start, length, new Float32Array(this.memory.buffer, start, length));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** Like {@link alloc}, for `length` zeroed 16-bit elements (a bf16 or f16 weight). */
+  allocU16(length: number): U16Slot | null {
+    const start = this.reserve(length * 2);
+    if (start < 0) return null;
+    const slot = new U16Slot(start, length, new Uint16Array(this.memory.buffer, start, length));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  // the byte offset of `bytes` fresh bytes, growing the memory as needed; -1 when it cannot grow
+  private reserve(bytes: number): number {
     const start = this.top;
-    const end = start + length * 4;
+    const end = start + bytes;
     const pages = Math.ceil(end / PAGE);
     const have = this.memory.buffer.byteLength / PAGE;
     if (pages > have) {
       try {
         this.memory.grow(pages - have);
       } catch {
-        return null; // RangeError: past the engine's limit, or no memory left
+        return -1; // RangeError: past the engine's limit, or no memory left
       }
       this.refresh();
     }
     this.top = Math.ceil(end / ALIGN) * ALIGN;
     // Fresh pages are zero, and the arena never reuses memory, so the slot starts zeroed.
-    const slot = new F32Slot(start, length, new Float32Array(this.memory.buffer, start, length));
-    this.slots.push(slot);
-    return slot;
+    return start;
   }
 
   /** Empties every view so the memory can be collected even while callers hold the slots. */
   release(): void {
-    for (const s of this.slots) s.view = new Float32Array(0);
+    for (const s of this.slots) {
+      if (s instanceof U16Slot) s.view = new Uint16Array(0);
+      else s.view = new Float32Array(0);
+    }
     this.slots = [];
   }
 
   // the old buffer was detached by grow(): point every slot at the new one
   private refresh(): void {
     const buffer = this.memory.buffer;
-    for (const s of this.slots) s.view = new Float32Array(buffer, s.byteOffset, s.length);
+    for (const s of this.slots) {
+      if (s instanceof U16Slot) s.view = new Uint16Array(buffer, s.byteOffset, s.length);
+      else s.view = new Float32Array(buffer, s.byteOffset, s.length);
+    }
   }
 }
