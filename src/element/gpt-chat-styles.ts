@@ -1,26 +1,15 @@
 /**
- * The look of <gpt-chat>. Every colour and size is a `--gpt-chat-*` custom property with a light
- * default and a dark one from prefers-color-scheme; pages theme it from outside through those or
- * through the `part` names. The element fills its container (give the container a height).
+ * The look of <gpt-chat>, over the shared `--gpt-chat-*` theme (theme.ts); pages theme it from
+ * outside through those properties or through the `part` names. The element fills its container
+ * (give the container a height).
  */
 import { css } from 'lit';
+import { themeTokens } from './theme.ts';
 
-export const gptChatStyles = css`
+export const gptChatStyles = [
+  themeTokens,
+  css`
   :host {
-    --_bg: var(--gpt-chat-background, #ffffff);
-    --_fg: var(--gpt-chat-color, #1b1d21);
-    --_muted: var(--gpt-chat-muted-color, #5b6270);
-    --_border: var(--gpt-chat-border-color, #d5d9e0);
-    --_user-bg: var(--gpt-chat-user-background, #e8f0fe);
-    --_bot-bg: var(--gpt-chat-assistant-background, #f3f4f6);
-    --_accent: var(--gpt-chat-accent-color, #1a56db);
-    --_accent-fg: var(--gpt-chat-accent-text-color, #ffffff);
-    --_error: var(--gpt-chat-error-color, #b42318);
-    --_code-bg: var(--gpt-chat-code-background, #eef0f3);
-    --_radius: var(--gpt-chat-radius, 10px);
-    --_gap: var(--gpt-chat-gap, 0.75rem);
-    --_font: var(--gpt-chat-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
-    --_mono: var(--gpt-chat-mono-font, ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace);
     display: block;
     height: 100%;
     min-height: 16rem;
@@ -28,20 +17,6 @@ export const gptChatStyles = css`
     color: var(--_fg);
     font: 15px/1.5 var(--_font);
     contain: content;
-  }
-  @media (prefers-color-scheme: dark) {
-    :host {
-      --_bg: var(--gpt-chat-background, #16181d);
-      --_fg: var(--gpt-chat-color, #e6e8ec);
-      --_muted: var(--gpt-chat-muted-color, #a3aab8);
-      --_border: var(--gpt-chat-border-color, #353a45);
-      --_user-bg: var(--gpt-chat-user-background, #1f3157);
-      --_bot-bg: var(--gpt-chat-assistant-background, #23262e);
-      --_accent: var(--gpt-chat-accent-color, #7aa2ff);
-      --_accent-fg: var(--gpt-chat-accent-text-color, #0b1020);
-      --_error: var(--gpt-chat-error-color, #ff8a80);
-      --_code-bg: var(--gpt-chat-code-background, #2b2f38);
-    }
   }
   :host([hidden]) { display: none; }
   *, *::before, *::after { box-sizing: inherit; }
@@ -89,4 +64,5 @@ export const gptChatStyles = css`
   button:disabled { opacity: 0.5; cursor: default; }
   button:focus-visible, textarea:focus-visible, a:focus-visible, .log:focus-visible { outline: 2px solid var(--_accent); outline-offset: 2px; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-`;
+`,
+];

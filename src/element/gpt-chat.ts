@@ -42,7 +42,7 @@ import { renderMarkdown } from './markdown.ts';
 import { formatBytes, formatDuration } from './format.ts';
 
 export class GptChat extends LitElement {
-  static override styles = [gptChatStyles, templateBarStyles];
+  static override styles = [...gptChatStyles, templateBarStyles];
 
   static override properties = {
     model: { type: String },

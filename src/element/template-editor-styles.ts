@@ -3,34 +3,15 @@
  * one theme styles both.
  */
 import { css } from 'lit';
+import { themeTokens } from './theme.ts';
 
-export const templateEditorStyles = css`
+export const templateEditorStyles = [
+  themeTokens,
+  css`
   :host {
-    --_bg: var(--gpt-chat-background, #ffffff);
-    --_fg: var(--gpt-chat-color, #1b1d21);
-    --_muted: var(--gpt-chat-muted-color, #5b6270);
-    --_border: var(--gpt-chat-border-color, #d5d9e0);
-    --_accent: var(--gpt-chat-accent-color, #1a56db);
-    --_accent-fg: var(--gpt-chat-accent-text-color, #ffffff);
-    --_error: var(--gpt-chat-error-color, #b42318);
-    --_code-bg: var(--gpt-chat-code-background, #eef0f3);
-    --_radius: var(--gpt-chat-radius, 10px);
-    --_gap: var(--gpt-chat-gap, 0.75rem);
     display: block;
     color: var(--_fg);
-    font: 14px/1.45 var(--gpt-chat-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
-  }
-  @media (prefers-color-scheme: dark) {
-    :host {
-      --_bg: var(--gpt-chat-background, #16181d);
-      --_fg: var(--gpt-chat-color, #e6e8ec);
-      --_muted: var(--gpt-chat-muted-color, #a3aab8);
-      --_border: var(--gpt-chat-border-color, #353a45);
-      --_accent: var(--gpt-chat-accent-color, #7aa2ff);
-      --_accent-fg: var(--gpt-chat-accent-text-color, #0b1020);
-      --_error: var(--gpt-chat-error-color, #ff8a80);
-      --_code-bg: var(--gpt-chat-code-background, #2b2f38);
-    }
+    font: 14px/1.45 var(--_font);
   }
   :host([hidden]) { display: none; }
   *, *::before, *::after { box-sizing: border-box; }
@@ -54,4 +35,5 @@ export const templateEditorStyles = css`
   .error { color: var(--_error); }
   .over { color: var(--_error); font-weight: 600; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-`;
+`,
+];

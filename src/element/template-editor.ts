@@ -52,7 +52,7 @@ const NEW_TEMPLATE: FewShotTemplate = {
 const copy = (t: FewShotTemplate): Draft => JSON.parse(JSON.stringify(t)) as Draft;
 
 export class GptTemplateEditor extends LitElement {
-  static override styles = [templateEditorStyles, templateBarStyles];
+  static override styles = [...templateEditorStyles, templateBarStyles];
 
   static override properties = {
     for: { type: String },
