@@ -1,4 +1,5 @@
 import type { GptErrorCode } from '../runtime/errors.ts';
+import type { GenerateOptions } from '../runtime/generation-options.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { TemplateScores } from '../templates/score.ts';
 
@@ -50,16 +51,8 @@ export interface ModelInfo {
   readonly notice?: string;
 }
 
-export interface SamplingOptions {
-  readonly maxTokens?: number;
-  readonly temperature?: number;
-  readonly topK?: number;
-  readonly topP?: number;
-  readonly minP?: number;
-  readonly repetitionPenalty?: number;
-  readonly seed?: number;
-  readonly stop?: readonly string[];
-}
+/** How a reply is sampled: the runtime's options minus what cannot cross a worker (the signal). */
+export type SamplingOptions = Omit<GenerateOptions, 'signal' | 'eosTokenIds'>;
 
 export type EngineEvent =
   | { readonly type: 'token'; readonly id: number; readonly text: string }
