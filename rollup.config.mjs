@@ -23,7 +23,7 @@ const distPaths = () => ({
   transform(code, id) {
     const file = id.replaceAll('\\', '/');
     if (file.endsWith('/src/engine/worker-url.ts')) return { code: code.replace("'./worker.ts'", "'./gpt-chat-worker.js'"), map: null };
-    if (file.endsWith('/src/webllm/webllm-url.ts')) return { code: code.replace("'./load.ts'", "'./gpt-chat-webllm.js'"), map: null };
+    if (file.endsWith('/src/engine/webllm-url.ts')) return { code: code.replace("'../webllm/load.ts'", "'./gpt-chat-webllm.js'"), map: null };
     if (file.endsWith('/src/element/default-model.ts')) return { code: code.replace("'../../models/gpt-chat-demo/'", "'../models/gpt-chat-demo/'"), map: null };
     return null;
   },

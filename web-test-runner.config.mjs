@@ -4,7 +4,7 @@ import { watPlugin } from './tools/wat-plugin.mjs';
 import { wgslPlugin } from './tools/wgsl-plugin.mjs';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { chromiumPath } from './tools/check-chromium.mjs';
-import { modelServerMiddleware } from './test/server/model-server.mjs';
+import { modelServerMiddleware } from './test/helpers/model-server.mjs';
 
 /** Headless Chromium with a real WebGPU adapter (SwiftShader on machines without a GPU). */
 export default {
@@ -13,7 +13,7 @@ export default {
   concurrency: 1,
   testsFinishTimeout: 600_000,
   testFramework: { config: { timeout: 120_000 } },
-  // Generated model folders with fault injection for the cache tests (test/server/model-server.mjs).
+  // Generated model folders with fault injection for the cache tests (test/helpers/model-server.mjs).
   middleware: [modelServerMiddleware],
   // Kernels are served as JS modules, as rollup and vite build them: .wgsl exports its source,
   // .wat its compiled WebAssembly bytes.

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import puppeteer from 'puppeteer-core';
 import { chromiumPath } from '../tools/check-chromium.mjs';
-import { createModelServer } from '../test/server/model-server.mjs';
+import { createModelServer } from '../test/helpers/model-server.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 

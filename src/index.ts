@@ -12,7 +12,7 @@ export type { ChatMessage, Engine, EngineEvent, EngineKind, EngineLoadProgress, 
 export { createEngine, type EngineChoice } from './engine/engine-choice.ts';
 export { WorkerClient, liveWorkerCount, type WorkerClientOptions } from './engine/worker-client.ts';
 export { clearCache, deleteCachedModel, isModelCached, listCachedModels, remoteModelBytes } from './engine/cache-admin.ts';
-export { GptError, type GptErrorCode } from './runtime/errors.ts';
+export { GptError, type GptErrorCode } from './errors.ts';
 export { openCachedModel, refreshModel, checkModelUpdate, type CacheProgress, type CachedModel } from './cache/index.ts';
 export { GptTemplateEditor, type TemplateRunner } from './element/template-editor.ts';
 export type { TemplateTurn } from './element/template-mode.ts';

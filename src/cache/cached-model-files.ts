@@ -10,7 +10,7 @@
  * and the one-time download. `verify: 'size'` turns it off.
  */
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { CacheStore } from './cache-store.ts';
 import { chunkKey, manifestKey, partialKey, reopen, type CachedFile, type ModelRecord } from './manifest.ts';
 import { sha256Hex } from './sha256.ts';

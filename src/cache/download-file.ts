@@ -4,7 +4,7 @@
  * that is not stored. One write is in flight while the next chunk arrives from the network; at most
  * two chunks are in memory.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { CacheStore } from './cache-store.ts';
 import { missingSpans, parseContentRange, rangeHeader, type ByteSpan } from './chunk-plan.ts';
 import { chunkKey, fileChunksPrefix, partialKey, type ChunkRecord, type ModelRecord } from './manifest.ts';

@@ -3,7 +3,7 @@
  * the current manifest already holds, fetch the rest chunk by chunk, check expected SHA-256s, and
  * only then write the manifest.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { CacheStore } from './cache-store.ts';
 import { downloadFile, isQuotaError, isTransient, newGeneration, type Draft, type DraftFile } from './download-file.ts';
 import {

@@ -9,7 +9,7 @@
  * version of a file lets `refreshModel` fetch a changed file beside the old one and switch over by
  * writing the new manifest.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { CacheKey } from './cache-store.ts';
 
 /** One stored chunk: its byte length and the SHA-256 (hex) of its bytes. */

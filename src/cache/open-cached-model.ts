@@ -3,7 +3,7 @@
  * served from IndexedDB without touching the network; anything else is downloaded (or resumed)
  * first, once per model however many callers ask at the same time.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import { cachedModelFiles, type CachedModel, type ReadVerification } from './cached-model-files.ts';
 import { defaultStore, fallbackMemoryStore, type CacheStore } from './cache-store.ts';
 import { downloadModel, hashMismatch, storedFileSha256 } from './download-model.ts';

@@ -3,7 +3,7 @@
  * Last-Modified), with HEAD requests: the sizes drive the quota check and the progress totals, the
  * validators tell a resumed or refreshed download whether the remote file changed.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import { checkResponse } from './response-check.ts';
 
 /** What the server says about one file. */

@@ -3,7 +3,7 @@
  * browser does not evict a 1 GB model under pressure, and turn QuotaExceededError into a message
  * that says how much was needed and what to delete.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 
 /** Passed to `onQuotaWarning` when the estimate says the model will not fit. */
 export interface QuotaWarning {

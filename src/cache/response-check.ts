@@ -3,7 +3,7 @@
  * an HTML page (a login wall, a CDN error, a SPA fallback route answering 200 for every path), a
  * JSON file that is not JSON, a safetensors file without a safetensors header.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 
 /** Throws GptError for a response that is not the file (status, HTML Content-Type). */
 export function checkResponse(res: Response, url: string, name: string): void {

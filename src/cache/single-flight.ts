@@ -3,7 +3,7 @@
  * Each caller gets the progress reports and may abort on its own; the shared work is aborted only
  * when every caller has left.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 
 interface Flight<T, P> {
   readonly promise: Promise<T>;

@@ -1,4 +1,4 @@
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 
 /** Parsed command line of `gpt-run`. */
 export interface RunArgs {

@@ -1,4 +1,4 @@
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import { loadLanguageModel } from '../runtime/index.ts';
 import { nodeModelFiles } from '../runtime/model-files-node.ts';
 import { parseArgs, USAGE } from './args.ts';

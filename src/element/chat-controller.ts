@@ -8,7 +8,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { isModelCached, remoteModelBytes } from '../engine/cache-admin.ts';
 import type { ChatMessage, Engine, EngineKind, EngineLoadProgress, ModelInfo } from '../engine/engine.ts';
 import { createEngine, type EngineChoice } from '../engine/engine-choice.ts';
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import { idbConversationStore, type ConversationStore } from './conversation-store.ts';
 import { emit, type ChatTurn } from './events.ts';
 

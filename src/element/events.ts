@@ -4,7 +4,7 @@
  * a property the page set itself.
  */
 import type { EngineLoadProgress, ModelInfo } from '../engine/engine.ts';
-import type { GptErrorCode } from '../runtime/errors.ts';
+import type { GptErrorCode } from '../errors.ts';
 
 /** One turn of the visible conversation. */
 export interface ChatTurn {

@@ -28,7 +28,7 @@ import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { clearCache, deleteCachedModel, isModelCached, listCachedModels, remoteModelBytes } from '../engine/cache-admin.ts';
 import { createEngine } from '../engine/engine-choice.ts';
 import type { EngineKind, TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import { idbTemplateStore, type TemplateStore } from '../templates/template-store.ts';
 import { renderBars, templateBarStyles } from './template-bars.ts';

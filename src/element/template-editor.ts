@@ -12,7 +12,7 @@
  */
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import type { TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import { BUILTIN_TEMPLATES } from '../templates/builtins.ts';
 import { renderPrompt } from '../templates/render.ts';
 import { TEMPLATE_VERSION, type FewShotTemplate, type TaskKind, type TemplateLabel } from '../templates/schema.ts';

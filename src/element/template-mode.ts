@@ -6,7 +6,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { Engine, ModelInfo, TemplateScores } from '../engine/engine.ts';
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import { builtinTemplate } from '../templates/builtins.ts';
 import { fieldsFromMessage } from '../templates/message-fields.ts';
 import type { FewShotTemplate } from '../templates/schema.ts';

@@ -1,4 +1,4 @@
-import type { GptErrorCode } from '../runtime/errors.ts';
+import type { GptErrorCode } from '../errors.ts';
 import type { GenerateOptions } from '../runtime/generation-options.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { TemplateScores } from '../templates/score.ts';

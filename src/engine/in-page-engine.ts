@@ -5,7 +5,7 @@
  * download and one copy of the weights) and runs one generation at a time, since the model has
  * one KV cache.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import { choose, classify, templatePrompt, type ScoringModel } from '../templates/score.ts';
 import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';

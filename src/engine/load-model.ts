@@ -6,9 +6,9 @@
  */
 import { isModelCached, openCachedModel } from '../cache/index.ts';
 import { loadLanguageModel } from '../runtime/index.ts';
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { ScoringModel } from '../templates/score.ts';
-import { webLlmBundleUrl } from '../webllm/webllm-url.ts';
+import { webLlmBundleUrl } from './webllm-url.ts';
 import type { ChatMessage, EngineLoadProgress, ModelSpec, SamplingOptions } from './engine.ts';
 
 /** What the engine needs of a loaded model (the runtime's LanguageModel has this shape). */

@@ -3,7 +3,7 @@
  * responsive while tokens stream. Clients that load the same model share one worker (see
  * {@link WorkerConnection}); each client holds at most one connection at a time.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
 import type { WorkerResponse } from './protocol.ts';

@@ -3,7 +3,7 @@
  * asks for the same model (and worker URL) gets the same connection, so the page holds one worker
  * and one copy of the weights per model. The last client to let go terminates the worker.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import { isFinal, type WorkerRequest, type WorkerResponse } from './protocol.ts';
 
 /** Distributes each request without its `id`: the connection assigns ids. */

@@ -3,7 +3,7 @@
  * by the messages of protocol.ts. One worker holds one model; every element on the page that uses
  * that model talks to it, so the weights exist once.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import { InPageEngine } from './in-page-engine.ts';
 import type { WorkerRequest, WorkerResponse } from './protocol.ts';
 

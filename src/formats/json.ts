@@ -1,4 +1,4 @@
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 
 /** A parsed JSON object: the shape every model-folder JSON file (config, index, tokenizer) has. */
 export type JsonObject = Record<string, unknown>;

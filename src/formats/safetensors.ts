@@ -1,4 +1,4 @@
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { FileStream } from './model-files.ts';
 import { describe, parseJsonObject } from './json.ts';
 

@@ -1,6 +1,6 @@
 import { Template } from '@huggingface/jinja';
 import type { JsonObject } from '../formats/json.ts';
-import { GptError } from './errors.ts';
+import { GptError } from '../errors.ts';
 import type { TextSegment, TextTokenizer } from './tokenizer.ts';
 
 /** Who wrote a message of the conversation. */

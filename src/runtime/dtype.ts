@@ -1,5 +1,5 @@
 import type { WeightDType } from './backend.ts';
-import { GptError } from './errors.ts';
+import { GptError } from '../errors.ts';
 
 /**
  * Decoding of the weight element types we load (F32, F16, BF16, all little-endian as safetensors

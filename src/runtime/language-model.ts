@@ -1,6 +1,6 @@
 import { encodeChat, type ChatMessage, type ChatTemplate } from './chat-template.ts';
 import { StreamingDetokenizer } from './detokenizer.ts';
-import { GptError } from './errors.ts';
+import { GptError } from '../errors.ts';
 import type { FinishReason, GenerateOptions, TokenEvent } from './generation-options.ts';
 import type { ContinuationScore, GptModel } from './model/gpt-model.ts';
 import { Sampler } from './sampler.ts';

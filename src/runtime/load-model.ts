@@ -1,10 +1,10 @@
 import { parseJsonObject, type JsonObject } from '../formats/json.ts';
-import { parseModelConfig } from '../formats/hf-config.ts';
+import { parseModelConfig } from './model/hf-config.ts';
 import type { LoadProgress, ModelFiles } from '../formats/model-files.ts';
 import type { Backend } from './backend.ts';
 import { ChatTemplate } from './chat-template.ts';
 import { CpuBackend } from './cpu/cpu-backend.ts';
-import { GptError } from './errors.ts';
+import { GptError } from '../errors.ts';
 import { LanguageModel } from './language-model.ts';
 import { GptModel } from './model/gpt-model.ts';
 import { loadWeights } from './model/load-weights.ts';

@@ -1,5 +1,5 @@
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
-import { GptError } from './errors.ts';
+import { GptError } from '../errors.ts';
 
 /**
  * {@link ModelFiles} over a base URL (a Hugging Face `resolve/main/` URL or any static server),

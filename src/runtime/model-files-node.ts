@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
-import { GptError } from './errors.ts';
+import { GptError } from '../errors.ts';
 
 /** 4 MiB reads: few enough syscalls for a 1 GB checkpoint, small next to one tensor. */
 const CHUNK_BYTES = 4 << 20;

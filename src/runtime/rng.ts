@@ -1,4 +1,4 @@
-import { GptError } from './errors.ts';
+import { GptError } from '../errors.ts';
 
 /**
  * A small seeded pseudo-random generator: xoshiro128** (Blackman & Vigna, 2018), seeded through

@@ -1,4 +1,4 @@
-import { GptError } from './errors.ts';
+import { GptError } from '../errors.ts';
 import { Rng } from './rng.ts';
 
 const BUCKETS = 64;

@@ -1,4 +1,4 @@
-import { GptError } from './errors.ts';
+import { GptError } from '../errors.ts';
 
 /** What {@link scanStopStrings} found in a text. */
 export interface StopScan {

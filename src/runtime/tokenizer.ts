@@ -1,7 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { parseJsonObject, type JsonObject } from '../formats/json.ts';
 import type { ModelFiles } from '../formats/model-files.ts';
-import { GptError } from './errors.ts';
+import { GptError } from '../errors.ts';
 
 /** Where the tokenizer's inputs came from, and the other files that name end-of-sequence ids. */
 export interface TokenizerSources {

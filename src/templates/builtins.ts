@@ -3,7 +3,7 @@
  * (classification), entailment (premise and hypothesis), similarity (two sentences) and multiple
  * choice (a question and four options). Instructions, patterns and answer lines are those of
  * tools/demo-model/fewshot.py, which the bundled demo model was trained on: the rendered prompts
- * are byte-identical (test/templates.test.ts checks them against the model's eval items).
+ * are byte-identical (test/templates/templates.test.ts checks them against the model's eval items).
  */
 import { TEMPLATE_VERSION, type FewShotTemplate, type TemplateLabel } from './schema.ts';
 import { validateTemplate } from './validate.ts';

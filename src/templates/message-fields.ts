@@ -2,7 +2,7 @@
  * A chat message as a template's query: how <gpt-chat> in template mode reads the fields out of
  * what the user typed.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { FewShotTemplate } from './schema.ts';
 
 /**

@@ -5,7 +5,7 @@
  * Every normalisation is a score s_i per candidate; the probabilities are softmax(s), i.e. the
  * candidates' (normalised) likelihoods renormalised to sum to 1 over the candidate set.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 
 /** log(sum(exp(x))), stable; -Infinity for an empty list or all -Infinity. */
 export function logSumExp(x: readonly number[]): number {

@@ -3,7 +3,7 @@
  * separator (see schema.ts for the layout). Pure string functions; token counting is passed in,
  * so the same code fits prompts to a context window in the worker and previews them in the editor.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { FewShotTemplate, TemplateExample } from './schema.ts';
 import { fillSlots, labelSlot } from './slots.ts';
 

@@ -2,7 +2,7 @@
  * Examples and held-out items as tab-separated rows (pasted from a spreadsheet), and the
  * accuracy / confusion matrix of an evaluation over them. Pure functions for the editor.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { FewShotTemplate, TemplateExample } from './schema.ts';
 import { checkExample } from './validate.ts';
 

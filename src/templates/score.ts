@@ -7,7 +7,7 @@
  * Works on any model with the shape of the runtime's LanguageModel ({@link ScoringModel}), so this
  * module imports no runtime code and runs in the worker, on the page and in Node alike.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import {
   argmax,
   calibrated,

@@ -5,7 +5,7 @@
  * or edited by hand is skipped, never shown half-valid.
  */
 import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { FewShotTemplate } from './schema.ts';
 import { validateTemplate } from './validate.ts';
 

@@ -4,7 +4,7 @@
  * names the template, the field and what was expected, with a hint. Errors are found in reading
  * order and the first one is reported, so fixing them one by one converges.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import {
   TEMPLATE_VERSION,
   type FewShotTemplate,

@@ -5,7 +5,7 @@
  */
 import type { EngineLoadProgress, ModelSpec } from '../engine/engine.ts';
 import type { LoadedModel } from '../engine/load-model.ts';
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import { resolveWebLlmModel } from './model-id.ts';
 import type { WebLlmModule, WebLlmProgressReport } from './webllm-api.ts';
 import { noWebGpu, webLlmError } from './webllm-errors.ts';

@@ -6,7 +6,7 @@
  * id against the page, so a URL on the page's own origin is read as that; a URL on another origin
  * is a mirror of the weights folder (Hugging Face layout) run with the prebuilt library.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { WebLlmAppConfig, WebLlmModelRecord } from './webllm-api.ts';
 
 /** web-llm's `ModelType.embedding`: those models embed text and cannot chat. */

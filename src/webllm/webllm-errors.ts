@@ -3,7 +3,7 @@
  * its lib/error.d.ts); the few a chat user can act on get a code and a hint, the rest keep
  * web-llm's own message under 'internal'.
  */
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 
 /** `e` (anything web-llm threw) as a GptError; `aborted` says the caller's signal fired. */
 export function webLlmError(e: unknown, aborted = false): GptError {

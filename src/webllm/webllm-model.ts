@@ -6,7 +6,7 @@
  */
 import type { ChatMessage, SamplingOptions } from '../engine/engine.ts';
 import type { LoadedModel } from '../engine/load-model.ts';
-import { GptError } from '../runtime/errors.ts';
+import { GptError } from '../errors.ts';
 import type { WebLlmChatRequest, WebLlmChunk, WebLlmEngine } from './webllm-api.ts';
 import { webLlmError } from './webllm-errors.ts';
 

@@ -1,5 +1,5 @@
 import type { Activation, Backend, KvCache, Weight, WeightDType } from '../backend.ts';
-import { GptError } from '../errors.ts';
+import { GptError } from '../../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { DTYPE_BYTES, decodeToF32 } from '../dtype.ts';
 import {

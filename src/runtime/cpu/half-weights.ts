@@ -1,5 +1,5 @@
 import type { WeightDType } from '../backend.ts';
-import { GptError } from '../errors.ts';
+import { GptError } from '../../errors.ts';
 import { bf16ToF32, f16ToF32 } from '../dtype.ts';
 import type { U16Slot } from './wasm-arena.ts';
 

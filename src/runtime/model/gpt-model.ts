@@ -1,5 +1,5 @@
 import type { Backend } from '../backend.ts';
-import { GptError } from '../errors.ts';
+import { GptError } from '../../errors.ts';
 import type { ModelConfig } from './config.ts';
 import { forward } from './forward.ts';
 import { createRunState, type RunState } from './run-state.ts';

@@ -1,5 +1,5 @@
 import type { Backend, Weight, WeightDType } from '../backend.ts';
-import { GptError } from '../errors.ts';
+import { GptError } from '../../errors.ts';
 import type { LoadProgress, ModelFiles } from '../../formats/model-files.ts';
 import { openSafetensors, parseSafetensorsIndex, type SafetensorsDType, type TensorInfo } from '../../formats/safetensors.ts';
 import type { ModelConfig } from './config.ts';

@@ -1,5 +1,5 @@
 import type { Weight } from '../backend.ts';
-import { GptError } from '../errors.ts';
+import { GptError } from '../../errors.ts';
 import type { ModelConfig } from './config.ts';
 import type { LayerWeights, ModelWeights } from './weights.ts';
 

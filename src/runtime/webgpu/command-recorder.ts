@@ -1,4 +1,4 @@
-import { GptError } from '../errors.ts';
+import { GptError } from '../../errors.ts';
 import { PipelineCache, type Kernel, type Overrides } from './kernels.ts';
 import { UniformArena } from './uniform-arena.ts';
 

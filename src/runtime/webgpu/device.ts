@@ -1,4 +1,4 @@
-import { GptError } from '../errors.ts';
+import { GptError } from '../../errors.ts';
 
 /** A WebGPU device ready for the runtime, and what we learned about it while acquiring it. */
 export interface GpuDevice {

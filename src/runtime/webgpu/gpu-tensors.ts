@@ -1,5 +1,5 @@
 import type { Activation, KvCache, Weight } from '../backend.ts';
-import { GptError } from '../errors.ts';
+import { GptError } from '../../errors.ts';
 import { GpuWeight } from './gpu-weight.ts';
 
 // The WebGPU backend's activations and KV cache, and the argument checks its ops share.

@@ -1,5 +1,5 @@
 import type { Weight, WeightDType } from '../backend.ts';
-import { GptError } from '../errors.ts';
+import { GptError } from '../../errors.ts';
 import { decodeToF32 } from '../dtype.ts';
 
 /** How a weight's elements sit in GPU memory; a kernel's `DTYPE` override is this code. */

@@ -1,4 +1,4 @@
-import { GptError } from '../errors.ts';
+import { GptError } from '../../errors.ts';
 import { roundUp } from './gpu-weight.ts';
 
 /**

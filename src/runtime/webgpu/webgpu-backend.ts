@@ -1,5 +1,5 @@
 import type { Activation, Backend, KvCache, Weight, WeightDType } from '../backend.ts';
-import { GptError } from '../errors.ts';
+import { GptError } from '../../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { CommandRecorder } from './command-recorder.ts';
 import { GPU_DTYPE_CODE, GpuWeight, roundUp } from './gpu-weight.ts';

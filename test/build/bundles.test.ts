@@ -1,0 +1,29 @@
+// What `npm run build` put in dist/: web-llm (several MB) must stay out of the bundles every page
+// loads and live only in gpt-chat-webllm.js, which the worker imports by URL for engine="webllm".
+// Reads dist/, so it needs a build first (npm test builds before it runs vitest).
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const dist = (name: string) => new URL(`../../dist/${name}`, import.meta.url);
+/** Identifiers that only web-llm's code contains. */
+const WEBLLM_MARKERS = ['MLCEngine', 'prebuiltAppConfig', 'mlc-ai'];
+
+describe('dist bundles', () => {
+  it('built (run `npm run build` first)', () => {
+    for (const f of ['gpt-chat.js', 'gpt-chat-worker.js', 'index.js', 'gpt-chat-webllm.js']) expect(existsSync(dist(f)), `dist/${f}`).toBe(true);
+  });
+
+  for (const name of ['gpt-chat.js', 'gpt-chat-worker.js', 'index.js']) {
+    it(`${name} holds no web-llm code`, () => {
+      const code = readFileSync(dist(name), 'utf8');
+      for (const marker of WEBLLM_MARKERS) expect(code.includes(marker), `${marker} in dist/${name}`).toBe(false);
+    });
+  }
+
+  it('gpt-chat-webllm.js holds web-llm and our loader, and the worker imports it by URL', () => {
+    const webllm = readFileSync(dist('gpt-chat-webllm.js'), 'utf8');
+    expect(webllm).toContain('MLCEngine');
+    expect(webllm).toMatch(/export\s*\{[^}]*loadWebLlmModel/);
+    expect(readFileSync(dist('gpt-chat-worker.js'), 'utf8')).toContain('gpt-chat-webllm.js');
+  });
+});

@@ -1,0 +1,107 @@
+// <gpt-chat> on the real engine: the built worker bundle (dist/gpt-chat-worker.js, `npm run build`
+// first) running our runtime on a generated fixture model, through the IndexedDB cache.
+import { expect } from 'chai';
+import { ChatStatus } from '../../src/element/chat-controller.ts';
+import { memoryConversationStore } from '../../src/element/conversation-store.ts';
+import { liveWorkerCount } from '../../src/engine/worker-client.ts';
+import { GptChat } from '../../src/gpt-chat.ts';
+
+
+const WORKER = '/dist/gpt-chat-worker.js';
+const MODEL = '/test/fixtures/generated/smollm2-135m/';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const start = performance.now();
+  while (!ok()) {
+    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const elements: GptChat[] = [];
+async function chat(attrs: Record<string, string>): Promise<GptChat> {
+  GptChat.deps = { store: memoryConversationStore() };
+  const el = document.createElement('gpt-chat');
+  for (const [k, v] of Object.entries({ 'worker-url': WORKER, engine: 'cpu', temperature: '0', 'max-tokens': '12', ...attrs })) el.setAttribute(k, v);
+  el.style.height = '300px';
+  document.body.append(el);
+  elements.push(el);
+  await el.updateComplete;
+  return el;
+}
+
+afterEach(async () => {
+  for (const el of elements.splice(0)) el.remove();
+  GptChat.deps = {};
+  await sleep(1100); // elements let go of their engine a second after leaving the page
+});
+
+describe('<gpt-chat> with the worker engine', () => {
+  it('two elements on one model share one worker, and both chat', async () => {
+    const a = await chat({ model: MODEL });
+    const b = await chat({ model: MODEL });
+    await until('both ready', () => a.status === ChatStatus.ready && b.status === ChatStatus.ready);
+    expect(liveWorkerCount()).to.equal(1);
+    const tokens: string[] = [];
+    a.addEventListener('gpt-chat-token', (e) => tokens.push(e.detail.text));
+    const done = new Promise<string>((r) => a.addEventListener('gpt-chat-message', (e) => r(e.detail.content), { once: true }));
+    a.send('hello');
+    const reply = await done;
+    expect(tokens.length).to.be.greaterThan(1);
+    expect(reply).to.equal(tokens.join(''));
+    b.send('hi there');
+    await until('b answered', () => b.messages.length === 2);
+    expect(b.messages[1]!.role).to.equal('assistant');
+  });
+
+  it('keeps the page responsive while tokens stream (no main-thread task over 50 ms)', async () => {
+    const el = await chat({ model: MODEL, 'max-tokens': '40' });
+    await until('ready', () => el.status === ChatStatus.ready);
+    const long: number[] = [];
+    const observer = new PerformanceObserver((list) => long.push(...list.getEntries().map((e) => e.duration)));
+    observer.observe({ type: 'longtask' });
+    let tokens = 0;
+    el.addEventListener('gpt-chat-token', () => tokens++);
+    el.send('tell me a story');
+    await until('reply', () => el.status === ChatStatus.ready && el.messages.length === 2);
+    await sleep(50);
+    observer.disconnect();
+    expect(tokens).to.be.greaterThan(5);
+    expect(long, 'long tasks (ms) during generation').to.deep.equal([]);
+  });
+
+  it('says when the model URL cannot be reached', async () => {
+    const el = await chat({ model: 'http://127.0.0.1:9/no-server/' });
+    await until('error', () => el.status === ChatStatus.error);
+    await el.updateComplete;
+    const text = el.shadowRoot!.querySelector('.error')!.textContent!;
+    expect(text).to.contain('127.0.0.1:9');
+    expect(el.shadowRoot!.querySelector('[part="retry-button"]')).to.exist;
+  });
+
+  it('says when the URL is not a model folder', async () => {
+    let code = '';
+    const el = await chat({ model: '/demo/' });
+    el.addEventListener('gpt-chat-error', (e) => (code = e.detail.code));
+    await until('error', () => el.status === ChatStatus.error);
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('.error')!.textContent).to.contain('config.json');
+    expect(code).to.match(/file-missing|network/);
+  });
+
+  it('runs on WebGPU when asked (SwiftShader here)', async () => {
+    if (!('gpu' in navigator) || !(await navigator.gpu.requestAdapter())) {
+      console.warn('SKIPPED: no WebGPU adapter in this Chromium'); // visible in the runner's browser logs
+      return;
+    }
+    const el = await chat({ model: MODEL, engine: 'webgpu', 'max-tokens': '4' });
+    let backend = '';
+    el.addEventListener('gpt-chat-ready', (e) => (backend = e.detail.backend));
+    await until('ready', () => el.status === ChatStatus.ready, 120_000);
+    expect(backend).to.equal('webgpu');
+    expect(el.shadowRoot!.querySelector('.header')!.textContent).to.contain('WebGPU');
+    el.send('hi');
+    await until('reply', () => el.messages.length === 2, 120_000);
+  });
+});
