@@ -34,6 +34,7 @@ export type GptErrorCode =
   | 'bad-config' // a config field is missing or has a value we cannot use
   | 'unsupported-model' // model_type we do not implement
   | 'bad-safetensors' // the safetensors bytes are malformed
+  | 'bad-gguf' // the GGUF bytes or metadata are malformed
   | 'missing-tensor' // a tensor the architecture needs is absent
   | 'bad-tensor-shape' // a tensor's shape does not match what the config implies
   | 'unsupported-dtype' // a dtype other than F32, F16, BF16

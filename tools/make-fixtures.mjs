@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { convertFolder } from './hf-to-gguf.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` writes elsewhere (the determinism test uses a temporary folder).
@@ -659,10 +660,21 @@ function makeBroken() {
   writeJson(join(root, 'index.json'), index);
 }
 
+// ---------------------------------------------------------------- GGUF twins
+
+/** Fixtures converted to GGUF as llama.cpp would (tools/hf-to-gguf.mjs), same weights and dtype. */
+const GGUF_TWINS = ['gpt2', 'smollm2-135m', 'smollm2-bf16', 'qwen2.5-0.5b', 'qwen2-f16', 'tinyllama', 'llama'];
+
+function makeGgufTwins() {
+  const dir = join(OUT, 'gguf');
+  mkdirSync(dir, { recursive: true });
+  for (const name of GGUF_TWINS) writeFileSync(join(dir, `${name}.gguf`), convertFolder(join(OUT, name), { name }));
+}
+
 // ---------------------------------------------------------------- main
 
-const self = readFileSync(fileURLToPath(import.meta.url));
-const stamp = createHash('sha256').update(self).digest('hex');
+const self = ['make-fixtures.mjs', 'hf-to-gguf.mjs', 'gguf-writer.mjs'].map((f) => readFileSync(join(ROOT, 'tools', f)));
+const stamp = createHash('sha256').update(Buffer.concat(self)).digest('hex');
 if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && existsSync(join(OUT, 'index.json'))) {
   console.log(`fixtures: up to date in ${relative(process.cwd(), OUT) || '.'}`);
 } else {
@@ -672,7 +684,10 @@ if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP
   const index = {};
   for (const fx of BENCH_MODE ? BENCH_FIXTURES : FIXTURES) index[fx.name] = makeFixture(fx);
   writeJson(join(OUT, 'index.json'), index);
-  if (!BENCH_MODE) makeBroken();
+  if (!BENCH_MODE) {
+    makeBroken();
+    makeGgufTwins();
+  }
   writeFileSync(STAMP, stamp);
   console.log(`fixtures: wrote ${FIXTURES.length} checkpoints + broken ones to ${relative(process.cwd(), OUT)} in ${(performance.now() - t0).toFixed(0)} ms`);
 }

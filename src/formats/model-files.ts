@@ -6,6 +6,11 @@
 export interface ModelFiles {
   /** Where the folder lives, for error messages ("https://.../SmolLM2-135M/" or "/path/to/dir"). */
   readonly location: string;
+  /**
+   * Set when the model is one GGUF file rather than a folder: its name, the one file `open` serves
+   * (see formats/model-location.ts). Absent for a Hugging Face folder.
+   */
+  readonly ggufFile?: string;
   /** True when the file exists. */
   has(name: string): Promise<boolean>;
   /** A whole text file (config.json, tokenizer.json ...). Throws GptError 'file-missing'. */

@@ -1,4 +1,5 @@
 import { GptError } from '../errors.ts';
+import { ByteReader } from './byte-reader.ts';
 import type { FileStream } from './model-files.ts';
 import { describe, parseJsonObject } from './json.ts';
 
@@ -184,45 +185,6 @@ export async function openSafetensors(stream: FileStream, file: string): Promise
 
 function truncated(file: string, t: TensorInfo, pos: number): GptError {
   return bad(file, `the file is truncated: the stream ended at data byte ${pos}, before tensor ${t.name} ([${t.begin}, ${t.end}]) was complete`);
-}
-
-/** Exact-length reads over an async iterator of chunks of any size. */
-class ByteReader {
-  private chunk: Uint8Array = new Uint8Array(0);
-  constructor(private readonly it: AsyncIterator<Uint8Array>) {}
-
-  /** The next n bytes in a fresh array, or null when the stream ends first. */
-  async read(n: number, onBytes?: (n: number) => void): Promise<Uint8Array | null> {
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      if (this.chunk.byteLength === 0 && !(await this.next())) return null;
-      const take = Math.min(n - filled, this.chunk.byteLength);
-      out.set(this.chunk.subarray(0, take), filled);
-      this.chunk = this.chunk.subarray(take);
-      filled += take;
-      onBytes?.(take);
-    }
-    return out;
-  }
-
-  /** Drops n bytes; false when the stream ends first. */
-  async skip(n: number): Promise<boolean> {
-    while (n > 0) {
-      if (this.chunk.byteLength === 0 && !(await this.next())) return false;
-      const take = Math.min(n, this.chunk.byteLength);
-      this.chunk = this.chunk.subarray(take);
-      n -= take;
-    }
-    return true;
-  }
-
-  private async next(): Promise<boolean> {
-    const r = await this.it.next();
-    if (r.done) return false;
-    this.chunk = r.value;
-    return true;
-  }
 }
 
 /** The parsed `model.safetensors.index.json` of a sharded checkpoint. */

@@ -6,6 +6,7 @@ import { ChatTemplate } from './chat-template.ts';
 import { CpuBackend } from './cpu/cpu-backend.ts';
 import { GptError } from '../errors.ts';
 import { LanguageModel } from './language-model.ts';
+import { loadGgufLanguageModel } from './load-gguf.ts';
 import { GptModel } from './model/gpt-model.ts';
 import { loadWeights } from './model/load-weights.ts';
 import { httpModelFiles } from './model-files-http.ts';
@@ -29,14 +30,18 @@ export interface LoadOptions {
 }
 
 /**
- * Loads a decoder-only GPT from a Hugging Face style folder: a `ModelFiles` (a local directory
- * in Node, the IndexedDB cache) or a URL string. Reads config.json, tokenizer.json,
- * tokenizer_config.json, generation_config.json when present, then streams the safetensors
- * weights into the backend.
+ * Loads a decoder-only GPT from a Hugging Face style folder or one GGUF file: a `ModelFiles` (a
+ * local directory or .gguf in Node, the IndexedDB cache) or a URL string. From a folder it reads
+ * config.json, tokenizer.json, tokenizer_config.json, generation_config.json when present, then
+ * streams the safetensors weights into the backend; from a GGUF, its header, then its tensors.
  */
 export async function loadLanguageModel(source: string | ModelFiles, options: LoadOptions = {}): Promise<LanguageModel> {
   const files = typeof source === 'string' ? httpModelFiles(source) : source;
   const { signal } = options;
+  const { ggufFile } = files;
+  if (ggufFile !== undefined) {
+    return loadGgufLanguageModel(files, ggufFile, options, () => createBackend(options.backend ?? 'auto', options.device));
+  }
 
   // what the model is, and how its text maps to ids: all small files, read before any weight
   const config = parseModelConfig(await files.text('config.json'), 'config.json');

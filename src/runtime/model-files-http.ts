@@ -1,15 +1,18 @@
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
 import { GptError } from '../errors.ts';
+import { ggufFileName } from '../formats/model-location.ts';
 
 /**
- * {@link ModelFiles} over a base URL (a Hugging Face `resolve/main/` URL or any static server),
- * with fetch: works in browsers, workers and Node. `fetchFn` is a parameter so tests pass their own.
+ * {@link ModelFiles} over a base URL (a Hugging Face `resolve/main/` URL or any static server), or
+ * over the URL of one `.gguf` file, with fetch: works in browsers, workers and Node. `fetchFn` is a
+ * parameter so tests pass their own.
  * A 404 (or any non-2xx) is GptError 'file-missing' naming the URL and status; a failed request is
  * 'network'.
  */
 export function httpModelFiles(baseUrl: string, fetchFn: typeof fetch = globalThis.fetch.bind(globalThis)): ModelFiles {
-  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  const url = (name: string) => new URL(name, base).href;
+  const gguf = ggufFileName(baseUrl);
+  const base = gguf || baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  const url = (name: string) => (name === gguf ? baseUrl : new URL(name, base).href);
 
   async function get(name: string, init: RequestInit): Promise<Response> {
     const u = url(name);
@@ -33,6 +36,7 @@ export function httpModelFiles(baseUrl: string, fetchFn: typeof fetch = globalTh
 
   return {
     location: base,
+    ...(gguf ? { ggufFile: gguf } : {}),
     async has(name) {
       let res: Response;
       try {

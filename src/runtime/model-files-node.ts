@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { ggufFileName } from '../formats/model-location.ts';
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
 import { GptError } from '../errors.ts';
 
@@ -8,14 +9,16 @@ import { GptError } from '../errors.ts';
 const CHUNK_BYTES = 4 << 20;
 
 /**
- * {@link ModelFiles} over a local directory (Node only). Files stream with fs.createReadStream;
- * a missing file is GptError 'file-missing' naming its path.
+ * {@link ModelFiles} over a local directory, or over one `.gguf` file (Node only). Files stream with
+ * fs.createReadStream; a missing file is GptError 'file-missing' naming its path.
  */
 export function nodeModelFiles(dir: string): ModelFiles {
-  const root = resolve(dir);
+  const gguf = ggufFileName(dir);
+  const root = gguf ? dirname(resolve(dir)) : resolve(dir);
   const path = (name: string) => join(root, name);
   return {
-    location: root,
+    location: resolve(dir),
+    ...(gguf ? { ggufFile: gguf } : {}),
     async has(name) {
       try {
         return (await stat(path(name))).isFile();

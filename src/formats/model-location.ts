@@ -1,0 +1,40 @@
+import { GptError } from '../errors.ts';
+
+/**
+ * A model is named by a folder (Hugging Face layout: config.json, model.safetensors, ...) or by one
+ * GGUF file. These decide which, from the URL or path alone, in one place for the runtime, the
+ * cache and the engine.
+ */
+
+const SHARD = /-(\d{5})-of-(\d{5})\.gguf$/i;
+
+/**
+ * The file name when `location` (a URL or a path) names a GGUF file, else null. A query or hash
+ * after the name is allowed. Throws GptError 'unsupported-model' for one part of a sharded GGUF
+ * (`name-00001-of-00003.gguf`), which cannot be loaded alone.
+ */
+export function ggufFileName(location: string): string | null {
+  let path = location;
+  try {
+    path = decodeURIComponent(new URL(location).pathname);
+  } catch {
+    // not an absolute URL: a path, or a URL relative to the page
+    path = location.replace(/[?#].*$/, '');
+  }
+  const name = path.split(/[\\/]/).pop() ?? '';
+  if (!/\.gguf$/i.test(name)) return null;
+  const shard = SHARD.exec(name);
+  if (shard) {
+    throw new GptError(
+      'unsupported-model',
+      `${name} is part ${Number(shard[1])} of a GGUF split into ${Number(shard[2])} files; sharded GGUF is not supported. ` +
+        `Hint: merge the parts into one file with llama.cpp's \`llama-gguf-split --merge\`, or pick a single-file quantization.`,
+    );
+  }
+  return name;
+}
+
+/** The URL of file `name` of the model at `base`: the GGUF URL itself, or `name` inside the folder. */
+export function modelFileUrl(base: string, name: string): string {
+  return ggufFileName(base) !== null ? base : base + name;
+}

@@ -1,0 +1,44 @@
+import type { ModelFiles } from '../formats/model-files.ts';
+import { openGguf } from '../formats/gguf.ts';
+import { GptError } from '../errors.ts';
+import { ggufTokenizer } from './gguf-tokenizer.ts';
+import { LanguageModel } from './language-model.ts';
+import type { Backend } from './backend.ts';
+import { ggufModelConfig } from './model/gguf-config.ts';
+import { GptModel } from './model/gpt-model.ts';
+import { loadGgufWeights } from './model/load-gguf-weights.ts';
+import type { LoadOptions } from './load-model.ts';
+
+/**
+ * Loads a model from one GGUF file: the header (metadata, tokenizer, tensor table) is read and
+ * checked before any backend is created, then the tensors stream into it. `createBackend` is the
+ * same backend choice the folder path uses.
+ */
+export async function loadGgufLanguageModel(
+  files: ModelFiles,
+  name: string,
+  options: LoadOptions,
+  createBackend: () => Promise<{ backend: Backend; notice?: string }>,
+): Promise<LanguageModel> {
+  const { signal } = options;
+  const reader = await openGguf(await files.open(name, signal), name);
+  const config = ggufModelConfig(reader.metadata, reader.tensors);
+  const { tokenizer, chatTemplate } = ggufTokenizer(reader.metadata);
+  if (tokenizer.vocabSize > config.V) {
+    throw new GptError(
+      'bad-config',
+      `${name}: tokenizer.ggml.tokens has ${tokenizer.vocabSize} tokens but token_embd.weight only ${config.V} rows: the file is inconsistent. Hint: convert the model again.`,
+    );
+  }
+  signal?.throwIfAborted();
+
+  const { backend, notice } = await createBackend();
+  try {
+    const loaded = await loadGgufWeights(backend, config, reader, { onProgress: options.onProgress, signal });
+    const model = new GptModel(loaded.config, backend, loaded.weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
+    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice);
+  } catch (err) {
+    backend.destroy();
+    throw err;
+  }
+}
