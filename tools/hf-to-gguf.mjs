@@ -201,7 +201,7 @@ function preOf(tok) {
   return 'gpt-2';
 }
 
-function tokenizerMetadata(dir, V) {
+export function tokenizerMetadata(dir, V) {
   const tok = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'));
   const tcfg = existsSync(join(dir, 'tokenizer_config.json')) ? JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) : {};
   const vocab = tok.model.vocab;
