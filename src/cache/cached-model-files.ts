@@ -11,6 +11,7 @@
  */
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
 import { GptError } from '../errors.ts';
+import { ggufFileName } from '../formats/model-location.ts';
 import type { CacheStore } from './cache-store.ts';
 import { chunkKey, manifestKey, partialKey, reopen, type CachedFile, type ModelRecord } from './manifest.ts';
 import { sha256Hex } from './sha256.ts';
@@ -79,6 +80,7 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, verif
 
   return {
     location: base,
+    ...(ggufFileName(base) !== null && manifest.files[0] ? { ggufFile: manifest.files[0].name } : {}),
     manifest,
     kept: store.persistent,
     async has(name) {

@@ -5,6 +5,7 @@
  * two chunks are in memory.
  */
 import { GptError } from '../errors.ts';
+import { modelFileUrl } from '../formats/model-location.ts';
 import type { CacheStore } from './cache-store.ts';
 import { missingSpans, parseContentRange, rangeHeader, type ByteSpan } from './chunk-plan.ts';
 import { chunkKey, fileChunksPrefix, partialKey, type ChunkRecord, type ModelRecord } from './manifest.ts';
@@ -93,7 +94,7 @@ export async function downloadFile(ctx: FileDownloadContext, draft: Draft, f: Dr
 
 async function fetchSpan(ctx: FileDownloadContext, draft: Draft, f: DraftFile, span: ByteSpan, chunkSize: number): Promise<'done' | 'changed'> {
   const { base, signal } = ctx;
-  const url = base + f.name;
+  const url = modelFileUrl(base, f.name);
   const range = rangeHeader(span, f.size);
   let res: Response;
   try {
@@ -160,7 +161,7 @@ async function streamChunks(
   end: number | null,
   chunkSize: number,
 ): Promise<void> {
-  const url = ctx.base + f.name;
+  const url = modelFileUrl(ctx.base, f.name);
   if (!res.body) throw networkError(`${url}: the response has no body.`);
   const reader = res.body.getReader();
   const nextBuffer = (index: number) => new Uint8Array(end === null ? chunkSize : Math.max(0, Math.min(chunkSize, end - index * chunkSize)));

@@ -4,6 +4,8 @@
  * only then write the manifest.
  */
 import { GptError } from '../errors.ts';
+import { ggufFileName } from '../formats/model-location.ts';
+import { checkStoredGguf } from './check-gguf.ts';
 import type { CacheStore } from './cache-store.ts';
 import { downloadFile, isQuotaError, isTransient, newGeneration, type Draft, type DraftFile } from './download-file.ts';
 import {
@@ -143,6 +145,7 @@ export async function downloadModel(base: string, o: DownloadOptions): Promise<M
         }
         f.sha256 = actual;
       }
+      if (ggufFileName(base) !== null) await checkStoredGguf(o.store, base, f);
     }
     const manifest = parseModelRecord({ ...structuredClone(draft), complete: true }, `${base} (new manifest)`);
     // The manifest goes in last, in its own transaction, after every chunk transaction completed.

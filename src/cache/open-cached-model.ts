@@ -4,6 +4,7 @@
  * first, once per model however many callers ask at the same time.
  */
 import { GptError } from '../errors.ts';
+import { ggufFileName } from '../formats/model-location.ts';
 import { cachedModelFiles, type CachedModel, type ReadVerification } from './cached-model-files.ts';
 import { defaultStore, fallbackMemoryStore, type CacheStore } from './cache-store.ts';
 import { downloadModel, hashMismatch, storedFileSha256 } from './download-model.ts';
@@ -48,7 +49,7 @@ export function flightsOf(store: CacheStore): SingleFlight<ModelRecord, CachePro
   return f;
 }
 
-/** The model folder URL, absolute, with a trailing slash: the cache key of the model. */
+/** The model URL, absolute, a folder with a trailing slash or one .gguf file: the cache key of the model. */
 export function normalizeModelUrl(url: string): string {
   let u: URL;
   try {
@@ -56,7 +57,7 @@ export function normalizeModelUrl(url: string): string {
   } catch {
     throw new GptError('bad-argument', `Model URL ${JSON.stringify(url)} is not a URL. HINT: give the folder, e.g. https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct/resolve/main/`);
   }
-  if (!u.pathname.endsWith('/')) u.pathname += '/';
+  if (!u.pathname.endsWith('/') && ggufFileName(u.href) === null) u.pathname += '/';
   return u.href;
 }
 

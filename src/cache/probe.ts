@@ -4,6 +4,7 @@
  * validators tell a resumed or refreshed download whether the remote file changed.
  */
 import { GptError } from '../errors.ts';
+import { ggufFileName } from '../formats/model-location.ts';
 import { checkResponse } from './response-check.ts';
 
 /** What the server says about one file. */
@@ -85,6 +86,13 @@ export function shardNames(indexText: string, base: string): string[] {
  * model.safetensors.index.json and every shard it names.
  */
 export async function probeFolder(base: string, fetchFn: typeof fetch, signal?: AbortSignal): Promise<RemoteFolder> {
+  const gguf = ggufFileName(base);
+  if (gguf !== null) {
+    // one GGUF file is the whole model: config, tokenizer and weights
+    const res = await request(fetchFn, base, { method: 'HEAD', signal }, gguf);
+    checkResponse(res, base, gguf);
+    return { files: [remoteFile(gguf, res)], absent: [] };
+  }
   const files: RemoteFile[] = [];
   const absent: string[] = [];
   for (const name of [...REQUIRED_TEXT, ...OPTIONAL_TEXT]) {

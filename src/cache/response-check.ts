@@ -39,6 +39,9 @@ export function checkFirstBytes(bytes: Uint8Array, size: number | null, url: str
   if (name.endsWith('.json') && !(head.startsWith('{') || head.startsWith('['))) {
     throw bad(`it does not start with '{' or '[' (it starts with ${JSON.stringify(head.slice(0, 20))})`);
   }
+  if (/\.gguf$/i.test(name) && decoder.decode(bytes.subarray(0, 4)) !== 'GGUF') {
+    throw bad(`it does not start with the GGUF magic (it starts with ${JSON.stringify(decoder.decode(bytes.subarray(0, 4)))})`);
+  }
   if (name.endsWith('.safetensors')) {
     if (bytes.length < 9) throw bad(`only ${bytes.length} bytes, a safetensors file has an 8-byte header length and a JSON header`);
     const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);

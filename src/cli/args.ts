@@ -17,10 +17,11 @@ export interface RunArgs {
   help: boolean;
 }
 
-export const USAGE = `Usage: gpt-run MODEL_DIR [options]
+export const USAGE = `Usage: gpt-run MODEL_DIR|MODEL.gguf [options]
 
 Runs a decoder-only GPT from a Hugging Face folder (config.json, model.safetensors,
-tokenizer.json ...) on WebGPU (Dawn) or the CPU, and streams the generated text to stdout.
+tokenizer.json ...) or one GGUF file (llama, qwen2, gpt2; F32, F16, BF16, Q8_0, Q4_0, Q4_K,
+Q6_K) on WebGPU (Dawn) or the CPU, and streams the generated text to stdout.
 
   --prompt TEXT        text to continue (or, with --chat, the user message)
   --ids 1,2,3          token ids to start from instead of --prompt

@@ -6,6 +6,7 @@
  * one KV cache.
  */
 import { GptError } from '../errors.ts';
+import { canonicalModelUrl } from '../formats/model-location.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import { choose, classify, templatePrompt, type ScoringModel } from '../templates/score.ts';
 import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
@@ -23,7 +24,7 @@ interface SharedLoad {
 
 /** A stable key for "the same model": URL (with trailing slash), engine and context length. */
 export function specKey(spec: ModelSpec): string {
-  const url = spec.url.endsWith('/') ? spec.url : spec.url + '/';
+  const url = canonicalModelUrl(spec.url);
   return `${spec.engine ?? 'auto'} ${spec.contextLength ?? ''} ${url}`;
 }
 

@@ -4,9 +4,10 @@
  * knows the cache's and the runtime's APIs; the in-page engine receives it as a parameter so tests
  * can hand it a fake model.
  */
-import { isModelCached, openCachedModel } from '../cache/index.ts';
+import { deleteCachedModel, isModelCached, openCachedModel } from '../cache/index.ts';
 import { loadLanguageModel } from '../runtime/index.ts';
 import { GptError } from '../errors.ts';
+import { canonicalModelUrl } from '../formats/model-location.ts';
 import type { ScoringModel } from '../templates/score.ts';
 import { webLlmBundleUrl } from './webllm-url.ts';
 import type { ChatMessage, EngineLoadProgress, ModelSpec, SamplingOptions } from './engine.ts';
@@ -69,7 +70,7 @@ export const loadModel = async (
     }
     return bundle.loadWebLlmModel(spec, onProgress, signal);
   }
-  const url = spec.url.endsWith('/') ? spec.url : spec.url + '/';
+  const url = canonicalModelUrl(spec.url);
   const fromCache = await isModelCached(url).catch(() => false);
   const notes: string[] = [];
   const files = await openCachedModel(url, {
@@ -87,15 +88,25 @@ export const loadModel = async (
         file: p.file,
       }),
   });
-  const model = await loadLanguageModel(files, {
-    backend: spec.engine ?? 'auto',
-    ...(spec.contextLength ? { contextLength: spec.contextLength } : {}),
-    signal,
-    onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
-  });
+  let model: LoadedModel;
+  try {
+    model = await loadLanguageModel(files, {
+      backend: spec.engine ?? 'auto',
+      ...(spec.contextLength ? { contextLength: spec.contextLength } : {}),
+      signal,
+      onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
+    });
+  } catch (e) {
+    // A GGUF the runtime refuses (an architecture, tokenizer or type it does not run) is no use
+    // cached: drop it, so that it is not kept as a complete model.
+    if (files.ggufFile !== undefined && e instanceof GptError && REFUSED.has(e.code)) await deleteCachedModel(url).catch(() => {});
+    throw e;
+  }
   if (notes.length) return { model: withNotice(model, [model.notice, ...notes].filter(Boolean).join(' ')), fromCache };
   return { model, fromCache };
 };
+
+const REFUSED: ReadonlySet<string> = new Set(['bad-gguf', 'unsupported-model', 'unsupported-dtype', 'bad-config', 'missing-tensor', 'bad-tensor-shape']);
 
 /** `model` with `notice` replaced (the runtime's own notice is kept in the text). */
 function withNotice(model: LoadedModel, notice: string): LoadedModel {

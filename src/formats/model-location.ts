@@ -34,6 +34,11 @@ export function ggufFileName(location: string): string | null {
   return name;
 }
 
+/** A model URL in its canonical form: a folder ends with '/', a GGUF file is left as it is. */
+export function canonicalModelUrl(url: string): string {
+  return ggufFileName(url) !== null || url.endsWith('/') ? url : `${url}/`;
+}
+
 /** The URL of file `name` of the model at `base`: the GGUF URL itself, or `name` inside the folder. */
 export function modelFileUrl(base: string, name: string): string {
   return ggufFileName(base) !== null ? base : base + name;

@@ -45,6 +45,17 @@ describe('gpt-run', () => {
     expect(printed).toBeCloseTo(expected, 5);
   });
 
+  it('runs a .gguf file like its folder: the same greedy ids; a sharded GGUF is refused by name', async () => {
+    const folder = await gptRun(model, '--prompt', 'Hello world', '--max-tokens', '6', '--backend', 'cpu', '--print-ids');
+    const gguf = await gptRun('test/fixtures/generated/gguf/smollm2-135m.gguf', '--prompt', 'Hello world', '--max-tokens', '6', '--backend', 'cpu', '--print-ids');
+    expect(gguf.code, gguf.stderr).toBe(0);
+    expect(gguf.stderr).toMatch(/loaded llama \(2 layers, C 96/);
+    expect(gguf.stdout.trimEnd().split('\n').pop()).toBe(folder.stdout.trimEnd().split('\n').pop());
+    const sharded = await gptRun('model-00001-of-00003.gguf', '--prompt', 'hi');
+    expect(sharded.code).toBe(1);
+    expect(sharded.stderr).toMatch(/model-00001-of-00003.gguf is part 1 of a GGUF split into 3 files.*llama-gguf-split --merge/);
+  });
+
   it('says what is wrong with a bad folder or flag, with a non-zero exit', async () => {
     const missing = await gptRun('no/such/dir', '--prompt', 'hi');
     expect(missing.code).toBe(1);
