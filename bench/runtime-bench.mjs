@@ -95,7 +95,7 @@ async function benchOne(runtime, dir, backend, { decodeTokens, runs, budgetS, pr
     // Greedy decoding is deterministic: every run must produce the same tokens.
     const first = timed[0].out.join(',');
     if (timed.some((t) => t.out.join(',') !== first)) throw new Error(`runtime-bench: ${backend} decoded different tokens in two runs of ${dir}.`);
-    const gpuBytes = backend === 'webgpu' ? model.backend.bytesAllocated ?? null : null;
+    const gpuBytes = backend === 'webgpu' ? model.backend.inner?.bytesAllocated ?? null : null; // createBackend's CheckedBackend wraps it
     return {
       backend,
       promptTokens: ids.length,

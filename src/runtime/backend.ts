@@ -8,6 +8,8 @@ export type WeightDType = 'f32' | 'f16' | 'bf16';
  * inputs (PyTorch `nn.Linear` layout); vectors are (1, n).
  */
 export interface Weight {
+  /** The canonical tensor name (see model/weights.ts), for error messages. */
+  readonly name: string;
   readonly rows: number;
   readonly cols: number;
   readonly dtype: WeightDType;
@@ -32,7 +34,15 @@ export interface KvCache {
  * {@link Backend.flush} is called (WebGPU: one command buffer per call of the forward pass).
  *
  * `T` is the number of rows that are live in this call; activations are allocated for the largest T
- * once and reused, so ops take T explicitly instead of reading `rows`.
+ * once and reused, so ops take T explicitly instead of reading `rows`. T (and `n` of copyRows,
+ * `rows` of read) is an integer in 1 .. the rows allocated, never 0: the forward pass never runs
+ * over no tokens (prefill refuses an empty prompt), so a 0 is a caller's bug and fails loudly
+ * rather than doing nothing. An op's `out` is never one of its inputs (a GPU dispatch cannot
+ * bind one buffer both read-only and writable), and every tensor passed to an op was created by
+ * the same backend.
+ *
+ * Backends trust their arguments: {@link checkedBackend} (checked-backend.ts) checks every call
+ * against this contract once, for every backend, and `createBackend` hands out checked ones.
  */
 export interface Backend {
   readonly kind: 'cpu' | 'webgpu';

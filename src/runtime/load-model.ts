@@ -3,6 +3,7 @@ import { parseModelConfig } from './model/hf-config.ts';
 import type { LoadProgress, ModelFiles } from '../formats/model-files.ts';
 import type { Backend } from './backend.ts';
 import { ChatTemplate } from './chat-template.ts';
+import { checkedBackend } from './checked-backend.ts';
 import { CpuBackend } from './cpu/cpu-backend.ts';
 import { GptError } from '../errors.ts';
 import { LanguageModel } from './language-model.ts';
@@ -72,15 +73,18 @@ export async function loadLanguageModel(source: string | ModelFiles, options: Lo
   }
 }
 
-/** The backend asked for; with 'auto', WebGPU when it works, else the CPU and a notice saying so. */
+/**
+ * The backend asked for, behind the contract's checks (see checkedBackend); with 'auto', WebGPU
+ * when it works, else the CPU and a notice saying so.
+ */
 export async function createBackend(choice: BackendChoice, deviceOptions?: AcquireDeviceOptions): Promise<{ backend: Backend; notice?: string }> {
-  if (choice === 'cpu') return { backend: new CpuBackend() };
+  if (choice === 'cpu') return { backend: checkedBackend(new CpuBackend()) };
   try {
     const { device } = await acquireDevice(deviceOptions);
-    return { backend: new WebGpuBackend(device) };
+    return { backend: checkedBackend(new WebGpuBackend(device)) };
   } catch (err) {
     if (choice === 'webgpu') throw err;
     const reason = err instanceof Error ? err.message : String(err);
-    return { backend: new CpuBackend(), notice: `WebGPU is not available, so the model runs on the CPU (slower). ${reason}` };
+    return { backend: checkedBackend(new CpuBackend()), notice: `WebGPU is not available, so the model runs on the CPU (slower). ${reason}` };
   }
 }

@@ -1,5 +1,4 @@
 import type { WeightDType } from '../backend.ts';
-import { GptError } from '../../errors.ts';
 import { bf16ToF32, f16ToF32 } from '../dtype.ts';
 import type { U16Slot } from './wasm-arena.ts';
 
@@ -17,24 +16,10 @@ export type HalfDType = Exclude<WeightDType, 'f32'>;
 
 /**
  * Copies `bytes` (little-endian 16-bit elements, any byte offset) into `slot` from element
- * `offset` as they are. The same checks and errors as decodeToF32 in ../dtype.ts.
+ * `offset` as they are. The Backend contract (checked-backend.ts) has checked that they are
+ * whole elements that fit.
  */
-export function writeHalf(slot: U16Slot, offset: number, bytes: Uint8Array, dtype: HalfDType, what: string): void {
-  if (bytes.length % 2 !== 0) {
-    throw new GptError(
-      'bad-argument',
-      `${what}: got ${bytes.length} bytes, not a whole number of ${dtype} elements (2 bytes each). ` +
-        `Hint: split the stream on element boundaries and carry the remainder into the next write.`,
-    );
-  }
-  const n = bytes.length / 2;
-  if (!Number.isInteger(offset) || offset < 0 || offset + n > slot.length) {
-    throw new GptError(
-      'bad-tensor-shape',
-      `${what}: writing ${n} elements at element ${offset} overruns its ${slot.length} elements. ` +
-        `Hint: the tensor in the file is larger than the shape the config implies; check config.json against the checkpoint.`,
-    );
-  }
+export function writeHalf(slot: U16Slot, offset: number, bytes: Uint8Array): void {
   // wasm memory is little-endian like the file, so the bytes go in unchanged
   const view = slot.view;
   new Uint8Array(view.buffer, view.byteOffset + 2 * offset, bytes.length).set(bytes);

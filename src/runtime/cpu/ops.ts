@@ -2,7 +2,7 @@
  * The op kernels of the CPU backend as plain functions over Float32Array, outputs first, in the
  * style of llm.c's `*_forward` functions. Matrices are row-major; every function takes its
  * dimensions explicitly and allocates nothing, so a decode step creates no garbage. Shapes are
- * not checked here: {@link CpuBackend} validates them once per call, these loops trust them.
+ * not checked here: the Backend contract is checked once per call (checked-backend.ts), these loops trust it.
  *
  * Accumulation happens in JavaScript numbers (float64), so the CPU path is at least as accurate as
  * the float32 WebGPU kernels it serves as the reference for.

@@ -1,12 +1,9 @@
 import type { Weight, WeightDType } from '../backend.ts';
 import { GptError } from '../../errors.ts';
-import { decodeToF32 } from '../dtype.ts';
+import { DTYPE_BYTES, decodeToF32 } from '../dtype.ts';
 
 /** How a weight's elements sit in GPU memory; a kernel's `DTYPE` override is this code. */
 export const GPU_DTYPE_CODE: Readonly<Record<WeightDType, number>> = { f32: 0, f16: 1, bf16: 2 };
-
-/** Bytes per element as the caller writes them (little-endian, as safetensors stores them). */
-const SRC_BYTES: Readonly<Record<WeightDType, number>> = { f32: 4, f16: 2, bf16: 2 };
 
 /** A run of whole rows of a weight in one GPU buffer. */
 export interface WeightPart {
@@ -38,14 +35,8 @@ export class GpuWeight implements Weight {
     readonly dtype: WeightDType,
     maxBindingBytes: number,
   ) {
-    if (!(dtype in SRC_BYTES)) {
-      throw new GptError('unsupported-dtype', `Weight "${name}": dtype '${String(dtype)}' is not one of f32, f16, bf16. Hint: convert the checkpoint to one of those.`);
-    }
-    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) {
-      throw new GptError('bad-tensor-shape', `Weight "${name}": shape (${rows}, ${cols}) is not two positive integers. Hint: check the tensor's shape against config.json.`);
-    }
     this.gpuDtype = rows === 1 ? 'f32' : dtype;
-    const rowBytes = cols * SRC_BYTES[this.gpuDtype];
+    const rowBytes = cols * DTYPE_BYTES[this.gpuDtype];
     // Parts are rounded up to 16 bytes (below), so fit them in the limit rounded down to 16.
     const rowsPerPart = Math.floor((Math.floor(maxBindingBytes / 16) * 16) / rowBytes);
     if (rowsPerPart < 1) {
@@ -70,29 +61,14 @@ export class GpuWeight implements Weight {
   }
 
   /**
-   * Copies `bytes` (whole little-endian `dtype` elements) to elements `offset ..` of the weight.
+   * Copies `bytes` (whole little-endian `dtype` elements, within the weight: the Backend contract
+   * checked that) to elements `offset ..` of the weight.
    * Any element offset and length work, in any order; 16-bit writes that start or end halfway
    * through a u32 cost one extra 4-byte write per ragged end (never the case for whole rows of
    * an even width).
    */
   write(queue: GPUQueue, offset: number, bytes: Uint8Array): void {
-    const srcBytes = SRC_BYTES[this.dtype];
-    const total = this.rows * this.cols;
-    if (bytes.length % srcBytes !== 0) {
-      throw new GptError(
-        'bad-argument',
-        `writeWeight "${this.name}": got ${bytes.length} bytes, not a whole number of ${this.dtype} elements (${srcBytes} bytes each). ` +
-          'Hint: split the stream on element boundaries and carry the remainder into the next write.',
-      );
-    }
-    const n = bytes.length / srcBytes;
-    if (!Number.isInteger(offset) || offset < 0 || offset + n > total) {
-      throw new GptError(
-        'bad-tensor-shape',
-        `writeWeight "${this.name}": writing ${n} elements at element ${offset} overruns its ${total} elements (${this.rows}, ${this.cols}). ` +
-          'Hint: the tensor in the file is larger than the shape the config implies; check config.json against the checkpoint.',
-      );
-    }
+    const n = bytes.length / DTYPE_BYTES[this.dtype];
     if (this.gpuDtype === 'f32' && this.dtype !== 'f32') {
       // A vector: widen to f32 here (see the class comment); f32 writes are always aligned.
       const wide = new Float32Array(n);
@@ -104,7 +80,7 @@ export class GpuWeight implements Weight {
   }
 
   private writeBytes(queue: GPUQueue, offset: number, bytes: Uint8Array): void {
-    const elemBytes = SRC_BYTES[this.gpuDtype];
+    const elemBytes = DTYPE_BYTES[this.gpuDtype];
     const n = bytes.length / elemBytes;
     for (let p = 0; p < this.parts.length; p++) {
       const part = this.parts[p];

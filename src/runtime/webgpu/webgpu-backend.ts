@@ -3,7 +3,7 @@ import { GptError } from '../../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { CommandRecorder } from './command-recorder.ts';
 import { GPU_DTYPE_CODE, GpuWeight, roundUp } from './gpu-weight.ts';
-import { asAct, asWeight, GpuActivation, GpuKvCache, need, rowsFit, vector } from './gpu-tensors.ts';
+import { GpuActivation, GpuKvCache, need } from './gpu-tensors.ts';
 import { isCpuBackedDevice } from './device.ts';
 import { KERNELS } from './kernels.ts';
 import { RopeTable } from './rope-table.ts';
@@ -40,6 +40,8 @@ const MAX_HEAD_SIZE = 256; // attention.wgsl MAX_D
  *
  * Matrix weights stay in their checkpoint dtype (f16 / bf16 unpacked in the shader). Matmul needs
  * the input width to be a multiple of 4 (vectorised loads); every checkpoint we load has that.
+ * It checks only what is its own (binding limits, those widths, a lost device) and trusts the
+ * rest: run it behind checkedBackend (../checked-backend.ts), as createBackend does.
  */
 export class WebGpuBackend implements Backend {
   readonly kind = 'webgpu';
@@ -105,7 +107,7 @@ export class WebGpuBackend implements Backend {
   // ---- allocation ----
 
   createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight {
-    this.check('createWeight');
+    this.check();
     const w = new GpuWeight(this.device, name, rows, cols, dtype, this.maxBindingBytes);
     this.weights.push(w);
     for (const part of w.parts) this.bufferBytes += part.buffer.size;
@@ -113,23 +115,20 @@ export class WebGpuBackend implements Backend {
   }
 
   writeWeight(w: Weight, offset: number, bytes: Uint8Array): void {
-    this.check('writeWeight');
-    asWeight(w, 'writeWeight').write(this.device.queue, offset, bytes);
+    this.check();
+    (w as GpuWeight).write(this.device.queue, offset, bytes);
   }
 
   createActivation(rows: number, cols: number): Activation {
-    this.check('createActivation');
+    this.check();
     const bytes = rows * cols * 4;
-    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) {
-      throw new GptError('bad-argument', `createActivation: shape (${rows}, ${cols}) is not two positive integers.`);
-    }
     this.fitsBinding(bytes, `An activation of (${rows}, ${cols}) floats`);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     return new GpuActivation(rows, cols, this.buffer(`activation (${rows}, ${cols})`, bytes, usage));
   }
 
   createKvCache(L: number, S: number, width: number): KvCache {
-    this.check('createKvCache');
+    this.check();
     this.fitsBinding(S * width * 4, `One layer of the KV cache (${S} positions x ${width} floats)`);
     const usage = GPUBufferUsage.STORAGE;
     const k: GPUBuffer[] = [];
@@ -144,25 +143,11 @@ export class WebGpuBackend implements Backend {
   // ---- ops ----
 
   embed(out: Activation, ids: Int32Array, T: number, tokEmb: Weight, posEmb: Weight | null, pos0: number): void {
-    this.check('embed');
-    const o = asAct(out, 'embed', 'out');
-    const tok = asWeight(tokEmb, 'embed');
+    this.check();
+    const o = out as GpuActivation;
+    const tok = tokEmb as GpuWeight;
+    const pos = posEmb as GpuWeight | null;
     const C = tok.cols;
-    need(o.cols === C, 'embed', `out has ${o.cols} columns, the token embedding ${C}`);
-    rowsFit(T, 'embed', o);
-    need(ids.length >= T, 'embed', `ids holds ${ids.length} tokens, T is ${T}`);
-    for (let t = 0; t < T; t++) {
-      if (!(ids[t] >= 0 && ids[t] < tok.rows)) {
-        throw new GptError('bad-argument', `embed: token id ${ids[t]} at index ${t} is outside the vocabulary (0 .. ${tok.rows - 1}). Hint: the tokenizer does not match the model.`);
-      }
-    }
-    const pos = posEmb ? asWeight(posEmb, 'embed') : null;
-    if (pos) {
-      need(pos.cols === C, 'embed', `posEmb has ${pos.cols} columns, the token embedding ${C}`);
-      if (pos0 + T > pos.rows) {
-        throw new GptError('context-overflow', `embed: positions ${pos0} .. ${pos0 + T - 1} pass the ${pos.rows} learned positions. Hint: shorten the conversation or lower maxTokens.`);
-      }
-    }
     const idsBuffer = this.idsBuffer(T);
     this.device.queue.writeBuffer(idsBuffer, 0, ids, 0, T);
     for (const part of tok.parts) {
@@ -186,10 +171,11 @@ export class WebGpuBackend implements Backend {
   }
 
   layerNorm(out: Activation, inp: Activation, weight: Weight, bias: Weight, T: number, eps: number): void {
-    this.check('layerNorm');
-    const [o, x] = this.outIn(out, inp, 'layerNorm', T);
-    const w = vector(weight, x.cols, 'layerNorm', 'weight');
-    const b = vector(bias, x.cols, 'layerNorm', 'bias');
+    this.check();
+    const o = out as GpuActivation;
+    const x = inp as GpuActivation;
+    const w = vector(weight);
+    const b = vector(bias);
     if (this.kernels === 'serial') {
       this.recorder.dispatch(KERNELS.layerNormPerRow, {}, [o.buffer, x.buffer, w, b], { u32: [T, x.cols], f32: [eps] }, [Math.ceil(T / 64)]);
     } else {
@@ -198,9 +184,10 @@ export class WebGpuBackend implements Backend {
   }
 
   rmsNorm(out: Activation, inp: Activation, weight: Weight, T: number, eps: number): void {
-    this.check('rmsNorm');
-    const [o, x] = this.outIn(out, inp, 'rmsNorm', T);
-    const w = vector(weight, x.cols, 'rmsNorm', 'weight');
+    this.check();
+    const o = out as GpuActivation;
+    const x = inp as GpuActivation;
+    const w = vector(weight);
     if (this.kernels === 'serial') {
       this.recorder.dispatch(KERNELS.rmsNormPerRow, {}, [o.buffer, x.buffer, w], { u32: [T, x.cols], f32: [eps] }, [Math.ceil(T / 64)]);
     } else {
@@ -209,17 +196,13 @@ export class WebGpuBackend implements Backend {
   }
 
   matmul(out: Activation, inp: Activation, w: Weight, bias: Weight | null, T: number): void {
-    this.check('matmul');
-    const o = asAct(out, 'matmul', 'out');
-    const x = asAct(inp, 'matmul', 'inp');
-    const wt = asWeight(w, 'matmul');
+    this.check();
+    const o = out as GpuActivation;
+    const x = inp as GpuActivation;
+    const wt = w as GpuWeight;
     const I = wt.cols;
-    need(o !== x, 'matmul', 'out and inp are the same activation; use two');
-    need(x.cols === I, 'matmul', `inp has ${x.cols} columns, weight "${wt.name}" (${wt.rows}, ${I}) expects ${I}`);
-    need(o.cols === wt.rows, 'matmul', `out has ${o.cols} columns, weight "${wt.name}" has ${wt.rows} rows`);
-    need(I % 4 === 0, 'matmul', `weight "${wt.name}" has ${I} columns; the WebGPU kernels need a multiple of 4`);
-    rowsFit(T, 'matmul', o, x);
-    const b = bias ? vector(bias, wt.rows, 'matmul', 'bias') : this.empty;
+    need(I % 4 === 0, `matmul: weight '${wt.name}' has ${I} columns; the WebGPU kernels need a multiple of 4. Hint: use the CPU engine for this model.`);
+    const b = bias ? vector(bias) : this.empty;
     const DTYPE = GPU_DTYPE_CODE[wt.gpuDtype];
     for (const part of wt.parts) {
       const buffers = [o.buffer, x.buffer, part.buffer, b];
@@ -244,35 +227,23 @@ export class WebGpuBackend implements Backend {
   }
 
   rope(qkv: Activation, T: number, pos0: number, cfg: ModelConfig): void {
-    this.check('rope');
-    const a = asAct(qkv, 'rope', 'qkv');
+    this.check();
+    const a = qkv as GpuActivation;
     const { H, Hkv, D } = cfg;
-    need(a.cols === (H + 2 * Hkv) * D, 'rope', `qkv has ${a.cols} columns, (H + 2 Hkv) D is ${(H + 2 * Hkv) * D}`);
-    need(D % 2 === 0 && cfg.ropeInvFreq.length === D / 2, 'rope', `needs an even D and D/2 inverse frequencies; got D ${D} and ${cfg.ropeInvFreq.length}`);
-    rowsFit(T, 'rope', a);
     const table = this.ropeTable(cfg, pos0 + T);
     this.recorder.dispatch(KERNELS.rope, {}, [a.buffer, table], { u32: [T, a.cols, H + Hkv, D / 2, pos0] }, [Math.ceil((T * (H + Hkv) * D) / 2 / 256)]);
   }
 
   attention(out: Activation, qkv: Activation, kv: KvCache, layer: number, T: number, pos0: number, cfg: ModelConfig): void {
-    this.check('attention');
-    const o = asAct(out, 'attention', 'out');
-    const a = asAct(qkv, 'attention', 'qkv');
-    const cache = kv instanceof GpuKvCache ? kv : null;
-    need(cache !== null, 'attention', 'kv is not a KV cache of this WebGPU backend');
+    this.check();
+    const o = out as GpuActivation;
+    const a = qkv as GpuActivation;
+    const cache = kv as GpuKvCache;
     const { H, Hkv, D } = cfg;
     const width = Hkv * D;
-    need(a.cols === (H + 2 * Hkv) * D, 'attention', `qkv has ${a.cols} columns, (H + 2 Hkv) D is ${(H + 2 * Hkv) * D}`);
-    need(o.cols === H * D, 'attention', `out has ${o.cols} columns, H D is ${H * D}`);
-    need(cache!.width === width, 'attention', `the KV cache is ${cache!.width} wide, Hkv D is ${width}`);
-    need(Number.isInteger(layer) && layer >= 0 && layer < cache!.L, 'attention', `layer ${layer} is outside 0 .. ${cache!.L - 1}`);
-    need(H % Hkv === 0, 'attention', `H ${H} is not a multiple of Hkv ${Hkv}`);
-    need(D <= MAX_HEAD_SIZE, 'attention', `head size ${D} is above the ${MAX_HEAD_SIZE} the kernel supports`);
-    rowsFit(T, 'attention', o, a);
-    if (pos0 + T > cache!.S) {
-      throw new GptError('context-overflow', `attention: positions ${pos0} .. ${pos0 + T - 1} pass the KV cache's ${cache!.S} positions. Hint: shorten the conversation or start a new one.`);
-    }
-    const [k, v] = [cache!.k[layer], cache!.v[layer]];
+    need(D <= MAX_HEAD_SIZE, `attention: head size ${D} is above the ${MAX_HEAD_SIZE} the WebGPU kernel supports. Hint: use the CPU engine for this model.`);
+    const k = cache.k[layer];
+    const v = cache.v[layer];
     // store this call's keys and values, then attend over the cache (dispatches in a pass are ordered)
     this.recorder.dispatch(KERNELS.kvStore, {}, [k, v, a.buffer], { u32: [T, a.cols, H * D, width, pos0] }, [Math.ceil((T * width) / 256)]);
     const scale = 1 / Math.sqrt(D);
@@ -285,57 +256,48 @@ export class WebGpuBackend implements Backend {
   }
 
   gelu(out: Activation, inp: Activation, T: number): void {
-    this.check('gelu');
-    const [o, x] = this.outIn(out, inp, 'gelu', T);
+    this.check();
+    const o = out as GpuActivation;
+    const x = inp as GpuActivation;
     this.recorder.dispatch(KERNELS.gelu, {}, [o.buffer, x.buffer], { u32: [T * x.cols] }, [Math.ceil((T * x.cols) / 256)]);
   }
 
   siluMul(out: Activation, inp: Activation, T: number): void {
-    this.check('siluMul');
-    const o = asAct(out, 'siluMul', 'out');
-    const x = asAct(inp, 'siluMul', 'inp');
-    need(o !== x, 'siluMul', 'out and inp are the same activation; use two');
-    need(x.cols === 2 * o.cols, 'siluMul', `inp has ${x.cols} columns, twice out's ${o.cols} expected ([gate | up])`);
-    rowsFit(T, 'siluMul', o, x);
+    this.check();
+    const o = out as GpuActivation;
+    const x = inp as GpuActivation;
     this.recorder.dispatch(KERNELS.siluMul, {}, [o.buffer, x.buffer], { u32: [T, o.cols] }, [Math.ceil((T * o.cols) / 256)]);
   }
 
   addInPlace(out: Activation, inp: Activation, T: number): void {
-    this.check('addInPlace');
-    const [o, x] = this.outIn(out, inp, 'addInPlace', T);
+    this.check();
+    const o = out as GpuActivation;
+    const x = inp as GpuActivation;
     this.recorder.dispatch(KERNELS.addInPlace, {}, [o.buffer, x.buffer], { u32: [T * x.cols] }, [Math.ceil((T * x.cols) / 256)]);
   }
 
   copyRows(out: Activation, inp: Activation, srcRow: number, n: number): void {
-    this.check('copyRows');
-    const o = asAct(out, 'copyRows', 'out');
-    const x = asAct(inp, 'copyRows', 'inp');
-    need(o !== x, 'copyRows', 'out and inp are the same activation; use two');
-    need(o.cols === x.cols, 'copyRows', `out has ${o.cols} columns, inp ${x.cols}`);
-    need(Number.isInteger(srcRow) && srcRow >= 0 && srcRow + n <= x.rows, 'copyRows', `rows ${srcRow} .. ${srcRow + n - 1} are outside inp's ${x.rows} rows`);
-    rowsFit(n, 'copyRows', o);
-    if (n > 0) this.recorder.copy(x.buffer, srcRow * x.cols * 4, o.buffer, 0, n * x.cols * 4);
+    this.check();
+    const x = inp as GpuActivation;
+    this.recorder.copy(x.buffer, srcRow * x.cols * 4, (out as GpuActivation).buffer, 0, n * x.cols * 4);
   }
 
   // ---- results ----
 
   async read(act: Activation, rows: number, into: Float32Array): Promise<void> {
-    this.check('read');
-    const a = asAct(act, 'read', 'act');
-    need(Number.isInteger(rows) && rows >= 0 && rows <= a.rows, 'read', `${rows} rows asked of an activation with ${a.rows}`);
+    this.check();
+    const a = act as GpuActivation;
     const bytes = rows * a.cols * 4;
-    need(into.length >= rows * a.cols, 'read', `into holds ${into.length} floats, ${rows} x ${a.cols} needed`);
-    need(!this.reading, 'read', 'another read is still in flight; await it first');
+    need(!this.reading, 'read: another read is still in flight. Hint: await each read before the next.');
     this.reading = true;
     try {
       const staging = this.stagingBuffer(bytes);
-      if (bytes > 0) this.recorder.copy(a.buffer, 0, staging, 0, bytes);
+      this.recorder.copy(a.buffer, 0, staging, 0, bytes);
       await this.submit();
-      if (bytes === 0) return;
       try {
         await staging.mapAsync(GPUMapMode.READ, 0, bytes);
       } catch (err) {
-        this.check('read');
+        this.check();
         throw new GptError('internal', `read: mapping the staging buffer failed (${err instanceof Error ? err.message : String(err)}).`);
       }
       into.set(new Float32Array(staging.getMappedRange(0, bytes)));
@@ -346,7 +308,7 @@ export class WebGpuBackend implements Backend {
   }
 
   async flush(): Promise<void> {
-    this.check('flush');
+    this.check();
     if (this.recorder.pending) await this.submit();
   }
 
@@ -369,14 +331,14 @@ export class WebGpuBackend implements Backend {
     try {
       await this.recorder.submit();
     } catch (err) {
-      this.check('submit'); // a loss explains the failure better than the validation error it caused
+      this.check(); // a loss explains the failure better than the validation error it caused
       throw err;
     }
-    this.check('submit');
+    this.check();
   }
 
-  private check(op: string): void {
-    if (this.destroyed) throw new GptError('disposed', `${op}: this WebGPU backend was destroyed. Hint: load the model again.`);
+  // The one fault of the Backend contract that only a GPU has.
+  private check(): void {
     if (this.lostReason !== null) {
       throw new GptError('device-lost', `The GPU device was lost (${this.lostReason}). Load the model again to recover.`);
     }
@@ -394,17 +356,6 @@ export class WebGpuBackend implements Backend {
     if (bytes > limit) {
       throw new GptError('bad-argument', `${what} takes ${bytes} bytes, above this GPU's largest storage binding (${limit} bytes). Hint: use a shorter context or fewer tokens per forward call.`);
     }
-  }
-
-  /** The (out, inp) pair of a rowwise op with equal widths and T rows. */
-  private outIn(out: Activation, inp: Activation, op: string, T: number): [GpuActivation, GpuActivation] {
-    const o = asAct(out, op, 'out');
-    const x = asAct(inp, op, 'inp');
-    // One dispatch cannot bind a buffer both read-only and writable.
-    need(o !== x, op, 'out and inp are the same activation; use two');
-    need(o.cols === x.cols, op, `out has ${o.cols} columns, inp ${x.cols}`);
-    rowsFit(T, op, o, x);
-    return [o, x];
   }
 
   // One ids buffer per embed call in a submit: queue writes land before the whole command buffer
@@ -443,4 +394,9 @@ export class WebGpuBackend implements Backend {
     }
     return this.staging;
   }
+}
+
+// The f32 buffer of a (1, n) weight (vectors are widened to f32 on write, see GpuWeight).
+function vector(w: Weight): GPUBuffer {
+  return (w as GpuWeight).parts[0].buffer;
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Activation, Backend, Weight } from '../../../src/runtime/backend.ts';
-import { CpuBackend, CpuWeight, type CpuBackendOptions } from '../../../src/runtime/cpu/cpu-backend.ts';
+import { CpuBackend, type CpuBackendOptions } from '../../../src/runtime/cpu/cpu-backend.ts';
+import { CpuWeight } from '../../../src/runtime/cpu/cpu-tensors.ts';
+import { checkedBackend } from '../../../src/runtime/checked-backend.ts';
 import { GptError } from '../../../src/errors.ts';
 import type { ModelConfig } from '../../../src/runtime/model/config.ts';
 
@@ -9,6 +11,8 @@ import type { ModelConfig } from '../../../src/runtime/model/config.ts';
 // Weights and ops run twice: on the WebAssembly SIMD kernels (the default in Node) and on the plain
 // TS path (`simd: false`), so the hand-worked values check both.
 const PATHS: CpuBackendOptions[] = [{ simd: true }, { simd: false }];
+/** A CPU backend behind the contract's checks, as createBackend hands it out. */
+const checked = (opts?: CpuBackendOptions) => checkedBackend(new CpuBackend(opts));
 
 function config(over: Partial<ModelConfig>): ModelConfig {
   return {
@@ -77,7 +81,7 @@ function gptError(f: () => unknown): GptError {
 
 describe.each(PATHS)('CpuBackend weights (simd $simd)', (opts) => {
   it('widens f16 and bf16 written in pieces to float32, and runs a matmul with bias on them', async () => {
-    const b = new CpuBackend(opts);
+    const b = checked(opts);
     // w (2, 3) = [[1, -2.5, 0.5], [2, 0, 65504]] as f16, written as two pieces of 4 and 2 elements
     // f16 bits: 1 = 0x3C00, -2.5 = 0xC100, 0.5 = 0x3800, 2 = 0x4000, 0 = 0, 65504 = 0x7BFF
     const w = b.createWeight('w', 2, 3, 'f16');
@@ -99,7 +103,7 @@ describe.each(PATHS)('CpuBackend weights (simd $simd)', (opts) => {
   });
 
   it('rejects writes past the end or of partial elements, naming the weight', () => {
-    const b = new CpuBackend(opts);
+    const b = checked(opts);
     const w = b.createWeight('model.layers.0.mlp.up_proj.weight', 2, 2, 'bf16');
     const past = gptError(() => b.writeWeight(w, 3, u16Bytes([1, 2])));
     expect(past.code).toBe('bad-tensor-shape');
@@ -115,7 +119,7 @@ describe.each(PATHS)('CpuBackend weights (simd $simd)', (opts) => {
 
 describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
   it('runs a GPT-2 style block piece: learned positions, LayerNorm, GELU, residual, copyRows', async () => {
-    const b = new CpuBackend(opts);
+    const b = checked(opts);
     // tokEmb (V=3, C=4), posEmb (3, 4)
     const tok = weight(b, 'wte', 3, 4, [0, 0, 0, 0, 1, 2, 3, 4, 4, 4, 4, 4]);
     const pos = weight(b, 'wpe', 3, 4, [0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 1, 1]);
@@ -132,9 +136,10 @@ describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
     expectClose(await readAll(b, ln), [-1.341641, -0.447214, 0.447214, 2.341641, -1, -1, 1, 2]);
 
     // gelu of row 1 only (T = 1): gelu(-1) = -0.158808, gelu(1) = 0.841192, gelu(2) = 1.954598
+    const row = b.createActivation(2, 4);
+    b.copyRows(row, ln, 1, 1);
     const g = b.createActivation(2, 4);
-    b.copyRows(g, ln, 1, 1);
-    b.gelu(g, g, 1);
+    b.gelu(g, row, 1); // out is never an input (the Backend contract), so into a second activation
     const gv = await readAll(b, g, 1);
     expectClose(gv, [-0.158808, -0.158808, 0.841192, 1.954598]);
 
@@ -144,7 +149,7 @@ describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
   });
 
   it('runs rmsNorm and siluMul', async () => {
-    const b = new CpuBackend(opts);
+    const b = checked(opts);
     // [1, 7] eps 0: rms 5 -> [0.2, 1.4] * [2, -1] = [0.4, -1.4]
     const x = activation(b, 1, 2, [1, 7]);
     const n = b.createActivation(1, 2);
@@ -157,7 +162,7 @@ describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
   });
 
   it('applies rope and GQA attention through the cache', async () => {
-    const b = new CpuBackend(opts);
+    const b = checked(opts);
     // H = 2, Hkv = 1, D = 4, invFreq [pi/2, pi/4]; two tokens at positions 0 and 1.
     // row = [q0 | q1 | k | v]. Token 0: k = 0 (rotation leaves 0), v = [4, 0, 0, 0].
     // Token 1: k = [0, 0, ln3, 0] at pos 1 -> pair 0 (k0, k2) by 90 deg: k0' = -k2 = -ln3, k2' = k0 = 0
@@ -181,7 +186,7 @@ describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
   it('gives the same outputs for a prefill of 5 tokens as for 5 single-token decode steps', async () => {
     // embed -> rmsNorm -> qkv matmul -> rope -> attention (GQA, 2 layers of cache) -> output matmul.
     // Exercises the 4-row matmul block plus a remainder row, rope and the cache at pos0 > 0.
-    const b = new CpuBackend(opts);
+    const b = checked(opts);
     const cfg = config({ C: 8, H: 4, Hkv: 2, D: 2, V: 6, ropeInvFreq: new Float32Array([0.7]) });
     let seed = 7;
     const rand = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
@@ -226,7 +231,7 @@ describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
   });
 
   it('throws context-overflow when positions pass the cache or the learned positions', () => {
-    const b = new CpuBackend(opts);
+    const b = checked(opts);
     const cfg = config({});
     const qkv = b.createActivation(2, 12);
     const out = b.createActivation(2, 4);
@@ -245,7 +250,7 @@ describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
   });
 
   it('rejects mismatched shapes and ids with messages that name the culprit', () => {
-    const b = new CpuBackend(opts);
+    const b = checked(opts);
     const w = weight(b, 'lm_head', 3, 4, new Array(12).fill(1));
     const inp = b.createActivation(2, 5);
     const out = b.createActivation(2, 3);
@@ -266,13 +271,13 @@ describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
 
 describe('CpuBackend results and lifetime', () => {
   it('read copies rows, flush resolves, destroy frees and refuses further use', async () => {
-    const b = new CpuBackend();
+    const b = checked();
     const a = activation(b, 3, 2, [1, 2, 3, 4, 5, 6]);
     const into = new Float32Array(4).fill(-1);
     await b.read(a, 2, into);
     expect(Array.from(into)).toEqual([1, 2, 3, 4]);
     // a copy, not a view: later ops do not change what was read
-    b.addInPlace(a, a, 1);
+    b.addInPlace(a, activation(b, 3, 2, [1, 1, 1, 1, 1, 1]), 1);
     expect(Array.from(into)).toEqual([1, 2, 3, 4]);
     await expect(b.read(a, 3, into)).rejects.toThrow(/'into' holds 4 floats/);
     await expect(b.flush()).resolves.toBeUndefined();

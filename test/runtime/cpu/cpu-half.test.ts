@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../../src/runtime/model/hf-config.ts';
 import type { Activation, Backend, Weight, WeightDType } from '../../../src/runtime/backend.ts';
-import { CpuBackend, type CpuActivation, type CpuBackendOptions, type CpuWeight } from '../../../src/runtime/cpu/cpu-backend.ts';
+import { CpuBackend, type CpuBackendOptions } from '../../../src/runtime/cpu/cpu-backend.ts';
+import { checkedBackend } from '../../../src/runtime/checked-backend.ts';
+import { type CpuActivation, type CpuWeight } from '../../../src/runtime/cpu/cpu-tensors.ts';
 import { U16Slot } from '../../../src/runtime/cpu/wasm-arena.ts';
 import { f16BitsToF32 } from '../../../src/runtime/dtype.ts';
 import { GptError } from '../../../src/errors.ts';
@@ -204,7 +206,7 @@ describe.each(['bf16', 'f16'] as const)('16-bit weights on the SIMD CPU backend 
   });
 
   it('rejects writes that are not whole elements or run past the weight, naming it', () => {
-    const b = new CpuBackend();
+    const b = checkedBackend(new CpuBackend());
     const w = b.createWeight('model.layers.0.mlp.up_proj.weight', 4, 3, dtype);
     const err = (f: () => void): GptError => {
       try {

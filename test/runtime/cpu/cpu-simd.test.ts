@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseModelConfig } from '../../../src/runtime/model/hf-config.ts';
 import type { Activation, Backend, Weight } from '../../../src/runtime/backend.ts';
-import { CpuBackend, type CpuActivation, type CpuBackendOptions, type CpuKvCache, type CpuWeight } from '../../../src/runtime/cpu/cpu-backend.ts';
+import { CpuBackend, type CpuBackendOptions } from '../../../src/runtime/cpu/cpu-backend.ts';
+import { type CpuActivation, type CpuKvCache, type CpuWeight } from '../../../src/runtime/cpu/cpu-tensors.ts';
 import { simdSupported } from '../../../src/runtime/cpu/simd-kernels.ts';
 import { WasmArena } from '../../../src/runtime/cpu/wasm-arena.ts';
 import { GptError } from '../../../src/errors.ts';

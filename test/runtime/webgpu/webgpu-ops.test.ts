@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activation, Backend, KvCache, Weight, WeightDType } from '../../../src/runtime/backend.ts';
+import { checkedBackend } from '../../../src/runtime/checked-backend.ts';
 import { CpuBackend } from '../../../src/runtime/cpu/cpu-backend.ts';
 import { GptError } from '../../../src/errors.ts';
 import type { ModelConfig } from '../../../src/runtime/model/config.ts';
@@ -195,9 +196,10 @@ forEachStyle(() => {
     });
 
     it('rejects a token id outside the vocabulary, naming it', () => {
-      const tok = twinWeight('wte', 10, 8, 'f32', values(80, 3));
-      const out = gpu.createActivation(2, 8);
-      expectGptError(() => gpu.embed(out, Int32Array.from([1, 10]), 2, tok.gpu, null, 0), 'bad-argument', 'token id 10', '0 .. 9');
+      const g = checkedBackend(gpu); // the argument checks are the Backend contract's (checked-backend.ts)
+      const tok = twinWeight('wte', 10, 8, 'f32', values(80, 3), g);
+      const out = g.createActivation(2, 8);
+      expectGptError(() => g.embed(out, Int32Array.from([1, 10]), 2, tok.gpu, null, 0), 'bad-argument', 'token id 10', '0 .. 9');
     });
   });
 
@@ -262,10 +264,11 @@ forEachStyle(() => {
     }
 
     it('rejects mismatched shapes, naming the weight', () => {
-      const w = gpu.createWeight('blk.0.wqkv', 12, 8, 'f16');
-      const inp = gpu.createActivation(2, 12);
-      const out = gpu.createActivation(2, 12);
-      expectGptError(() => gpu.matmul(out, inp, w, null, 2), 'bad-argument', 'blk.0.wqkv', '8');
+      const g = checkedBackend(gpu);
+      const w = g.createWeight('blk.0.wqkv', 12, 8, 'f16');
+      const inp = g.createActivation(2, 12);
+      const out = g.createActivation(2, 12);
+      expectGptError(() => g.matmul(out, inp, w, null, 2), 'bad-argument', 'blk.0.wqkv', '8');
     });
   });
 
@@ -330,9 +333,10 @@ forEachStyle(() => {
     });
 
     it('rejects a write past the end, naming the weight', () => {
-      const w = gpu.createWeight('blk.1.wo', 2, 4, 'bf16');
-      expectGptError(() => gpu.writeWeight(w, 6, new Uint8Array(8)), 'bad-tensor-shape', 'blk.1.wo', 'element 6');
-      expectGptError(() => gpu.writeWeight(w, 0, new Uint8Array(3)), 'bad-argument', 'blk.1.wo', 'bf16');
+      const g = checkedBackend(gpu);
+      const w = g.createWeight('blk.1.wo', 2, 4, 'bf16');
+      expectGptError(() => g.writeWeight(w, 6, new Uint8Array(8)), 'bad-tensor-shape', 'blk.1.wo', 'element 6');
+      expectGptError(() => g.writeWeight(w, 0, new Uint8Array(3)), 'bad-argument', 'blk.1.wo', 'bf16');
     });
   });
 
@@ -392,10 +396,12 @@ forEachStyle(() => {
     });
 
     it('throws context-overflow past the cache', () => {
-      const kv = gpu.createKvCache(1, 8, cfg.Hkv * cfg.D);
-      const qkv = gpu.createActivation(4, W);
-      const out = gpu.createActivation(4, cfg.H * cfg.D);
-      expectGptError(() => gpu.attention(out, qkv, kv, 0, 4, 6, cfg), 'context-overflow', '6 .. 9', '8 positions');
+      const g = checkedBackend(gpu);
+      const kv = g.createKvCache(1, 8, cfg.Hkv * cfg.D);
+      const qkv = g.createActivation(4, W);
+      const out = g.createActivation(4, cfg.H * cfg.D);
+      // the one message of checked-backend.ts, in tokens on every backend (this said "8 positions")
+      expectGptError(() => g.attention(out, qkv, kv, 0, 4, 6, cfg), 'context-overflow', '6 .. 9', '8 tokens');
     });
   });
 

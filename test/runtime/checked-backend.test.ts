@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/runtime/backend.ts';
+import { checkedBackend, type CheckedBackend } from '../../src/runtime/checked-backend.ts';
+import { CpuBackend } from '../../src/runtime/cpu/cpu-backend.ts';
+import { GptError } from '../../src/errors.ts';
+import type { ModelConfig } from '../../src/runtime/model/config.ts';
+import { acquireDevice } from '../../src/runtime/webgpu/device.ts';
+import { WebGpuBackend } from '../../src/runtime/webgpu/webgpu-backend.ts';
+
+// The Backend contract is checked in one place (checked-backend.ts): every fault below must give
+// the same code and the same message on the CPU and on WebGPU (Dawn on SwiftShader here).
+
+const cfg: ModelConfig = {
+  modelType: 'llama',
+  L: 1,
+  C: 8,
+  H: 2,
+  Hkv: 1,
+  D: 4,
+  F: 8,
+  V: 6,
+  maxPositions: 16,
+  norm: 'rmsnorm',
+  normEps: 1e-5,
+  position: 'rope',
+  ropeInvFreq: new Float32Array([1, 0.01]),
+  mlp: 'swiglu',
+  qkvBias: false,
+  projBias: false,
+  tiedHead: false,
+  bosTokenId: null,
+  eosTokenIds: [],
+};
+
+let device: GPUDevice;
+const made: CheckedBackend[] = [];
+
+beforeAll(async () => {
+  ({ device } = await acquireDevice());
+});
+
+afterAll(() => {
+  for (const b of made) b.destroy();
+  device?.destroy();
+});
+
+const kinds = {
+  cpu: () => checkedBackend(new CpuBackend()),
+  webgpu: () => checkedBackend(new WebGpuBackend(device)),
+};
+
+function backend(kind: keyof typeof kinds): CheckedBackend {
+  const b = kinds[kind]();
+  made.push(b);
+  return b;
+}
+
+/** The tensors of one small Llama block on `b`: C 8, H 2, Hkv 1, D 4, W (H + 2 Hkv) D = 16. */
+function tensors(b: Backend) {
+  const w = b.createWeight('blk.0.wqkv', 16, 8, 'f32'); // (W, C)
+  const norm = b.createWeight('blk.0.norm', 1, 8, 'f32'); // (1, C)
+  const tok = b.createWeight('wte', 6, 8, 'f32'); // (V, C)
+  const pos = b.createWeight('wpe', 4, 8, 'f32'); // (4, C) learned positions
+  const x = b.createActivation(2, 8); // (T, C)
+  const y = b.createActivation(2, 8); // (T, C)
+  const qkv = b.createActivation(2, 16); // (T, W)
+  const att = b.createActivation(2, 8); // (T, H D)
+  const kv = b.createKvCache(1, 4, 4); // (L, S, Hkv D)
+  return { w, norm, tok, pos, x, y, qkv, att, kv };
+}
+
+type Tensors = ReturnType<typeof tensors>;
+
+/** Each fault of the contract, as a call on a backend and its tensors. */
+const FAULTS: Record<string, (b: Backend, t: Tensors) => unknown> = {
+  'T = 0': (b, t) => b.addInPlace(t.x, t.y, 0),
+  'T past the rows allocated': (b, t) => b.rmsNorm(t.y, t.x, t.norm, 3, 1e-5),
+  'a fractional T': (b, t) => b.gelu(t.y, t.x, 1.5),
+  'out is the input': (b, t) => b.addInPlace(t.x, t.x, 1),
+  'a matmul input of the wrong width': (b, t) => b.matmul(t.qkv, t.qkv, t.w, null, 1),
+  'a matmul output of the wrong width': (b, t) => b.matmul(t.x, t.y, t.w, null, 1),
+  'a bias of the wrong length': (b, t) => b.matmul(t.qkv, t.x, t.w, t.norm, 1),
+  'a norm weight that is not (1, C)': (b, t) => b.rmsNorm(t.y, t.x, t.tok, 1, 1e-5),
+  'a token id past the vocabulary': (b, t) => b.embed(t.x, Int32Array.from([0, 6]), 2, t.tok, null, 0),
+  'fewer ids than T': (b, t) => b.embed(t.x, Int32Array.from([0]), 2, t.tok, null, 0),
+  'a negative pos0': (b, t) => b.rope(t.qkv, 1, -1, cfg),
+  'positions past the learned ones': (b, t) => b.embed(t.x, Int32Array.from([0, 1]), 2, t.tok, t.pos, 3),
+  'positions past the context window': (b, t) => b.attention(t.att, t.qkv, t.kv, 0, 2, 3, cfg),
+  'a layer past the KV cache': (b, t) => b.attention(t.att, t.qkv, t.kv, 1, 1, 0, cfg),
+  'H not a multiple of Hkv': (b, t) => b.attention(t.att, t.qkv, t.kv, 0, 1, 0, { ...cfg, H: 3, Hkv: 2 }),
+  'rope without D/2 frequencies': (b, t) => b.rope(t.qkv, 1, 0, { ...cfg, ropeInvFreq: new Float32Array(3) }),
+  'siluMul input not twice the output': (b, t) => b.siluMul(t.x, t.y, 1),
+  'copyRows past the input': (b, t) => b.copyRows(t.y, t.x, 1, 2),
+  'a weight shape of 0 rows': (b) => b.createWeight('wte', 0, 8, 'f32'),
+  'an unknown dtype': (b) => b.createWeight('wte', 2, 8, 'q4' as never),
+  'a write of partial elements': (b, t) => b.writeWeight(t.w, 0, new Uint8Array(6)),
+  'a write past the end': (b, t) => b.writeWeight(t.norm, 6, new Uint8Array(12)),
+  'an activation of 0 columns': (b) => b.createActivation(2, 0),
+};
+
+function caught(fn: () => unknown): GptError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(GptError);
+    return err as GptError;
+  }
+  throw new Error('expected a GptError');
+}
+
+describe('the Backend contract, checked once for every backend', () => {
+  for (const [fault, call] of Object.entries(FAULTS)) {
+    it(`${fault}: the same code and message on the CPU and on WebGPU`, () => {
+      const [cpu, gpu] = [backend('cpu'), backend('webgpu')];
+      const onCpu = caught(() => call(cpu, tensors(cpu)));
+      const onGpu = caught(() => call(gpu, tensors(gpu)));
+      expect(onGpu.code).toBe(onCpu.code);
+      expect(onGpu.message.replace(/webgpu/g, 'cpu')).toBe(onCpu.message);
+      expect(onCpu.code).toMatch(/^(bad-argument|bad-config|context-overflow|bad-tensor-shape|unsupported-dtype)$/);
+    });
+  }
+
+  it('gives each fault its own code: overflow, config, shape, dtype', () => {
+    const b = backend('cpu');
+    const t = tensors(b);
+    const code = (fault: string) => caught(() => FAULTS[fault](b, t)).code;
+    expect(code('T = 0')).toBe('bad-argument');
+    expect(code('positions past the context window')).toBe('context-overflow');
+    expect(code('positions past the learned ones')).toBe('context-overflow');
+    expect(code('H not a multiple of Hkv')).toBe('bad-config');
+    expect(code('a write past the end')).toBe('bad-tensor-shape');
+    expect(code('an unknown dtype')).toBe('unsupported-dtype');
+  });
+
+  it("refuses another backend's tensors, naming the op and the argument", () => {
+    const a = backend('cpu');
+    const b = backend('cpu');
+    const ta = tensors(a);
+    const tb = tensors(b);
+    const e = caught(() => a.addInPlace(ta.x, tb.y, 1));
+    expect(e.code).toBe('bad-argument');
+    expect(e.message).toMatch(/^addInPlace: 'inp' was not created by this cpu backend/);
+    // and an unchecked backend's own tensors: only what went through the wrapper is known
+    const raw = new CpuBackend();
+    expect(caught(() => a.gelu(ta.y, raw.createActivation(2, 8), 1)).message).toContain("'inp' was not created");
+    raw.destroy();
+  });
+
+  it('forwards what passes and runs nothing that fails', async () => {
+    const b = backend('cpu');
+    const t = tensors(b);
+    const into = new Float32Array(16);
+    await expect(b.read(t.x, 0, into)).rejects.toMatchObject({ code: 'bad-argument' });
+    await expect(b.read(t.x, 2, new Float32Array(15))).rejects.toThrow(/'into' holds 15 floats, 2 rows of 8 need 16/);
+    b.embed(t.x, Int32Array.from([1, 2]), 2, t.tok, null, 0);
+    await b.read(t.x, 2, into);
+    expect(Array.from(into)).toEqual(new Array(16).fill(0)); // the zero table, really run
+    expect(() => b.embed(t.x, Int32Array.from([1, 7]), 2, t.tok, null, 0)).toThrow(/token id 7 at row 1/);
+  });
+
+  it('refuses every call after destroy with disposed, and destroys once', async () => {
+    const b = backend('webgpu');
+    const t = tensors(b);
+    b.destroy();
+    b.destroy();
+    expect(caught(() => b.gelu(t.y, t.x, 1)).code).toBe('disposed');
+    expect(caught(() => b.createActivation(1, 1)).code).toBe('disposed');
+    await expect(b.read(t.x, 1, new Float32Array(8))).rejects.toMatchObject({ code: 'disposed' });
+    await expect(b.flush()).rejects.toMatchObject({ code: 'disposed' });
+  });
+});
