@@ -31,17 +31,18 @@ export class CommandRecorder {
   }
 
   /**
-   * Records `kernel` over `workgroups` (x, y) with `buffers` bound in the kernel's binding order
-   * (outputs first) and a Params uniform of `u32` then `f32` values bound last. A 1-D grid of
-   * more than 65535 workgroups is folded into two dimensions for kernels marked `folds`, which
-   * index workgroups as `wid.y * nwg.x + wid.x` and skip past the end.
+   * Records `kernel` over a grid of `items` (x, y) with `buffers` bound in the kernel's binding
+   * order (outputs first) and a Params uniform of `u32` then `f32` values bound last. The
+   * workgroups are ceil(items / kernel.perWorkgroup) in each dimension. A 1-D grid of more than
+   * 65535 workgroups is folded into two dimensions for kernels marked `folds`, which index
+   * workgroups as `wid.y * nwg.x + wid.x` and skip past the end.
    */
   dispatch(
     kernel: Kernel,
     overrides: Overrides,
     buffers: readonly GPUBuffer[],
     params: { u32: readonly number[]; f32?: readonly number[] },
-    workgroups: readonly [number, number?],
+    items: readonly [number, number?],
   ): void {
     if (buffers.length !== kernel.bindings.length - 1) {
       throw new GptError('internal', `${kernel.file}: ${buffers.length} buffers bound, the kernel declares ${kernel.bindings.length - 1} plus Params.`);
@@ -51,7 +52,8 @@ export class CommandRecorder {
     const pass = this.computePass();
     pass.setPipeline(this.pipelines.pipeline(kernel, overrides));
     pass.setBindGroup(0, bindGroup);
-    let [x, y = 1] = workgroups;
+    let x = Math.ceil(items[0] / kernel.perWorkgroup[0]);
+    let y = Math.ceil((items[1] ?? 1) / kernel.perWorkgroup[1]);
     if (x === 0 || y === 0) return;
     if (x > this.maxPerDim || y > this.maxPerDim) {
       if (!kernel.folds || y !== 1) {

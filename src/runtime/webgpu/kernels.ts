@@ -22,6 +22,9 @@ import weightLoad from './kernels/weight-load.wgsl';
  */
 export type BindingKind = 'write' | 'read' | 'uniform';
 
+/** The `override` constants a kernel's pipeline is specialised with, e.g. `{ DTYPE: 1 }` (bools as 0 / 1). */
+export type Overrides = Readonly<Record<string, number>>;
+
 /** One WGSL kernel: its file (for error messages), full source, and the bindings it declares. */
 export interface Kernel {
   readonly file: string;
@@ -31,6 +34,14 @@ export interface Kernel {
   readonly preludeLines: number;
   /** Takes a 1-D grid folded into two dimensions (indexes workgroups as wid.y * nwg.x + wid.x). */
   readonly folds: boolean;
+  /**
+   * Its workgroup size and work per invocation, as the `override` constants the WGSL declares
+   * without a default: every pipeline of the kernel gets them, so this table is the one place
+   * they are set.
+   */
+  readonly constants: Overrides;
+  /** Grid items (x, y) one workgroup covers, from `constants`: a dispatch is ceil(items / this). */
+  readonly perWorkgroup: readonly [number, number];
 }
 
 const plain = (code: string) => ({ code, preludeLines: 0 });
@@ -38,31 +49,62 @@ const plain = (code: string) => ({ code, preludeLines: 0 });
 // declarations are order independent, so the helper can use the `w` binding the kernel declares.
 const withWeights = (code: string) => ({ code: `${weightLoad}\n${code}`, preludeLines: weightLoad.split('\n').length });
 
+// Binding lists, outputs first and the Params uniform last.
+const OUT_IN = ['write', 'read', 'uniform'] as const;
+const OUT_IN_W = ['write', 'read', 'read', 'uniform'] as const;
+const OUT_IN_W_B = ['write', 'read', 'read', 'read', 'uniform'] as const;
+
+// Workgroup sizes. 256 threads for elementwise work and the cooperative reductions; 64 for the
+// serial kernels, whose threads each do a whole row (see KernelStyle); 4 for attention per query,
+// where decode has only H queries and a software adapter runs each workgroup on one CPU thread.
+const ELEMENTWISE = { WG: 256 };
+const PER_ROW = { WG: 64 };
+const ROWS_PER_INVOCATION = 4; // matvec-per-row, matmul-per-row: outputs one thread computes alone
+const TOKENS_PER_INVOCATION = 4; // matmul-per-row: tokens that share each weight load
+const MATVEC = { LANES: 32, ROWS: 8 }; // threads per output row, rows per workgroup
+const TILED = { SIDE: 8 }; // 8 x 8 threads, each 4 x 4 outputs: 32 x 32 tiles
+const ATTENTION = { WG: 64 }; // threads and keys per tile; head size up to WG * 4
+const PER_QUERY = { WG: 4 }; // attention-per-query: queries per workgroup
+
 /**
  * Every kernel of the WebGPU backend, one per .wgsl file in kernels/. The `*PerRow` and
  * `attentionPerQuery` kernels are the variants for CPU-backed adapters (see KernelStyle).
  */
 export const KERNELS = {
-  embedRows: { folds: false, file: 'embed-rows.wgsl', ...withWeights(embedRows), bindings: ['write', 'read', 'read', 'uniform'] },
-  layerNorm: { folds: false, file: 'layer-norm.wgsl', ...plain(layerNorm), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
-  layerNormPerRow: { folds: false, file: 'layer-norm-per-row.wgsl', ...plain(layerNormPerRow), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
-  rmsNorm: { folds: false, file: 'rms-norm.wgsl', ...plain(rmsNorm), bindings: ['write', 'read', 'read', 'uniform'] },
-  rmsNormPerRow: { folds: false, file: 'rms-norm-per-row.wgsl', ...plain(rmsNormPerRow), bindings: ['write', 'read', 'read', 'uniform'] },
-  matvec: { folds: true, file: 'matvec.wgsl', ...withWeights(matvec), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
-  matvecPerRow: { folds: true, file: 'matvec-per-row.wgsl', ...withWeights(matvecPerRow), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
-  matmulPerRow: { folds: false, file: 'matmul-per-row.wgsl', ...withWeights(matmulPerRow), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
-  matmulTiled: { folds: false, file: 'matmul-tiled.wgsl', ...withWeights(matmulTiled), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
-  rope: { folds: true, file: 'rope.wgsl', ...plain(rope), bindings: ['write', 'read', 'uniform'] },
-  kvStore: { folds: true, file: 'kv-store.wgsl', ...plain(kvStore), bindings: ['write', 'write', 'read', 'uniform'] },
-  attention: { folds: false, file: 'attention.wgsl', ...plain(attention), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
-  attentionPerQuery: { folds: false, file: 'attention-per-query.wgsl', ...plain(attentionPerQuery), bindings: ['write', 'read', 'read', 'read', 'uniform'] },
-  gelu: { folds: true, file: 'gelu.wgsl', ...plain(gelu), bindings: ['write', 'read', 'uniform'] },
-  siluMul: { folds: true, file: 'silu-mul.wgsl', ...plain(siluMul), bindings: ['write', 'read', 'uniform'] },
-  addInPlace: { folds: true, file: 'add-in-place.wgsl', ...plain(addInPlace), bindings: ['write', 'read', 'uniform'] },
+  embedRows: { file: 'embed-rows.wgsl', ...withWeights(embedRows), bindings: OUT_IN_W, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
+  layerNorm: { file: 'layer-norm.wgsl', ...plain(layerNorm), bindings: OUT_IN_W_B, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
+  layerNormPerRow: { file: 'layer-norm-per-row.wgsl', ...plain(layerNormPerRow), bindings: OUT_IN_W_B, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
+  rmsNorm: { file: 'rms-norm.wgsl', ...plain(rmsNorm), bindings: OUT_IN_W, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
+  rmsNormPerRow: { file: 'rms-norm-per-row.wgsl', ...plain(rmsNormPerRow), bindings: OUT_IN_W, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
+  matvec: { file: 'matvec.wgsl', ...withWeights(matvec), bindings: OUT_IN_W_B, folds: true, constants: MATVEC, perWorkgroup: [MATVEC.ROWS, 1] },
+  matvecPerRow: {
+    file: 'matvec-per-row.wgsl',
+    ...withWeights(matvecPerRow),
+    bindings: OUT_IN_W_B,
+    folds: true,
+    constants: { ...PER_ROW, ROWS: ROWS_PER_INVOCATION },
+    perWorkgroup: [PER_ROW.WG * ROWS_PER_INVOCATION, 1],
+  },
+  matmulPerRow: {
+    file: 'matmul-per-row.wgsl',
+    ...withWeights(matmulPerRow),
+    bindings: OUT_IN_W_B,
+    folds: false,
+    constants: { ...PER_ROW, ROWS: ROWS_PER_INVOCATION, TOKENS: TOKENS_PER_INVOCATION },
+    perWorkgroup: [PER_ROW.WG * ROWS_PER_INVOCATION, TOKENS_PER_INVOCATION],
+  },
+  matmulTiled: { file: 'matmul-tiled.wgsl', ...withWeights(matmulTiled), bindings: OUT_IN_W_B, folds: false, constants: TILED, perWorkgroup: [TILED.SIDE * 4, TILED.SIDE * 4] },
+  rope: { file: 'rope.wgsl', ...plain(rope), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
+  kvStore: { file: 'kv-store.wgsl', ...plain(kvStore), bindings: ['write', 'write', 'read', 'uniform'], folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
+  attention: { file: 'attention.wgsl', ...plain(attention), bindings: OUT_IN_W_B, folds: false, constants: ATTENTION, perWorkgroup: [1, 1] },
+  attentionPerQuery: { file: 'attention-per-query.wgsl', ...plain(attentionPerQuery), bindings: OUT_IN_W_B, folds: false, constants: PER_QUERY, perWorkgroup: [PER_QUERY.WG, 1] },
+  gelu: { file: 'gelu.wgsl', ...plain(gelu), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
+  siluMul: { file: 'silu-mul.wgsl', ...plain(siluMul), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
+  addInPlace: { file: 'add-in-place.wgsl', ...plain(addInPlace), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
 } satisfies Record<string, Kernel>;
 
-/** The `override` constants a kernel's pipeline is specialised with, e.g. `{ DTYPE: 1 }` (bools as 0 / 1). */
-export type Overrides = Readonly<Record<string, number>>;
+/** Largest head size the attention kernels take: attention.wgsl's MAX_D (4 dims a thread), attention-per-query's MAX_D4. */
+export const MAX_HEAD_SIZE = ATTENTION.WG * 4;
 
 /** Pipelines and bind group layouts, created on first use and kept for the backend's life. */
 export class PipelineCache {
@@ -78,7 +120,7 @@ export class PipelineCache {
     return this.layoutOf(kernel).group;
   }
 
-  /** The compute pipeline of `kernel` specialised with `overrides`. */
+  /** The compute pipeline of `kernel` specialised with its table constants and `overrides`. */
   pipeline(kernel: Kernel, overrides: Overrides = {}): GPUComputePipeline {
     const key = `${kernel.file}|${JSON.stringify(overrides)}`;
     let pipeline = this.pipelines.get(key);
@@ -86,7 +128,7 @@ export class PipelineCache {
       pipeline = this.device.createComputePipeline({
         label: key,
         layout: this.layoutOf(kernel).pipeline,
-        compute: { module: this.module(kernel), entryPoint: 'main', constants: { ...overrides } },
+        compute: { module: this.module(kernel), entryPoint: 'main', constants: { ...kernel.constants, ...overrides } },
       });
       this.pipelines.set(key, pipeline);
     }

@@ -5,7 +5,7 @@ import { CommandRecorder } from './command-recorder.ts';
 import { GPU_DTYPE_CODE, GpuWeight, roundUp } from './gpu-weight.ts';
 import { GpuActivation, GpuKvCache, need } from './gpu-tensors.ts';
 import { isCpuBackedDevice } from './device.ts';
-import { KERNELS } from './kernels.ts';
+import { KERNELS, MAX_HEAD_SIZE } from './kernels.ts';
 import { RopeTable } from './rope-table.ts';
 
 /** Options of {@link WebGpuBackend}. */
@@ -28,8 +28,6 @@ export interface WebGpuBackendOptions {
  * pay a switch at every barrier; on SwiftShader the serial kernels decode llama-15m ~100x faster.
  */
 export type KernelStyle = 'cooperative' | 'serial';
-
-const MAX_HEAD_SIZE = 256; // attention.wgsl MAX_D
 
 /**
  * The WebGPU backend: weights, activations and the KV cache in GPU buffers, every op a WGSL
@@ -156,7 +154,7 @@ export class WebGpuBackend implements Backend {
         { DTYPE: GPU_DTYPE_CODE[tok.gpuDtype], ADD: 0 },
         [o.buffer, idsBuffer, part.buffer],
         { u32: [T, C, part.row0, part.rows, 0, 1] },
-        [Math.ceil(C / 64), T],
+        [C, T],
       );
     }
     for (const part of pos?.parts ?? []) {
@@ -165,7 +163,7 @@ export class WebGpuBackend implements Backend {
         { DTYPE: GPU_DTYPE_CODE[pos!.gpuDtype], ADD: 1 },
         [o.buffer, idsBuffer, part.buffer],
         { u32: [T, C, part.row0, part.rows, pos0, 0] },
-        [Math.ceil(C / 64), T],
+        [C, T],
       );
     }
   }
@@ -177,7 +175,7 @@ export class WebGpuBackend implements Backend {
     const w = vector(weight);
     const b = vector(bias);
     if (this.kernels === 'serial') {
-      this.recorder.dispatch(KERNELS.layerNormPerRow, {}, [o.buffer, x.buffer, w, b], { u32: [T, x.cols], f32: [eps] }, [Math.ceil(T / 64)]);
+      this.recorder.dispatch(KERNELS.layerNormPerRow, {}, [o.buffer, x.buffer, w, b], { u32: [T, x.cols], f32: [eps] }, [T]);
     } else {
       this.recorder.dispatch(KERNELS.layerNorm, {}, [o.buffer, x.buffer, w, b], { u32: [x.cols], f32: [eps] }, [T]);
     }
@@ -189,7 +187,7 @@ export class WebGpuBackend implements Backend {
     const x = inp as GpuActivation;
     const w = vector(weight);
     if (this.kernels === 'serial') {
-      this.recorder.dispatch(KERNELS.rmsNormPerRow, {}, [o.buffer, x.buffer, w], { u32: [T, x.cols], f32: [eps] }, [Math.ceil(T / 64)]);
+      this.recorder.dispatch(KERNELS.rmsNormPerRow, {}, [o.buffer, x.buffer, w], { u32: [T, x.cols], f32: [eps] }, [T]);
     } else {
       this.recorder.dispatch(KERNELS.rmsNorm, {}, [o.buffer, x.buffer, w], { u32: [x.cols], f32: [eps] }, [T]);
     }
@@ -207,21 +205,13 @@ export class WebGpuBackend implements Backend {
     for (const part of wt.parts) {
       const buffers = [o.buffer, x.buffer, part.buffer, b];
       const hasBias = bias ? 1 : 0;
-      if (this.kernels === 'serial') {
-        // 4 output rows per invocation, 64 invocations per workgroup; prefill also 4 tokens each
-        if (T === 1) {
-          this.recorder.dispatch(KERNELS.matvecPerRow, { DTYPE }, buffers, { u32: [I / 4, part.rows, part.row0, hasBias] }, [Math.ceil(part.rows / 256)]);
-        } else {
-          const u32 = [T, I / 4, part.rows, part.row0, o.cols, hasBias];
-          this.recorder.dispatch(KERNELS.matmulPerRow, { DTYPE }, buffers, { u32 }, [Math.ceil(part.rows / 256), Math.ceil(T / 4)]);
-        }
-      } else if (T === 1) {
-        // decode: 8 output rows per workgroup (matvec.wgsl ROWS)
-        this.recorder.dispatch(KERNELS.matvec, { DTYPE }, buffers, { u32: [I / 4, part.rows, part.row0, hasBias] }, [Math.ceil(part.rows / 8)]);
+      // decode (T = 1) takes a matvec kernel, prefill a matmul one; the grid is (outputs, tokens)
+      if (T === 1) {
+        const matvec = this.kernels === 'serial' ? KERNELS.matvecPerRow : KERNELS.matvec;
+        this.recorder.dispatch(matvec, { DTYPE }, buffers, { u32: [I / 4, part.rows, part.row0, hasBias] }, [part.rows]);
       } else {
-        // prefill: 32 x 32 output tiles (matmul-tiled.wgsl TILE)
-        const u32 = [T, I / 4, part.rows, part.row0, o.cols, hasBias];
-        this.recorder.dispatch(KERNELS.matmulTiled, { DTYPE }, buffers, { u32 }, [Math.ceil(part.rows / 32), Math.ceil(T / 32)]);
+        const matmul = this.kernels === 'serial' ? KERNELS.matmulPerRow : KERNELS.matmulTiled;
+        this.recorder.dispatch(matmul, { DTYPE }, buffers, { u32: [T, I / 4, part.rows, part.row0, o.cols, hasBias] }, [part.rows, T]);
       }
     }
   }
@@ -231,7 +221,7 @@ export class WebGpuBackend implements Backend {
     const a = qkv as GpuActivation;
     const { H, Hkv, D } = cfg;
     const table = this.ropeTable(cfg, pos0 + T);
-    this.recorder.dispatch(KERNELS.rope, {}, [a.buffer, table], { u32: [T, a.cols, H + Hkv, D / 2, pos0] }, [Math.ceil((T * (H + Hkv) * D) / 2 / 256)]);
+    this.recorder.dispatch(KERNELS.rope, {}, [a.buffer, table], { u32: [T, a.cols, H + Hkv, D / 2, pos0] }, [(T * (H + Hkv) * D) / 2]);
   }
 
   attention(out: Activation, qkv: Activation, kv: KvCache, layer: number, T: number, pos0: number, cfg: ModelConfig): void {
@@ -245,11 +235,11 @@ export class WebGpuBackend implements Backend {
     const k = cache.k[layer];
     const v = cache.v[layer];
     // store this call's keys and values, then attend over the cache (dispatches in a pass are ordered)
-    this.recorder.dispatch(KERNELS.kvStore, {}, [k, v, a.buffer], { u32: [T, a.cols, H * D, width, pos0] }, [Math.ceil((T * width) / 256)]);
+    this.recorder.dispatch(KERNELS.kvStore, {}, [k, v, a.buffer], { u32: [T, a.cols, H * D, width, pos0] }, [T * width]);
     const scale = 1 / Math.sqrt(D);
     if (this.kernels === 'serial' && D % 4 === 0) {
       const u32 = [T, a.cols / 4, H, Hkv, D / 4, pos0];
-      this.recorder.dispatch(KERNELS.attentionPerQuery, {}, [o.buffer, a.buffer, k, v], { u32, f32: [scale] }, [Math.ceil((T * H) / 4)]);
+      this.recorder.dispatch(KERNELS.attentionPerQuery, {}, [o.buffer, a.buffer, k, v], { u32, f32: [scale] }, [T * H]);
     } else {
       this.recorder.dispatch(KERNELS.attention, {}, [o.buffer, a.buffer, k, v], { u32: [a.cols, H, Hkv, D, pos0], f32: [scale] }, [H, T]);
     }
@@ -259,21 +249,21 @@ export class WebGpuBackend implements Backend {
     this.check();
     const o = out as GpuActivation;
     const x = inp as GpuActivation;
-    this.recorder.dispatch(KERNELS.gelu, {}, [o.buffer, x.buffer], { u32: [T * x.cols] }, [Math.ceil((T * x.cols) / 256)]);
+    this.recorder.dispatch(KERNELS.gelu, {}, [o.buffer, x.buffer], { u32: [T * x.cols] }, [T * x.cols]);
   }
 
   siluMul(out: Activation, inp: Activation, T: number): void {
     this.check();
     const o = out as GpuActivation;
     const x = inp as GpuActivation;
-    this.recorder.dispatch(KERNELS.siluMul, {}, [o.buffer, x.buffer], { u32: [T, o.cols] }, [Math.ceil((T * o.cols) / 256)]);
+    this.recorder.dispatch(KERNELS.siluMul, {}, [o.buffer, x.buffer], { u32: [T, o.cols] }, [T * o.cols]);
   }
 
   addInPlace(out: Activation, inp: Activation, T: number): void {
     this.check();
     const o = out as GpuActivation;
     const x = inp as GpuActivation;
-    this.recorder.dispatch(KERNELS.addInPlace, {}, [o.buffer, x.buffer], { u32: [T * x.cols] }, [Math.ceil((T * x.cols) / 256)]);
+    this.recorder.dispatch(KERNELS.addInPlace, {}, [o.buffer, x.buffer], { u32: [T * x.cols] }, [T * x.cols]);
   }
 
   copyRows(out: Activation, inp: Activation, srcRow: number, n: number): void {

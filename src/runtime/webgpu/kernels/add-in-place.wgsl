@@ -1,5 +1,8 @@
 // out += inp elementwise: the residual stream.
 
+// Set from the KERNELS table (kernels.ts), like every workgroup size.
+override WG: u32;
+
 struct Params {
   n: u32, // T * C
 }
@@ -8,13 +11,13 @@ struct Params {
 @group(0) @binding(1) var<storage, read> inp: array<f32>; // (T, C)
 @group(0) @binding(2) var<uniform> p: Params;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid.x;
+  let i = (wid.y * nwg.x + wid.x) * WG + lid.x;
   if (i >= p.n) {
     return;
   }

@@ -7,7 +7,7 @@
 
 // Small workgroups: decode has only H invocations, and a software adapter runs each workgroup on
 // one CPU thread, so 64 to a workgroup would put every head on one core.
-const WG: u32 = 4u;
+override WG: u32; // from the KERNELS table (kernels.ts)
 const MAX_D4: u32 = 64u; // largest head size / 4
 const NEG_BIG: f32 = -3.0e38; // stands in for -infinity, which WGSL has no literal for
 

@@ -4,9 +4,9 @@
 // arrives, so any context length runs in fixed workgroup memory. Query head h reads key/value
 // head h / (H / Hkv) (grouped-query attention).
 
-const WG: u32 = 64u; // threads, and keys per tile
-const MAX_D: u32 = 256u; // largest head size; each thread owns head dims lid, lid + WG, ...
-const PER_THREAD: u32 = MAX_D / WG;
+override WG: u32; // threads, and keys per tile: from the KERNELS table (kernels.ts)
+const PER_THREAD: u32 = 4u; // head dims each thread owns: lid, lid + WG, ...
+override MAX_D: u32 = WG * PER_THREAD; // largest head size
 const NEG_BIG: f32 = -3.0e38; // stands in for -infinity, which WGSL has no literal for
 
 struct Params {

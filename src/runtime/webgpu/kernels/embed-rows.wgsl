@@ -4,6 +4,7 @@
 // Prepended with weight-load.wgsl.
 
 override ADD: bool = false;
+override WG: u32; // from the KERNELS table (kernels.ts)
 
 struct Params {
   T: u32,
@@ -19,7 +20,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> w: array<vec2<u32>>; // (rows, C) of DTYPE
 @group(0) @binding(3) var<uniform> p: Params;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let t = wid.y;
   var row: u32;
@@ -32,7 +33,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (row - p.row0 >= p.rows) {
     return;
   }
-  let c = wid.x * 64u + lid.x;
+  let c = wid.x * WG + lid.x;
   if (c >= p.C) {
     return;
   }

@@ -1,5 +1,8 @@
 // out = 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), GPT-2's tanh approximation.
 
+// Set from the KERNELS table (kernels.ts), like every workgroup size.
+override WG: u32;
+
 struct Params {
   n: u32, // T * F
 }
@@ -10,13 +13,13 @@ struct Params {
 
 const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid.x;
+  let i = (wid.y * nwg.x + wid.x) * WG + lid.x;
   if (i >= p.n) {
     return;
   }

@@ -1,5 +1,8 @@
 // Copies k and v of qkv rows t < T into the cache of one layer at positions pos0 + t.
 
+// Set from the KERNELS table (kernels.ts), like every workgroup size.
+override WG: u32;
+
 struct Params {
   T: u32,
   W: u32, // row width of qkv: (H + 2 Hkv) D
@@ -13,13 +16,13 @@ struct Params {
 @group(0) @binding(2) var<storage, read> qkv: array<f32>; // (T, W)
 @group(0) @binding(3) var<uniform> p: Params;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-  let idx = (wid.y * nwg.x + wid.x) * 256u + lid.x;
+  let idx = (wid.y * nwg.x + wid.x) * WG + lid.x;
   if (idx >= p.T * p.width) {
     return;
   }

@@ -2,7 +2,7 @@
 // variant of layer-norm.wgsl for CPU-backed adapters (no barriers, see matvec-per-row.wgsl). Two
 // passes over the row, mean then variance around it, as layer-norm.wgsl and PyTorch.
 
-const WG: u32 = 64u;
+override WG: u32; // from the KERNELS table (kernels.ts)
 
 struct Params {
   T: u32,

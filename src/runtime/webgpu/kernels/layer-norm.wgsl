@@ -2,7 +2,7 @@
 // Two passes over the row (mean, then variance around it): the one-pass E[x^2] - E[x]^2 cancels
 // badly when the mean is large. Biased variance (divided by C), as PyTorch's LayerNorm.
 
-const WG: u32 = 256u;
+override WG: u32; // from the KERNELS table (kernels.ts)
 
 struct Params {
   C: u32,

@@ -14,8 +14,10 @@
 // loads are not the only cost.
 // Prepended with weight-load.wgsl.
 
-const WG: u32 = 64u;
-const ROWS: u32 = 4u; // output rows per invocation
+// From the KERNELS table (kernels.ts).
+override WG: u32;
+override ROWS: u32; // output rows per invocation, at most MAX_ROWS
+const MAX_ROWS: u32 = 8u; // WGSL sizes a function's arrays before the overrides are known
 
 struct Params {
   I4: u32, // input width / 4
@@ -42,18 +44,16 @@ fn main(
     return;
   }
   // Past the last row, re-read the last row (the results are not written): no branch in the loop.
-  let last = p.rows - 1u;
-  let b0 = o * p.I4;
-  let b1 = min(o + 1u, last) * p.I4;
-  let b2 = min(o + 2u, last) * p.I4;
-  let b3 = min(o + 3u, last) * p.I4;
-  var acc: array<vec4<f32>, ROWS>; // (ROWS) four partial sums per row, added up at the end
+  var wb: array<u32, MAX_ROWS>; // (ROWS) first weight vec4 of each row
+  for (var r = 0u; r < ROWS; r++) {
+    wb[r] = min(o + r, p.rows - 1u) * p.I4;
+  }
+  var acc: array<vec4<f32>, MAX_ROWS>; // (ROWS) four partial sums per row, added up at the end
   for (var k = 0u; k < p.I4; k++) {
     let x = inp[k];
-    acc[0] += x * weight4(b0 + k);
-    acc[1] += x * weight4(b1 + k);
-    acc[2] += x * weight4(b2 + k);
-    acc[3] += x * weight4(b3 + k);
+    for (var r = 0u; r < ROWS; r++) {
+      acc[r] += x * weight4(wb[r] + k);
+    }
   }
   for (var r = 0u; r < ROWS; r++) {
     let row = o + r;

@@ -4,8 +4,9 @@
 // are coalesced across the lanes and each vec2<u32> load brings four f16 / bf16 weights.
 // Prepended with weight-load.wgsl.
 
-const LANES: u32 = 32u;
-const ROWS: u32 = 8u;
+// From the KERNELS table (kernels.ts): threads per row, and rows per workgroup.
+override LANES: u32;
+override ROWS: u32;
 
 struct Params {
   I4: u32, // input width / 4

@@ -2,7 +2,7 @@
 // variant for CPU-backed adapters, where the workgroup reduction of rms-norm.wgsl costs a barrier
 // per step (see matvec-per-row.wgsl) and a row of a few thousand floats is quick for one thread.
 
-const WG: u32 = 64u;
+override WG: u32; // from the KERNELS table (kernels.ts)
 
 struct Params {
   T: u32,

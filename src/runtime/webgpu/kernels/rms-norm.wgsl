@@ -1,6 +1,6 @@
 // out[t, :] = inp[t, :] / sqrt(mean(inp[t, :]^2) + eps) * weight, one workgroup per row t.
 
-const WG: u32 = 256u;
+override WG: u32; // from the KERNELS table (kernels.ts)
 
 struct Params {
   C: u32,

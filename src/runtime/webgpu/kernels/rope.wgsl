@@ -5,6 +5,9 @@
 // cos and sin come from a table computed on the CPU in float64: on the GPU, cos(pos * freq) at
 // positions in the thousands loses most of its digits to f32 range reduction.
 
+// Set from the KERNELS table (kernels.ts), like every workgroup size.
+override WG: u32;
+
 struct Params {
   T: u32,
   W: u32, // row width of qkv: (H + 2 Hkv) D
@@ -17,13 +20,13 @@ struct Params {
 @group(0) @binding(1) var<storage, read> table: array<vec2<f32>>; // (positions, D / 2) of (cos, sin)
 @group(0) @binding(2) var<uniform> p: Params;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-  let idx = (wid.y * nwg.x + wid.x) * 256u + lid.x;
+  let idx = (wid.y * nwg.x + wid.x) * WG + lid.x;
   if (idx >= p.T * p.heads * p.half) {
     return;
   }
