@@ -1,6 +1,7 @@
 import { GptError } from '../errors.ts';
 import { loadLanguageModel } from '../runtime/index.ts';
 import { nodeModelFiles } from '../runtime/model-files-node.ts';
+import { nodeGpu } from '../runtime/webgpu/node-gpu.ts';
 import { parseArgs, USAGE } from './args.ts';
 
 /** `gpt-run`: returns the process exit code. Text goes to stdout, timing and errors to stderr. */
@@ -12,7 +13,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
       return 0;
     }
     const t0 = performance.now();
-    const lm = await loadLanguageModel(nodeModelFiles(args.modelDir), { backend: args.backend });
+    const lm = await loadLanguageModel(nodeModelFiles(args.modelDir), { backend: args.backend, device: { gpu: nodeGpu } });
     const loadMs = performance.now() - t0;
     err.write(`gpt-run: loaded ${lm.config.modelType} (${lm.config.L} layers, C ${lm.config.C}, V ${lm.config.V}) on ${lm.backendKind} in ${loadMs.toFixed(0)} ms\n`);
     if (lm.notice) err.write(`gpt-run: ${lm.notice}\n`);

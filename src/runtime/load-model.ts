@@ -26,7 +26,7 @@ export interface LoadOptions {
   readonly prefillChunk?: number;
   readonly onProgress?: (p: LoadProgress) => void;
   readonly signal?: AbortSignal;
-  /** How to get a GPU device (tests pass their own `gpu`). */
+  /** How to get a GPU device (the Node entry passes Dawn, tests their own `gpu`). */
   readonly device?: AcquireDeviceOptions;
 }
 
@@ -80,8 +80,7 @@ export async function loadLanguageModel(source: string | ModelFiles, options: Lo
 export async function createBackend(choice: BackendChoice, deviceOptions?: AcquireDeviceOptions): Promise<{ backend: Backend; notice?: string }> {
   if (choice === 'cpu') return { backend: checkedBackend(new CpuBackend()) };
   try {
-    const { device } = await acquireDevice(deviceOptions);
-    return { backend: checkedBackend(new WebGpuBackend(device)) };
+    return { backend: checkedBackend(new WebGpuBackend(await acquireDevice(deviceOptions))) };
   } catch (err) {
     if (choice === 'webgpu') throw err;
     const reason = err instanceof Error ? err.message : String(err);

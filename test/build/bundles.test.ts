@@ -1,16 +1,20 @@
 // What `npm run build` put in dist/: web-llm (several MB) must stay out of the bundles every page
-// loads and live only in gpt-chat-webllm.js, which the worker imports by URL for engine="webllm".
+// loads and live only in gpt-chat-webllm.js, which the worker imports by URL for engine="webllm";
+// Node's WebGPU start-up (Dawn, Vulkan driver probing: runtime/webgpu/node-gpu.ts) must stay out
+// of every browser bundle and live only in dist/node.
 // Reads dist/, so it needs a build first (npm test builds before it runs vitest).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 const dist = (name: string) => new URL(`../../dist/${name}`, import.meta.url);
 /** Identifiers that only web-llm's code contains. */
 const WEBLLM_MARKERS = ['MLCEngine', 'prebuiltAppConfig', 'mlc-ai'];
+/** Strings that only node-gpu.ts (and the Node file reader) contain. */
+const NODE_MARKERS = ['VK_ICD_FILENAMES', 'vk_swiftshader_icd', 'node:fs', 'process.env'];
 
 describe('dist bundles', () => {
   it('built (run `npm run build` first)', () => {
-    for (const f of ['gpt-chat.js', 'gpt-chat-worker.js', 'index.js', 'gpt-chat-webllm.js']) expect(existsSync(dist(f)), `dist/${f}`).toBe(true);
+    for (const f of ['gpt-chat.js', 'gpt-chat-worker.js', 'index.js', 'runtime.js', 'gpt-chat-webllm.js']) expect(existsSync(dist(f)), `dist/${f}`).toBe(true);
   });
 
   for (const name of ['gpt-chat.js', 'gpt-chat-worker.js', 'index.js']) {
@@ -19,6 +23,18 @@ describe('dist bundles', () => {
       for (const marker of WEBLLM_MARKERS) expect(code.includes(marker), `${marker} in dist/${name}`).toBe(false);
     });
   }
+
+  for (const name of ['gpt-chat.js', 'gpt-chat-worker.js', 'index.js', 'runtime.js']) {
+    it(`${name} holds no Node code (Dawn start-up, file reads)`, () => {
+      const code = readFileSync(dist(name), 'utf8');
+      for (const marker of NODE_MARKERS) expect(code.includes(marker), `${marker} in dist/${name}`).toBe(false);
+    });
+  }
+
+  it('the Node bundle holds the Dawn start-up', () => {
+    const files = readdirSync(dist('node/')).filter((f) => f.endsWith('.js'));
+    expect(files.some((f) => readFileSync(dist(`node/${f}`), 'utf8').includes('VK_ICD_FILENAMES'))).toBe(true);
+  });
 
   it('gpt-chat-webllm.js holds web-llm and our loader, and the worker imports it by URL', () => {
     const webllm = readFileSync(dist('gpt-chat-webllm.js'), 'utf8');

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadLanguageModel, type LanguageModel } from '../../src/runtime/index.ts';
-import { nodeModelFiles } from '../../src/runtime/model-files-node.ts';
+import { loadLanguageModel, nodeModelFiles, type LanguageModel } from '../../src/node.ts'; // Dawn for 'webgpu'
 
 // The bundled demo model (models/gpt-chat-demo, trained by tools/demo-model/train.py) through the
 // same loader as any Hugging Face folder. Its held-out chat messages and the keywords an on-topic

@@ -1,6 +1,7 @@
 // Shared by the Node (Dawn) and Chromium parity tests: the same checks, two environments.
 import type { ModelFiles } from '../../src/formats/model-files.ts';
 import { loadLanguageModel, logSoftmaxAt, type LanguageModel } from '../../src/runtime/index.ts';
+import type { AcquireDeviceOptions } from '../../src/runtime/webgpu/device.ts';
 
 /** The architectures the runtime issue names, as fixtures of tools/make-fixtures.mjs. */
 export const PARITY_FIXTURES = [
@@ -45,11 +46,11 @@ export interface ParityReport {
 /**
  * Prefills `prefill` seeded tokens on both backends, then decodes `steps` greedy tokens, comparing
  * the logits after every step. Each backend follows its own argmax, so identical ids prove the
- * greedy paths agree.
+ * greedy paths agree. `device` says where WebGPU comes from (Node passes Dawn's nodeGpu).
  */
-export async function runParity(files: () => ModelFiles, prefill = 32, steps = 64): Promise<ParityReport> {
+export async function runParity(files: () => ModelFiles, device?: AcquireDeviceOptions, prefill = 32, steps = 64): Promise<ParityReport> {
   const cpu = await loadLanguageModel(files(), { backend: 'cpu', contextLength: prefill + steps + 1 });
-  const gpu = await loadLanguageModel(files(), { backend: 'webgpu', contextLength: prefill + steps + 1 });
+  const gpu = await loadLanguageModel(files(), { backend: 'webgpu', contextLength: prefill + steps + 1, device });
   try {
     const ids = seededIds(prefill, cpu.config.V, 7);
     let lc = (await cpu.model.prefill(ids)).slice();

@@ -5,6 +5,7 @@ import { CpuBackend } from '../../src/runtime/cpu/cpu-backend.ts';
 import { GptError } from '../../src/errors.ts';
 import type { ModelConfig } from '../../src/runtime/model/config.ts';
 import { acquireDevice } from '../../src/runtime/webgpu/device.ts';
+import { nodeGpu } from '../../src/runtime/webgpu/node-gpu.ts';
 import { WebGpuBackend } from '../../src/runtime/webgpu/webgpu-backend.ts';
 
 // The Backend contract is checked in one place (checked-backend.ts): every fault below must give
@@ -36,7 +37,7 @@ let device: GPUDevice;
 const made: CheckedBackend[] = [];
 
 beforeAll(async () => {
-  ({ device } = await acquireDevice());
+  device = await acquireDevice({ gpu: nodeGpu });
 });
 
 afterAll(() => {

@@ -2,8 +2,7 @@
 // the brute-force sum of teacher-forced log-softmax values (a fresh prefill per token, no cache),
 // the prompt is prefilled once for all labels, examples are dropped to fit small contexts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLanguageModel, logSoftmaxAt, type LanguageModel } from '../../src/runtime/index.ts';
-import { nodeModelFiles } from '../../src/runtime/model-files-node.ts';
+import { loadLanguageModel, logSoftmaxAt, nodeModelFiles, type LanguageModel } from '../../src/node.ts'; // Dawn for 'webgpu'
 import { builtinTemplate, choose, classify, renderPrompt, templatePrompt, validateTemplate, type ScoringModel } from '../../src/templates/index.ts';
 
 const files = (name: string) => nodeModelFiles(`test/fixtures/generated/${name}`);

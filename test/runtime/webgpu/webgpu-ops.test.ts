@@ -6,6 +6,7 @@ import { GptError } from '../../../src/errors.ts';
 import type { ModelConfig } from '../../../src/runtime/model/config.ts';
 import { convertDType } from '../../../src/runtime/model/convert-dtype.ts';
 import { acquireDevice, isCpuBackedDevice } from '../../../src/runtime/webgpu/device.ts';
+import { nodeGpu } from '../../../src/runtime/webgpu/node-gpu.ts';
 import { GpuWeight } from '../../../src/runtime/webgpu/gpu-weight.ts';
 import { PipelineCache, type Kernel } from '../../../src/runtime/webgpu/kernels.ts';
 import { WebGpuBackend, type KernelStyle } from '../../../src/runtime/webgpu/webgpu-backend.ts';
@@ -20,7 +21,7 @@ let style: KernelStyle = 'serial';
 const backends: WebGpuBackend[] = [];
 
 beforeAll(async () => {
-  ({ device } = await acquireDevice());
+  device = await acquireDevice({ gpu: nodeGpu });
   gpu = new WebGpuBackend(device);
   cpu = new CpuBackend();
 });
@@ -574,7 +575,7 @@ describe('WebGPU errors', () => {
 
 describe('WebGPU device loss', () => {
   it('throws device-lost from every op once the device is gone', async () => {
-    const own = await acquireDevice();
+    const own = { device: await acquireDevice({ gpu: nodeGpu }) };
     const b = new WebGpuBackend(own.device);
     const a = b.createActivation(2, 8);
     const c = b.createActivation(2, 8);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadLanguageModel } from '../../../src/runtime/index.ts';
-import { nodeModelFiles } from '../../../src/runtime/model-files-node.ts';
+import { loadLanguageModel, nodeGpu, nodeModelFiles } from '../../../src/node.ts';
 import { PARITY_FIXTURES, runParity, scoreWithAndWithoutCache, seededIds } from '../../helpers/parity-cases.ts';
 
 const files = (name: string) => () => nodeModelFiles(`test/fixtures/generated/${name}`);
@@ -8,7 +7,7 @@ const files = (name: string) => () => nodeModelFiles(`test/fixtures/generated/${
 describe('WebGPU (Dawn) against the CPU reference', () => {
   for (const name of PARITY_FIXTURES) {
     it(`${name}: logits within 1e-3 after a 32-token prefill and over 64 greedy decode steps, same ids`, async () => {
-      const r = await runParity(files(name));
+      const r = await runParity(files(name), { gpu: nodeGpu });
       expect(r.prefillMaxAbs).toBeLessThan(1e-3);
       expect(r.decodeMaxAbs).toBeLessThan(1e-3);
       expect(r.gpuIds).toEqual(r.cpuIds);
