@@ -1,19 +1,13 @@
-/** How to pick each next token, and when to stop. */
-export interface GenerateOptions {
+import type { SamplerOptions } from './sampler.ts';
+
+/**
+ * How to pick each next token, and when to stop. The sampling fields (temperature, topK, topP,
+ * minP, repetitionPenalty, seed) and their defaults are the Sampler's: {@link SamplerOptions} and
+ * SAMPLER_DEFAULTS in sampler.ts.
+ */
+export interface GenerateOptions extends SamplerOptions {
   /** Most tokens to generate (default 256). */
   readonly maxTokens?: number;
-  /** 0 = greedy (default 0.7 for chat in the element; 0 here). */
-  readonly temperature?: number;
-  /** Keep only the K most likely tokens (0 = off). */
-  readonly topK?: number;
-  /** Keep the smallest set of tokens whose probability reaches P (1 = off). */
-  readonly topP?: number;
-  /** Drop tokens less likely than minP times the most likely one (0 = off). */
-  readonly minP?: number;
-  /** > 1 discourages tokens already in the context (HF semantics; 1 = off). */
-  readonly repetitionPenalty?: number;
-  /** Seed of the sampler: the same seed and input give the same text. */
-  readonly seed?: number;
   /** Generation stops before any of these strings; the stop string is not emitted. */
   readonly stop?: readonly string[];
   /** Extra end-of-sequence ids on top of the model's own (config, generation_config, tokenizer). */

@@ -10,7 +10,7 @@ export type { GenerateOptions, TokenEvent, FinishReason } from './generation-opt
 export { GptError, type GptErrorCode } from '../errors.ts';
 export { TextTokenizer } from './tokenizer.ts';
 export { StreamingDetokenizer } from './detokenizer.ts';
-export { Sampler, type SamplerOptions } from './sampler.ts';
+export { Sampler, SAMPLER_DEFAULTS, type SamplerOptions } from './sampler.ts';
 export { ChatTemplate, encodeChat, type ChatMessage } from './chat-template.ts';
 export { httpModelFiles } from './model-files-http.ts';
 export type { ModelFiles, FileStream, LoadProgress } from '../formats/model-files.ts';

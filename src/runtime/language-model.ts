@@ -74,14 +74,7 @@ export class LanguageModel {
       );
     }
     const eos = new Set([...this.eosTokenIds, ...(options.eosTokenIds ?? [])]);
-    const sampler = new Sampler({
-      temperature: options.temperature ?? 0,
-      topK: options.topK ?? 0,
-      topP: options.topP ?? 1,
-      minP: options.minP ?? 0,
-      repetitionPenalty: options.repetitionPenalty ?? 1,
-      seed: options.seed ?? 0,
-    });
+    const sampler = new Sampler(options); // its defaults are generate's (SAMPLER_DEFAULTS)
     const detok = new StreamingDetokenizer(this.tokenizer);
     const chatStops = typeof input !== 'string' && !('ids' in input) ? this.chatTemplate.stopStrings : [];
     const stops = new StopStringMatcher([...(options.stop ?? []), ...chatStops]);

@@ -6,25 +6,35 @@ const BUCKETS = 64;
 // machines, which every browser runs on, but checked rather than assumed
 const HIGH_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 1 : 0;
 
-/** How the next token is picked from the logits. Every field has an "off" default. */
+/**
+ * How the next token is picked from the logits: the one definition of the sampling options, for
+ * the {@link Sampler} and for `LanguageModel.generate` (whose GenerateOptions extend these).
+ * Defaults: {@link SAMPLER_DEFAULTS}.
+ */
 export interface SamplerOptions {
-  /** Softmax temperature; 0 means greedy (argmax, ties to the lowest id). Default 1. */
+  /** Softmax temperature; 0 means greedy (argmax, ties to the lowest id). */
   readonly temperature?: number;
-  /** Keep only the K most likely tokens; 0 keeps all. Default 0. */
+  /** Keep only the K most likely tokens; 0 keeps all. */
   readonly topK?: number;
-  /** Keep the smallest set of most likely tokens whose probability reaches topP; 1 keeps all. Default 1. */
+  /** Keep the smallest set of most likely tokens whose probability reaches topP; 1 keeps all. */
   readonly topP?: number;
-  /** Drop tokens less likely than minP times the most likely one; 0 keeps all. Default 0. */
+  /** Drop tokens less likely than minP times the most likely one; 0 keeps all. */
   readonly minP?: number;
   /**
    * Hugging Face `repetition_penalty`: every token already in the history has its logit divided
    * by this when positive and multiplied when negative (each token once, however often it
-   * occurred). 1 is off. Default 1.
+   * occurred). 1 is off; 1.1 to 1.3 is typical.
    */
   readonly repetitionPenalty?: number;
-  /** Seed of the random generator; the same seed and logits give the same tokens. Default: random. */
+  /** Seed of the random generator; the same seed and logits give the same tokens. */
   readonly seed?: number;
 }
+
+/**
+ * The default of every sampling option: greedy, every filter off, a fixed seed, so that the same
+ * input gives the same text unless the caller asks for sampling (the chat element does: 0.7).
+ */
+export const SAMPLER_DEFAULTS: Readonly<Required<SamplerOptions>> = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1, seed: 0 };
 
 /**
  * Picks the next token from a row of logits (V values), with Hugging Face semantics and order:
@@ -66,17 +76,18 @@ export class Sampler {
    *   `options.seed` (tests pass their own to pin the draws)
    */
   constructor(options: SamplerOptions = {}, rng?: { next(): number }) {
-    this.temperature = check('temperature', options.temperature ?? 1, (v) => v >= 0, 'a number >= 0 (0 = greedy)');
-    this.topK = check('topK', options.topK ?? 0, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0 (0 = off)');
-    this.topP = check('topP', options.topP ?? 1, (v) => v > 0 && v <= 1, 'a number in (0, 1] (1 = off)');
-    this.minP = check('minP', options.minP ?? 0, (v) => v >= 0 && v < 1, 'a number in [0, 1) (0 = off)');
+    const o = SAMPLER_DEFAULTS;
+    this.temperature = check('temperature', options.temperature ?? o.temperature, (v) => v >= 0, 'a number >= 0 (0 = greedy)');
+    this.topK = check('topK', options.topK ?? o.topK, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0 (0 = off)');
+    this.topP = check('topP', options.topP ?? o.topP, (v) => v > 0 && v <= 1, 'a number in (0, 1] (1 = off)');
+    this.minP = check('minP', options.minP ?? o.minP, (v) => v >= 0 && v < 1, 'a number in [0, 1) (0 = off)');
     this.repetitionPenalty = check(
       'repetitionPenalty',
-      options.repetitionPenalty ?? 1,
+      options.repetitionPenalty ?? o.repetitionPenalty,
       (v) => v > 0,
       'a number > 0 (1 = off; 1.1 to 1.3 is typical)',
     );
-    const seed = check('seed', options.seed ?? Math.floor(Math.random() * 2 ** 32), () => true, 'a finite number');
+    const seed = check('seed', options.seed ?? o.seed, () => true, 'a finite number');
     this.rng = rng ?? new Rng(seed);
   }
 
