@@ -18,7 +18,7 @@ export interface ChatMessage {
  * continues such a transcript well enough, and {@link FALLBACK_STOP_STRINGS} end its reply when it
  * starts writing the next turn itself.
  */
-export const FALLBACK_CHAT_TEMPLATE =
+const FALLBACK_CHAT_TEMPLATE =
   "{% for message in messages %}{% if message['role'] == 'system' %}{{ 'System: ' }}" +
   "{% elif message['role'] == 'user' %}{{ 'User: ' }}{% else %}{{ 'Assistant: ' }}{% endif %}" +
   "{{ message['content'] + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";

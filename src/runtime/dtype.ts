@@ -62,7 +62,7 @@ export function bf16ToF32(out: Float32Array, outOffset: number, bytes: Uint8Arra
 }
 
 /** Copies `n` little-endian float32 elements of `bytes` (any byte offset) into `out[outOffset ..]`. */
-export function f32ToF32(out: Float32Array, outOffset: number, bytes: Uint8Array, n: number): void {
+function f32ToF32(out: Float32Array, outOffset: number, bytes: Uint8Array, n: number): void {
   // A Float32Array view needs 4-byte alignment; streamed chunks often lack it, so copy the bytes
   // into the destination's own memory instead (both little-endian on every platform we run on).
   new Uint8Array(out.buffer, out.byteOffset + 4 * outOffset, 4 * n).set(bytes.subarray(0, 4 * n));

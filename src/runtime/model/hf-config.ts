@@ -3,7 +3,7 @@ import type { ModelConfig } from './config.ts';
 import { describe, parseJsonObject, type JsonObject } from '../../formats/json.ts';
 
 /** The `model_type` values of config.json we can load. */
-export const SUPPORTED_MODEL_TYPES = ['gpt2', 'llama', 'mistral', 'qwen2'] as const;
+const SUPPORTED_MODEL_TYPES = ['gpt2', 'llama', 'mistral', 'qwen2'] as const;
 
 /**
  * Normalises a Hugging Face config.json into a {@link ModelConfig}. Throws GptError 'bad-json' when

@@ -15,6 +15,7 @@ import rmsNormPerRow from './kernels/rms-norm-per-row.wgsl';
 import rope from './kernels/rope.wgsl';
 import siluMul from './kernels/silu-mul.wgsl';
 import weightLoad from './kernels/weight-load.wgsl';
+import workgroupReduce from './kernels/workgroup-reduce.wgsl';
 
 /**
  * How a kernel binds one buffer, in binding order (outputs first, the `Params` uniform last):
@@ -30,8 +31,8 @@ export interface Kernel {
   readonly file: string;
   readonly code: string;
   readonly bindings: readonly BindingKind[];
-  /** Lines of weight-load.wgsl in front of the file's own first line (0 when none). */
-  readonly preludeLines: number;
+  /** The helper file in front of the kernel's own source (WGSL has no includes), or null. */
+  readonly prelude: Prelude | null;
   /** Takes a 1-D grid folded into two dimensions (indexes workgroups as wid.y * nwg.x + wid.x). */
   readonly folds: boolean;
   /**
@@ -44,10 +45,19 @@ export interface Kernel {
   readonly perWorkgroup: readonly [number, number];
 }
 
-const plain = (code: string) => ({ code, preludeLines: 0 });
-// Kernels that read a weight matrix get weight-load.wgsl in front: WGSL has no includes, and
-// declarations are order independent, so the helper can use the `w` binding the kernel declares.
-const withWeights = (code: string) => ({ code: `${weightLoad}\n${code}`, preludeLines: weightLoad.split('\n').length });
+/** A helper file prepended to kernels: its name and length, for error line numbers. */
+export interface Prelude {
+  readonly file: 'weight-load.wgsl' | 'workgroup-reduce.wgsl';
+  readonly lines: number;
+}
+
+const plain = (code: string) => ({ code, prelude: null });
+// WGSL has no includes, and declarations are order independent, so a helper prepended to a kernel
+// can use what the kernel declares: kernels that read a weight matrix get weight-load.wgsl (it
+// reads the `w` binding), the cooperative reductions workgroup-reduce.wgsl (it sizes by `WG`).
+const prepend = (file: Prelude['file'], helper: string) => (code: string) => ({ code: `${helper}\n${code}`, prelude: { file, lines: helper.split('\n').length } });
+const withWeights = prepend('weight-load.wgsl', weightLoad);
+const withReduce = prepend('workgroup-reduce.wgsl', workgroupReduce);
 
 // Binding lists, outputs first and the Params uniform last.
 const OUT_IN = ['write', 'read', 'uniform'] as const;
@@ -72,9 +82,9 @@ const PER_QUERY = { WG: 4 }; // attention-per-query: queries per workgroup
  */
 export const KERNELS = {
   embedRows: { file: 'embed-rows.wgsl', ...withWeights(embedRows), bindings: OUT_IN_W, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
-  layerNorm: { file: 'layer-norm.wgsl', ...plain(layerNorm), bindings: OUT_IN_W_B, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
+  layerNorm: { file: 'layer-norm.wgsl', ...withReduce(layerNorm), bindings: OUT_IN_W_B, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
   layerNormPerRow: { file: 'layer-norm-per-row.wgsl', ...plain(layerNormPerRow), bindings: OUT_IN_W_B, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
-  rmsNorm: { file: 'rms-norm.wgsl', ...plain(rmsNorm), bindings: OUT_IN_W, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
+  rmsNorm: { file: 'rms-norm.wgsl', ...withReduce(rmsNorm), bindings: OUT_IN_W, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
   rmsNormPerRow: { file: 'rms-norm-per-row.wgsl', ...plain(rmsNormPerRow), bindings: OUT_IN_W, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
   matvec: { file: 'matvec.wgsl', ...withWeights(matvec), bindings: OUT_IN_W_B, folds: true, constants: MATVEC, perWorkgroup: [MATVEC.ROWS, 1] },
   matvecPerRow: {
@@ -96,7 +106,7 @@ export const KERNELS = {
   matmulTiled: { file: 'matmul-tiled.wgsl', ...withWeights(matmulTiled), bindings: OUT_IN_W_B, folds: false, constants: TILED, perWorkgroup: [TILED.SIDE * 4, TILED.SIDE * 4] },
   rope: { file: 'rope.wgsl', ...plain(rope), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   kvStore: { file: 'kv-store.wgsl', ...plain(kvStore), bindings: ['write', 'write', 'read', 'uniform'], folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
-  attention: { file: 'attention.wgsl', ...plain(attention), bindings: OUT_IN_W_B, folds: false, constants: ATTENTION, perWorkgroup: [1, 1] },
+  attention: { file: 'attention.wgsl', ...withReduce(attention), bindings: OUT_IN_W_B, folds: false, constants: ATTENTION, perWorkgroup: [1, 1] },
   attentionPerQuery: { file: 'attention-per-query.wgsl', ...plain(attentionPerQuery), bindings: OUT_IN_W_B, folds: false, constants: PER_QUERY, perWorkgroup: [PER_QUERY.WG, 1] },
   gelu: { file: 'gelu.wgsl', ...plain(gelu), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   siluMul: { file: 'silu-mul.wgsl', ...plain(siluMul), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
@@ -109,7 +119,7 @@ export const MAX_HEAD_SIZE = ATTENTION.WG * 4;
 /** Pipelines and bind group layouts, created on first use and kept for the backend's life. */
 export class PipelineCache {
   private readonly modules = new Map<string, GPUShaderModule>();
-  private readonly preludes = new Map<string, number>(); // file -> preludeLines
+  private readonly preludes = new Map<string, Prelude | null>(); // by kernel file
   private readonly layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
 
@@ -143,11 +153,12 @@ export class PipelineCache {
     const lines: string[] = [];
     for (const [file, module] of this.modules) {
       const info = await module.getCompilationInfo();
-      const offset = this.preludes.get(file) ?? 0;
+      const prelude = this.preludes.get(file) ?? null;
+      const offset = prelude?.lines ?? 0;
       for (const m of info.messages) {
         if (m.type !== 'error') continue;
-        const inHelper = m.lineNum <= offset;
-        lines.push(`${inHelper ? 'weight-load.wgsl' : file}:${inHelper ? m.lineNum : m.lineNum - offset}:${m.linePos} ${m.message}`);
+        const inHelper = prelude !== null && m.lineNum <= offset;
+        lines.push(`${inHelper ? prelude.file : file}:${inHelper ? m.lineNum : m.lineNum - offset}:${m.linePos} ${m.message}`);
       }
     }
     return lines;
@@ -158,7 +169,7 @@ export class PipelineCache {
     if (!module) {
       module = this.device.createShaderModule({ label: kernel.file, code: kernel.code });
       this.modules.set(kernel.file, module);
-      this.preludes.set(kernel.file, kernel.preludeLines);
+      this.preludes.set(kernel.file, kernel.prelude);
     }
     return module;
   }

@@ -93,7 +93,7 @@ export class WebGpuBackend implements Backend {
   async compileErrors(): Promise<string[]> {
     this.device.pushErrorScope('validation');
     for (const kernel of Object.values(KERNELS)) {
-      if (kernel.preludeLines > 0) for (const DTYPE of Object.values(GPU_DTYPE_CODE)) this.recorder.pipelines.pipeline(kernel, { DTYPE });
+      if (kernel.prelude?.file === 'weight-load.wgsl') for (const DTYPE of Object.values(GPU_DTYPE_CODE)) this.recorder.pipelines.pipeline(kernel, { DTYPE });
       else this.recorder.pipelines.pipeline(kernel);
     }
     const error = await this.device.popErrorScope();

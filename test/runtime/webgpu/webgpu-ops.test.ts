@@ -563,7 +563,7 @@ describe('WebGPU kernel style and memory', () => {
 describe('WebGPU errors', () => {
   it('reports a WGSL mistake with its file and line', async () => {
     const cache = new PipelineCache(device);
-    const broken: Kernel = { file: 'broken.wgsl', code: 'fn main() {\n  let x: u32 = 1.5;\n}\n', bindings: ['uniform'], preludeLines: 0, folds: false, constants: {}, perWorkgroup: [1, 1] };
+    const broken: Kernel = { file: 'broken.wgsl', code: 'fn main() {\n  let x: u32 = 1.5;\n}\n', bindings: ['uniform'], prelude: null, folds: false, constants: {}, perWorkgroup: [1, 1] };
     device.pushErrorScope('validation');
     cache.pipeline(broken);
     expect(await device.popErrorScope()).not.toBeNull();

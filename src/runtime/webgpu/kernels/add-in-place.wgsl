@@ -1,7 +1,6 @@
 // out += inp elementwise: the residual stream.
 
-// Set from the KERNELS table (kernels.ts), like every workgroup size.
-override WG: u32;
+override WG: u32; // from the KERNELS table (kernels.ts)
 
 struct Params {
   n: u32, // T * C

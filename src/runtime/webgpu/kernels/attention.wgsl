@@ -2,7 +2,7 @@
 // 0 .. pos0 + t, with an online softmax: keys are taken WG at a time, one per thread, and the
 // running max m, normaliser l and output acc are rescaled by exp(m_old - m_new) as each tile
 // arrives, so any context length runs in fixed workgroup memory. Query head h reads key/value
-// head h / (H / Hkv) (grouped-query attention).
+// head h / (H / Hkv) (grouped-query attention). Prepended with workgroup-reduce.wgsl.
 
 override WG: u32; // threads, and keys per tile: from the KERNELS table (kernels.ts)
 const PER_THREAD: u32 = 4u; // head dims each thread owns: lid, lid + WG, ...
@@ -26,35 +26,6 @@ struct Params {
 
 var<workgroup> q: array<f32, MAX_D>; // (D) this head's query, pre-scaled
 var<workgroup> probs: array<f32, WG>; // (WG) exp(score - m) of the current tile
-var<workgroup> partial: array<f32, WG>;
-
-fn reduce_max(lid: u32, value: f32) -> f32 {
-  partial[lid] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      partial[lid] = max(partial[lid], partial[lid + stride]);
-    }
-    workgroupBarrier();
-  }
-  let result = partial[0];
-  workgroupBarrier();
-  return result;
-}
-
-fn reduce_sum(lid: u32, value: f32) -> f32 {
-  partial[lid] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      partial[lid] += partial[lid + stride];
-    }
-    workgroupBarrier();
-  }
-  let result = partial[0];
-  workgroupBarrier();
-  return result;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
@@ -83,14 +54,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         score += q[d] * k_cache[kb + d];
       }
     }
-    let m_new = max(m, reduce_max(lid, score));
+    let m_new = max(m, workgroup_max(lid, score));
     var prob = 0.0;
     if (j < n) {
       prob = exp(score - m_new);
     }
     probs[lid] = prob;
     let correction = exp(m - m_new);
-    l = l * correction + reduce_sum(lid, prob); // the barriers in here also publish probs
+    l = l * correction + workgroup_sum(lid, prob); // the barriers in here also publish probs
     m = m_new;
     let keys = min(WG, n - tile0);
     for (var r = 0u; r < PER_THREAD; r++) {

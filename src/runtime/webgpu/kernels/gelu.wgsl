@@ -1,7 +1,6 @@
 // out = 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), GPT-2's tanh approximation.
 
-// Set from the KERNELS table (kernels.ts), like every workgroup size.
-override WG: u32;
+override WG: u32; // from the KERNELS table (kernels.ts)
 
 struct Params {
   n: u32, // T * F

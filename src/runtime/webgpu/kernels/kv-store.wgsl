@@ -1,7 +1,6 @@
 // Copies k and v of qkv rows t < T into the cache of one layer at positions pos0 + t.
 
-// Set from the KERNELS table (kernels.ts), like every workgroup size.
-override WG: u32;
+override WG: u32; // from the KERNELS table (kernels.ts)
 
 struct Params {
   T: u32,

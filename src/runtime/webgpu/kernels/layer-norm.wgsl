@@ -1,6 +1,7 @@
 // out[t, :] = (inp[t, :] - mean) / sqrt(var + eps) * weight + bias, one workgroup per row t.
 // Two passes over the row (mean, then variance around it): the one-pass E[x^2] - E[x]^2 cancels
 // badly when the mean is large. Biased variance (divided by C), as PyTorch's LayerNorm.
+// Prepended with workgroup-reduce.wgsl.
 
 override WG: u32; // from the KERNELS table (kernels.ts)
 
@@ -14,23 +15,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> weight: array<f32>; // (C)
 @group(0) @binding(3) var<storage, read> bias: array<f32>; // (C)
 @group(0) @binding(4) var<uniform> p: Params;
-
-var<workgroup> partial: array<f32, WG>;
-
-// The sum of every thread's `value`, returned to all threads.
-fn workgroup_sum(lid: u32, value: f32) -> f32 {
-  partial[lid] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      partial[lid] += partial[lid + stride];
-    }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier(); // everyone has read partial[0] before the next sum overwrites it
-  return total;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {

@@ -1,4 +1,5 @@
 // out[t, :] = inp[t, :] / sqrt(mean(inp[t, :]^2) + eps) * weight, one workgroup per row t.
+// Prepended with workgroup-reduce.wgsl.
 
 override WG: u32; // from the KERNELS table (kernels.ts)
 
@@ -12,8 +13,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> weight: array<f32>; // (C)
 @group(0) @binding(3) var<uniform> p: Params;
 
-var<workgroup> partial: array<f32, WG>;
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
   let lid = lid3.x;
@@ -23,15 +22,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let x = inp[row + c];
     sq += x * x;
   }
-  partial[lid] = sq;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      partial[lid] += partial[lid + stride];
-    }
-    workgroupBarrier();
-  }
-  let rstd = inverseSqrt(partial[0] / f32(p.C) + p.eps);
+  let rstd = inverseSqrt(workgroup_sum(lid, sq) / f32(p.C) + p.eps);
   for (var c = lid; c < p.C; c += WG) {
     out[row + c] = inp[row + c] * rstd * weight[c];
   }

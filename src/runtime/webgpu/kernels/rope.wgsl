@@ -5,8 +5,7 @@
 // cos and sin come from a table computed on the CPU in float64: on the GPU, cos(pos * freq) at
 // positions in the thousands loses most of its digits to f32 range reduction.
 
-// Set from the KERNELS table (kernels.ts), like every workgroup size.
-override WG: u32;
+override WG: u32; // from the KERNELS table (kernels.ts)
 
 struct Params {
   T: u32,

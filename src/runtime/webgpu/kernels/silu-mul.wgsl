@@ -1,7 +1,6 @@
 // out[t, f] = silu(gate) * up with gate = inp[t, f], up = inp[t, F + f]: the SwiGLU MLP.
 
-// Set from the KERNELS table (kernels.ts), like every workgroup size.
-override WG: u32;
+override WG: u32; // from the KERNELS table (kernels.ts)
 
 struct Params {
   T: u32,
