@@ -8,7 +8,7 @@ import { convertDType } from '../../../src/runtime/model/convert-dtype.ts';
 import { acquireDevice, isCpuBackedDevice } from '../../../src/runtime/webgpu/device.ts';
 import { nodeGpu } from '../../../src/runtime/webgpu/node-gpu.ts';
 import { GpuWeight } from '../../../src/runtime/webgpu/gpu-weight.ts';
-import { PipelineCache, type Kernel } from '../../../src/runtime/webgpu/kernels.ts';
+import { KERNELS, PipelineCache, type Kernel } from '../../../src/runtime/webgpu/kernels.ts';
 import { WebGpuBackend, type KernelStyle } from '../../../src/runtime/webgpu/webgpu-backend.ts';
 
 // Every WebGPU op against the CPU backend (float64 accumulation) on small seeded inputs. Sizes are
@@ -167,6 +167,24 @@ function expectGptError(fn: () => unknown, code: string, ...fragments: string[])
 describe('WebGPU kernels compile', () => {
   it('has no WGSL errors in any kernel or dtype variant', async () => {
     expect(await gpu.compileErrors()).toEqual([]);
+  });
+});
+
+describe('the KERNELS table', () => {
+  const wgslConst = (k: Kernel, name: string) => Number(new RegExp(`const ${name}: u32 = (\\d+)u;`).exec(k.code)?.[1]);
+
+  it('sizes the per-row dispatches with the rows and tokens the unrolled WGSL computes', () => {
+    const mv = KERNELS.matvecPerRow;
+    const mm = KERNELS.matmulPerRow;
+    expect(mv.perWorkgroup[0]).toBe(mv.constants.WG * wgslConst(mv, 'ROWS'));
+    expect(mm.perWorkgroup).toEqual([mm.constants.WG * wgslConst(mm, 'ROWS'), wgslConst(mm, 'TOKENS')]);
+  });
+
+  it('sets every override a kernel declares without a default, and only those', () => {
+    for (const k of Object.values(KERNELS)) {
+      const required = [...k.code.matchAll(/^override (\w+): u32;/gm)].map((m) => m[1]).sort();
+      expect(Object.keys(k.constants).sort(), k.file).toEqual(required);
+    }
   });
 });
 
