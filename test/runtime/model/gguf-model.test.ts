@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadLanguageModel, type LanguageModel } from '../../../src/runtime/index.ts';
-import { nodeModelFiles } from '../../../src/runtime/model-files-node.ts';
+import { loadLanguageModel, nodeModelFiles, type LanguageModel } from '../../../src/node.ts'; // Dawn for 'webgpu'
 import { maxAbsDiff, seededIds } from '../../helpers/parity-cases.ts';
 
 // The GGUF twins of the fixtures (tools/hf-to-gguf.mjs, as llama.cpp's converter writes them:
