@@ -3,35 +3,15 @@ import type { Backend } from '../../src/runtime/backend.ts';
 import { checkedBackend, type CheckedBackend } from '../../src/runtime/checked-backend.ts';
 import { CpuBackend } from '../../src/runtime/cpu/cpu-backend.ts';
 import { GptError } from '../../src/errors.ts';
-import type { ModelConfig } from '../../src/runtime/model/config.ts';
 import { acquireDevice } from '../../src/runtime/webgpu/device.ts';
 import { nodeGpu } from '../../src/runtime/webgpu/node-gpu.ts';
 import { WebGpuBackend } from '../../src/runtime/webgpu/webgpu-backend.ts';
+import { llamaConfig } from '../helpers/llama-config.ts';
 
 // The Backend contract is checked in one place (checked-backend.ts): every fault below must give
 // the same code and the same message on the CPU and on WebGPU (Dawn on SwiftShader here).
 
-const cfg: ModelConfig = {
-  modelType: 'llama',
-  L: 1,
-  C: 8,
-  H: 2,
-  Hkv: 1,
-  D: 4,
-  F: 8,
-  V: 6,
-  maxPositions: 16,
-  norm: 'rmsnorm',
-  normEps: 1e-5,
-  position: 'rope',
-  ropeInvFreq: new Float32Array([1, 0.01]),
-  mlp: 'swiglu',
-  qkvBias: false,
-  projBias: false,
-  tiedHead: false,
-  bosTokenId: null,
-  eosTokenIds: [],
-};
+const cfg = llamaConfig({ C: 8, H: 2, Hkv: 1, D: 4 }); // W = (H + 2 Hkv) D = 16
 
 let device: GPUDevice;
 const made: CheckedBackend[] = [];

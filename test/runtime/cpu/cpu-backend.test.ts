@@ -5,6 +5,7 @@ import { CpuWeight } from '../../../src/runtime/cpu/cpu-tensors.ts';
 import { checkedBackend } from '../../../src/runtime/checked-backend.ts';
 import { GptError } from '../../../src/errors.ts';
 import type { ModelConfig } from '../../../src/runtime/model/config.ts';
+import { llamaConfig } from '../../helpers/llama-config.ts';
 
 // Expected numbers are worked out by hand in the comments, except the prefill/decode test, which
 // checks a property (processing tokens together or one by one gives the same result).
@@ -15,28 +16,7 @@ const PATHS: CpuBackendOptions[] = [{ simd: true }, { simd: false }];
 const checked = (opts?: CpuBackendOptions) => checkedBackend(new CpuBackend(opts));
 
 function config(over: Partial<ModelConfig>): ModelConfig {
-  return {
-    modelType: 'llama',
-    L: 1,
-    C: 4,
-    H: 1,
-    Hkv: 1,
-    D: 4,
-    F: 8,
-    V: 5,
-    maxPositions: 16,
-    norm: 'rmsnorm',
-    normEps: 1e-5,
-    position: 'rope',
-    ropeInvFreq: new Float32Array([1, 0.01]),
-    mlp: 'swiglu',
-    qkvBias: false,
-    projBias: false,
-    tiedHead: false,
-    bosTokenId: null,
-    eosTokenIds: [],
-    ...over,
-  };
+  return llamaConfig({ C: 4, H: 1, Hkv: 1, D: 4, V: 5, ropeInvFreq: new Float32Array([1, 0.01]), ...over });
 }
 
 const f32Bytes = (xs: number[]): Uint8Array => new Uint8Array(Float32Array.from(xs).buffer);

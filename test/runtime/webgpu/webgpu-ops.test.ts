@@ -4,6 +4,7 @@ import { checkedBackend } from '../../../src/runtime/checked-backend.ts';
 import { CpuBackend } from '../../../src/runtime/cpu/cpu-backend.ts';
 import { GptError } from '../../../src/errors.ts';
 import type { ModelConfig } from '../../../src/runtime/model/config.ts';
+import { llamaConfig } from '../../helpers/llama-config.ts';
 import { convertDType } from '../../../src/runtime/model/convert-dtype.ts';
 import { acquireDevice, isCpuBackedDevice } from '../../../src/runtime/webgpu/device.ts';
 import { nodeGpu } from '../../../src/runtime/webgpu/node-gpu.ts';
@@ -125,29 +126,7 @@ async function expectSame(a: Twin<Activation>, rows: number, tol: number, g: Bac
 }
 
 function config(over: Partial<ModelConfig> = {}): ModelConfig {
-  const D = over.D ?? 16;
-  return {
-    modelType: 'llama',
-    L: 2,
-    C: 32,
-    H: 4,
-    Hkv: 2,
-    D,
-    F: 24,
-    V: 50,
-    maxPositions: 128,
-    norm: 'rmsnorm',
-    normEps: 1e-5,
-    position: 'rope',
-    ropeInvFreq: Float32Array.from({ length: D / 2 }, (_, i) => 10000 ** (-(2 * i) / D)),
-    mlp: 'swiglu',
-    qkvBias: false,
-    projBias: false,
-    tiedHead: false,
-    bosTokenId: null,
-    eosTokenIds: [],
-    ...over,
-  };
+  return llamaConfig({ L: 2, C: 32, H: 4, Hkv: 2, D: 16, F: 24, V: 50, maxPositions: 128, ...over });
 }
 
 function expectGptError(fn: () => unknown, code: string, ...fragments: string[]): void {
