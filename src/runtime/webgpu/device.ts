@@ -1,5 +1,14 @@
 import { GptError } from '../../errors.ts';
 
+// The public types name GPUDevice and GPU, so the emitted declarations must compile for a consumer
+// without WebGPU types (TypeScript before 6 has none in lib.dom, and @webgpu/types is our
+// devDependency). Empty interfaces merge with the full ones where they exist (lib.dom, @webgpu/types)
+// and stand as opaque names where they do not. Type aliases would clash, hence none here.
+declare global {
+  interface GPU {}
+  interface GPUDevice {}
+}
+
 /** A WebGPU device ready for the runtime, and what we learned about it while acquiring it. */
 export interface GpuDevice {
   readonly device: GPUDevice;
@@ -15,7 +24,7 @@ export interface GpuDevice {
 
 export interface AcquireDeviceOptions {
   /** Prefer the discrete GPU on laptops with two. */
-  readonly powerPreference?: GPUPowerPreference;
+  readonly powerPreference?: 'low-power' | 'high-performance';
   /**
    * The `GPU` entry point. Defaults to `navigator.gpu` in a browser or worker, and to the `webgpu`
    * npm package (Dawn) in Node. Tests pass their own.
