@@ -5,12 +5,12 @@
 // are real (a wrong property or detail type is an error, not `any`). Needs `npm run build`.
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isBuilt, packedProject, typecheck } from '../helpers/packed-package.ts';
+import { isBuilt, packedProject, repoVersion, typecheck } from '../helpers/packed-package.ts';
 
-const tsconfig = (moduleResolution: string, module: string) =>
+const tsconfig = (moduleResolution: string, module: string, include = ['app.ts'], extra: object = {}) =>
   JSON.stringify({
-    compilerOptions: { target: 'ES2022', module, moduleResolution, lib: ['ES2023', 'DOM', 'DOM.Iterable'], strict: true, noEmit: true, types: [] },
-    include: ['app.ts'],
+    compilerOptions: { target: 'ES2022', module, moduleResolution, lib: ['ES2023', 'DOM', 'DOM.Iterable'], strict: true, noEmit: true, types: [], ...extra },
+    include,
   });
 
 const APP = `
@@ -77,23 +77,82 @@ try { void run(); } catch (err) { if (err instanceof GptError) console.log(err.c
 console.log(chat, sent, status, checked, prompt, ids, scores);
 `;
 
+// The framework typings (gpt-chat/jsx/*), each against the framework's own published types.
+const REACT = `
+import type {} from 'gpt-chat/jsx/react';
+import { useEffect, useRef } from 'react';
+import type { GptChat } from 'gpt-chat';
+
+export function Chat() {
+  const ref = useRef<GptChat>(null);
+  useEffect(() => {
+    const el = ref.current;
+    const onReady = (e: HTMLElementEventMap['gpt-chat-ready']) => console.log(e.detail.backend);
+    el?.addEventListener('gpt-chat-ready', onReady);
+    return () => el?.removeEventListener('gpt-chat-ready', onReady);
+  }, []);
+  return (
+    <>
+      <gpt-chat ref={ref} id="chat" model="/models/gpt-chat-demo/" engine="cpu" system-prompt="Be brief." max-tokens={64} temperature={0.2} autoload />
+      {/* @ts-expect-error: not an engine */}
+      <gpt-chat engine="tpu" />
+      {/* @ts-expect-error: temperature is a number */}
+      <gpt-chat temperature="hot" />
+      <gpt-template-editor for="chat" />
+    </>
+  );
+}
+`;
+const PREACT = `
+import type {} from 'gpt-chat/jsx/preact';
+export const chat = <gpt-chat model="/m/" engine="webgpu" top-p={0.8} />;
+// @ts-expect-error: not an engine
+export const bad = <gpt-chat engine="tpu" />;
+`;
+const VUE = `
+import type {} from 'gpt-chat/jsx/vue';
+import type { GlobalComponents } from 'vue';
+type ChatProps = InstanceType<GlobalComponents['gpt-chat']>['$props'];
+export const ok: ChatProps = { model: '/m/', engine: 'cpu', 'max-tokens': 64 };
+// @ts-expect-error: not an engine
+export const bad: ChatProps = { engine: 'tpu' };
+`;
+const SVELTE = `
+import type {} from 'gpt-chat/jsx/svelte';
+import type { SvelteHTMLElements } from 'svelte/elements';
+export const ok: SvelteHTMLElements['gpt-chat'] = { model: '/m/', engine: 'cpu', 'max-tokens': 64 };
+// @ts-expect-error: not an engine
+export const bad: SvelteHTMLElements['gpt-chat'] = { engine: 'tpu' };
+export const editor: SvelteHTMLElements['gpt-template-editor'] = { for: 'chat' };
+`;
+
 describe.skipIf(!isBuilt())('the packed package in a strict TypeScript project (skipLibCheck off)', () => {
   let dir: string;
 
   beforeAll(() => {
     dir = packedProject({
       'app.ts': APP,
-      'tsconfig.json': tsconfig('bundler', 'ESNext'),
+      'react.tsx': REACT,
+      'preact.tsx': PREACT,
+      'vue.ts': VUE,
+      'svelte.ts': SVELTE,
+      // One program for the plain app, React, Vue and Svelte (they coexist); Preact's JSX is its own.
+      'tsconfig.json': tsconfig('bundler', 'ESNext', ['app.ts', 'react.tsx', 'vue.ts', 'svelte.ts'], { jsx: 'react-jsx' }),
       'tsconfig.nodenext.json': tsconfig('nodenext', 'NodeNext'),
-    });
+      'tsconfig.preact.json': tsconfig('bundler', 'ESNext', ['preact.tsx'], { jsx: 'react-jsx', jsxImportSource: 'preact' }),
+    }, ['@types/react', 'preact', 'vue', 'svelte'].map((name) => `${name}@${repoVersion(name)}`));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('type-checks the element, its events, the runtime and templates (moduleResolution bundler)', () => {
+  it('type-checks the element, its events, the runtime, templates, and React, Vue and Svelte templates (gpt-chat/jsx/*)', () => {
     expect(typecheck(dir)).toBe('');
   });
 
   it('type-checks the same code under moduleResolution nodenext', () => {
     expect(typecheck(dir, 'tsconfig.nodenext.json')).toBe('');
+  });
+
+  it('types the elements in Preact templates (gpt-chat/jsx/preact)', () => {
+    expect(typecheck(dir, 'tsconfig.preact.json')).toBe('');
   });
 });
