@@ -29,6 +29,12 @@ const distPaths = () => ({
   },
 });
 
+/**
+ * Minified, but keeping `/* @vite-ignore *\/`: it tells Vite that the bundled model's folder URL
+ * (default-model.ts) is resolved at run time, not an asset to copy at build time.
+ */
+const keepViteIgnore = { format: { comments: /@vite-ignore/ } };
+
 /** Dependencies a bundler user installs once and shares with the rest of their app. */
 const packageDeps = (id) => /^(lit|@lit\/|lit-html|lit-element|idb-keyval)/.test(id);
 
@@ -45,7 +51,7 @@ export default [
   {
     input: { 'gpt-chat': 'src/gpt-chat.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, chunkFileNames: 'gpt-chat-[name]-[hash].js' },
-    plugins: [distPaths(), ...plugins(true), terser(), buildReport({ 'gpt-chat.js': 40 * 1024 })],
+    plugins: [distPaths(), ...plugins(true), terser(keepViteIgnore), buildReport({ 'gpt-chat.js': 40 * 1024 })],
   },
   // The engine worker: runtime, cache and tokenizer in one self-contained module.
   {

@@ -48,7 +48,7 @@ import { renderBars, templateBarStyles } from './template-bars.ts';
 import { resolveTemplate, TemplateMode, type TemplateTurn } from './template-mode.ts';
 import { ChatController, ChatStatus, type ChatDeps } from './chat-controller.ts';
 import { idbConversationStore } from './conversation-store.ts';
-import { bundledModelUrl } from './default-model.ts';
+import { bundledModelUrl, explainBundledModelError } from './default-model.ts';
 import type { ChatTurn } from './events.ts';
 import { gptChatStyles } from './gpt-chat-styles.ts';
 import { renderMarkdown } from './markdown.ts';
@@ -143,6 +143,7 @@ export class GptChat extends LitElement {
       isModelCached,
       remoteModelBytes: (url) => remoteModelBytes(url),
       isSmallModel: (url) => url === new URL(GptChat.defaultModel, document.baseURI).href,
+      explainLoadError: (error, url) => (url === bundledModelUrl() ? explainBundledModelError(error, url) : error),
       ...GptChat.deps,
     },
   );

@@ -2,7 +2,8 @@
 // project in a temporary folder. Dependencies come from npm's cache (`--prefer-offline`), which
 // `npm ci` of this repo filled, so the install reads the network only for what the cache lacks.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -25,16 +26,35 @@ export function pack(dir: string): string {
   return join(dir, info.filename);
 }
 
+/** Packages the consumer projects install beside gpt-chat (the framework tests use them). */
+const CONSUMER_PACKAGES = ['@types/react', 'preact', 'vue', 'svelte', 'react', 'react-dom'];
+
 /**
- * A new project in a temporary folder with `files` written into it and the packed package plus
- * `extra` packages (`name@version`) installed. Returns the project's folder.
+ * A project in a temporary folder with the packed package and {@link CONSUMER_PACKAGES} installed,
+ * and `files` written into a folder of its own inside it (resolving packages from the project).
+ * The install is shared by every test file of a run: it is kept per tarball content (a new build
+ * gets a new one; older ones are removed) and takes most of the time.
+ * Returns the folder of `files`.
  */
-export function packedProject(files: Record<string, string>, extra: string[] = []): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gpt-chat-consumer-'));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }, null, 2));
+export function packedProject(files: Record<string, string>): string {
+  const scratch = mkdtempSync(join(tmpdir(), 'gpt-chat-pack-'));
+  const tarball = pack(scratch);
+  const hash = createHash('sha256').update(readFileSync(tarball)).update(CONSUMER_PACKAGES.join()).digest('hex').slice(0, 16);
+  const project = join(tmpdir(), `gpt-chat-consumer-${hash}`);
+  if (!existsSync(join(project, 'installed'))) {
+    // Older installs go, unless they may be in use (other checkouts run their tests too).
+    for (const old of readdirSync(tmpdir()).filter((n) => n.startsWith('gpt-chat-consumer-'))) {
+      if (Date.now() - statSync(join(tmpdir(), old)).mtimeMs > 3_600_000) rmSync(join(tmpdir(), old), { recursive: true, force: true });
+    }
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }, null, 2));
+    const extra = CONSUMER_PACKAGES.map((name) => `${name}@${repoVersion(name)}`);
+    npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball, ...extra], project);
+    writeFileSync(join(project, 'installed'), tarball);
+  }
+  rmSync(scratch, { recursive: true, force: true });
+  const dir = mkdtempSync(join(project, 'app-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  const tarball = pack(dir);
-  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball, ...extra], dir);
   return dir;
 }
 
