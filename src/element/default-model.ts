@@ -25,11 +25,11 @@ export function explainBundledModelError(error: GptError, url: string): GptError
   // page in its place as 'network' with that wording; both mean "nothing is served at this path".
   const notThere = error.code === 'file-missing' || (error.code === 'network' && /HTML|not a model file/.test(error.message));
   if (!notThere) return error;
-  return new GptError(
-    'file-missing',
-    `<gpt-chat> has no model attribute, so it loads the bundled demo model from ${url}, and it is not there ` +
-      `(${url}config.json is missing, or the server answered with a web page). HINT: serve the folder ` +
-      `node_modules/gpt-chat/models/gpt-chat-demo/ at that URL (with Vite: copy it to public/models/gpt-chat-demo/), ` +
-      `or set the model attribute (or GptChat.defaultModel) to the URL of a model folder.`,
-  );
+  const what = `<gpt-chat> has no model attribute, so it loads the bundled demo model from ${url}, and it is not there (${url}config.json is missing, or the server answered with a web page).`;
+  // Vite's dev server pre-bundles dependencies into node_modules/.vite/deps/, away from the package's
+  // models/ folder (the worker it finds; a folder it cannot).
+  const hint = url.includes('/node_modules/.vite/')
+    ? `HINT: Vite's dev server pre-bundled gpt-chat away from its files: add optimizeDeps: { exclude: ['gpt-chat'] } to vite.config.js, or set the model attribute (or GptChat.defaultModel) to the URL of a model folder.`
+    : `HINT: serve the folder node_modules/gpt-chat/models/gpt-chat-demo/ at that URL (with Vite: copy it to public/models/gpt-chat-demo/), or set the model attribute (or GptChat.defaultModel) to the URL of a model folder.`;
+  return new GptError('file-missing', `${what} ${hint}`);
 }

@@ -20,6 +20,13 @@ describe('explainBundledModelError', () => {
     }
   });
 
+  it("points Vite's dev server at optimizeDeps.exclude, where copying the folder would not help", () => {
+    const dev = 'http://localhost:5173/node_modules/.vite/models/gpt-chat-demo/';
+    const out = explainBundledModelError(new GptError('network', `${dev}: the server answered config.json with an HTML page`), dev);
+    expect(out.message).toContain("optimizeDeps: { exclude: ['gpt-chat'] }");
+    expect(out.message).not.toContain('public/models');
+  });
+
   it('leaves other failures as they are', () => {
     for (const e of [new GptError('network', `Fetching ${url}config.json failed: offline.`), new GptError('integrity', 'chunk 3 does not match')]) {
       expect(explainBundledModelError(e, url)).toBe(e);
