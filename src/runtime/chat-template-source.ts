@@ -40,8 +40,9 @@ export function missingTemplateNotice(template: ChatTemplate, location: string, 
   const byTokens = specialTokens.some((t) => CHAT_TOKENS.includes(t));
   if (!byName && !byTokens) return undefined;
   return (
-    'This looks like a chat model, but its folder has no chat template (no chat_template.jinja, chat_template.json ' +
-    'or chat_template in tokenizer_config.json), so it gets a plain "User: / Assistant:" prompt and may answer poorly. ' +
-    "Add the model's chat_template.jinja to the folder."
+    'This looks like a chat model, but it has no chat template (no chat_template.jinja, chat_template.json ' +
+    'or chat_template in tokenizer_config.json; in a GGUF, no tokenizer.chat_template), so it gets a plain ' +
+    '"User: / Assistant:" prompt and may answer poorly. ' +
+    "Add the model's chat_template.jinja to its folder, or use a GGUF converted with its template."
   );
 }
