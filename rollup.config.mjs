@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import esbuild from 'rollup-plugin-esbuild';
@@ -29,8 +31,23 @@ const distPaths = () => ({
   },
 });
 
+/**
+ * Minified, but keeping `/* @vite-ignore *\/`: it tells Vite that the bundled model's folder URL
+ * (default-model.ts) is resolved at run time, not an asset to copy at build time.
+ */
+const keepViteIgnore = { format: { comments: /@vite-ignore/ } };
+
+/** Emits web-llm's own single-file ESM build (it imports nothing) as dist/web-llm.js. */
+const copyWebLlm = () => ({
+  name: 'copy-web-llm',
+  generateBundle() {
+    const source = readFileSync(fileURLToPath(import.meta.resolve('@mlc-ai/web-llm')), 'utf8');
+    this.emitFile({ type: 'asset', fileName: 'web-llm.js', source });
+  },
+});
+
 /** Dependencies a bundler user installs once and shares with the rest of their app. */
-const packageDeps = (id) => /^(lit|@lit\/|lit-html|lit-element|idb-keyval)/.test(id);
+const packageDeps = (id) => /^(lit|@lit\/|lit-html|lit-element|idb-keyval|@noble\/hashes)/.test(id);
 
 export default [
   // The runtime for Node (CLI, benchmarks, server-side use); Dawn comes from the `webgpu` package.
@@ -45,7 +62,7 @@ export default [
   {
     input: { 'gpt-chat': 'src/gpt-chat.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, chunkFileNames: 'gpt-chat-[name]-[hash].js' },
-    plugins: [distPaths(), ...plugins(true), terser(), buildReport({ 'gpt-chat.js': 40 * 1024 })],
+    plugins: [distPaths(), ...plugins(true), terser(keepViteIgnore), buildReport({ 'gpt-chat.js': 40 * 1024 })],
   },
   // The engine worker: runtime, cache and tokenizer in one self-contained module.
   {
@@ -53,13 +70,16 @@ export default [
     output: { dir: 'dist', format: 'es', sourcemap: true, inlineDynamicImports: true },
     plugins: [distPaths(), ...plugins(true), terser(), buildReport()],
   },
-  // The optional web-llm engine (engine="webllm"): web-llm and our adapter, imported by the worker
-  // by URL only when asked for. Not minified: web-llm ships its own build, and terser on its
-  // several MB would add a minute to every build for a few percent of gzip.
+  // The optional web-llm engine (engine="webllm"): our adapter, imported by the worker by URL only
+  // when asked for. web-llm itself stays out of it: the adapter imports it at run time from
+  // web-llm.js beside itself (else from jsDelivr; src/webllm/library.ts), and the build copies
+  // web-llm's own single-file build there for the demo and the tests. The npm package leaves
+  // web-llm.js out (package.json `files`): 6.8 MB that most pages never load.
   {
     input: { 'gpt-chat-webllm': 'src/webllm/load.ts' },
-    output: { dir: 'dist', format: 'es', sourcemap: true, inlineDynamicImports: true },
-    plugins: [...plugins(true), buildReport()],
+    external: ['@mlc-ai/web-llm'],
+    output: { dir: 'dist', format: 'es', sourcemap: true, inlineDynamicImports: true, paths: { '@mlc-ai/web-llm': './web-llm.js' } },
+    plugins: [...plugins(true), terser(keepViteIgnore), copyWebLlm(), buildReport()],
   },
   // For bundler users (`import { GptChat } from 'gpt-chat'`): no side effects, lit and idb-keyval
   // left to the app's bundler so they are not duplicated.

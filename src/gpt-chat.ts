@@ -10,10 +10,4 @@ if (!customElements.get('gpt-chat')) customElements.define('gpt-chat', GptChat);
 if (!customElements.get('gpt-template-editor')) customElements.define('gpt-template-editor', GptTemplateEditor);
 
 export { GptChat, GptTemplateEditor };
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'gpt-chat': GptChat;
-    'gpt-template-editor': GptTemplateEditor;
-  }
-}
+export type { GptChatTagNameMap } from './element/tag-names.ts';

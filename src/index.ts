@@ -7,6 +7,7 @@ export { GptChat } from './element/gpt-chat.ts';
 export { ChatController, ChatStatus, LARGE_DOWNLOAD_BYTES, type ChatDeps, type ChatSettings } from './element/chat-controller.ts';
 export { idbConversationStore, memoryConversationStore, type ConversationStore } from './element/conversation-store.ts';
 export type { ChatTurn, GptChatEventMap } from './element/events.ts';
+export type { GptChatTagNameMap } from './element/tag-names.ts';
 export { parseMarkdown, renderMarkdown, safeHref, type Block, type Inline } from './element/markdown.ts';
 export type { ChatMessage, Engine, EngineEvent, EngineKind, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions } from './engine/engine.ts';
 export { createEngine, type EngineChoice } from './engine/engine-choice.ts';

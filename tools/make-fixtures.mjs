@@ -489,6 +489,14 @@ const FIXTURES = [
   { name: 'qwen2-f16', hfRepo: 'Qwen/Qwen2.5-0.5B-Instruct (f16)', family: 'qwen2', dtype: 'F16', dims: { L: 2, C: 64, H: 4, Hkv: 2, D: 16, F: 172 },
     padVocabTo: 64, seed: 'qwen2.5-0.5b' },
   { name: 'tinyllama', hfRepo: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0', family: 'tinyllama', dtype: 'F32', dims: { L: 2, C: 128, H: 8, Hkv: 2, D: 16, F: 172 } },
+  // Chat templates where recent transformers saves them: chat_template.jinja beside
+  // tokenizer_config.json (4.56 and later), chat_template.json with named templates, or nowhere.
+  { name: 'tinyllama-jinja', hfRepo: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0 (saved by transformers 4.56)', family: 'tinyllama', dtype: 'F32',
+    dims: { L: 1, C: 64, H: 4, Hkv: 2, D: 16, F: 96 }, templateIn: 'jinja' },
+  { name: 'smollm2-template-json', hfRepo: 'HuggingFaceTB/SmolLM2-135M-Instruct (chat_template.json, named templates)', family: 'smollm2', dtype: 'F32',
+    dims: { L: 1, C: 48, H: 3, Hkv: 1, D: 16, F: 64 }, templateIn: 'json' },
+  { name: 'tinyllama-chat-notemplate', hfRepo: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0 (chat template removed)', family: 'tinyllama', dtype: 'F32',
+    dims: { L: 1, C: 64, H: 4, Hkv: 2, D: 16, F: 96 }, templateIn: 'none' },
   { name: 'llama', hfRepo: 'meta-llama/Llama-3.1-8B-Instruct (layout)', family: 'llama3', dtype: 'F32', dims: { L: 2, C: 64, H: 4, Hkv: 2, D: 16, F: 128 } },
   { name: 'llama-sharded', hfRepo: 'meta-llama/Llama-3.1-8B-Instruct (layout, 2 shards)', family: 'llama3', dtype: 'F32',
     dims: { L: 2, C: 64, H: 4, Hkv: 2, D: 16, F: 128 }, shards: 2, seed: 'llama' },
@@ -596,6 +604,13 @@ function makeFixture(fx) {
   if (fx.tied) files.config.tie_word_embeddings = true;
   writeJson(join(dir, 'config.json'), files.config);
   writeJson(join(dir, 'tokenizer.json'), tok.json);
+  if (fx.templateIn) {
+    const { chat_template: template, ...rest } = files.tokenizerConfig;
+    files.tokenizerConfig = rest;
+    if (fx.templateIn === 'jinja') writeFileSync(join(dir, 'chat_template.jinja'), template);
+    const toolUse = "{{ 'tools: ' }}{% for message in messages %}{{ message['content'] }}{% endfor %}";
+    if (fx.templateIn === 'json') writeJson(join(dir, 'chat_template.json'), { chat_template: [{ name: 'tool_use', template: toolUse }, { name: 'default', template }] });
+  }
   writeJson(join(dir, 'tokenizer_config.json'), files.tokenizerConfig);
   writeJson(join(dir, 'generation_config.json'), files.generationConfig);
   const tensors = makeTensors(fx, d, files.config).map((t) => ({

@@ -25,8 +25,11 @@ export interface RemoteFolder {
 
 /** Files the loader needs; a missing one fails the download. */
 const REQUIRED_TEXT = ['config.json'];
-/** Files some checkpoints lack; recorded as absent, not an error. */
-const OPTIONAL_TEXT = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json'];
+/**
+ * Files some checkpoints lack; recorded as absent, not an error. Recent transformers saves the chat
+ * template as chat_template.jinja (or chat_template.json) beside tokenizer_config.json.
+ */
+const OPTIONAL_TEXT = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'chat_template.jinja', 'chat_template.json'];
 
 /** Reads size and validators from response headers. */
 export function remoteFile(name: string, res: Response): RemoteFile {
@@ -52,10 +55,14 @@ async function request(fetchFn: typeof fetch, url: string, init: RequestInit, na
   }
 }
 
-/** HEAD one file; null when the server says it does not exist. */
-async function head(fetchFn: typeof fetch, base: string, name: string, signal?: AbortSignal): Promise<RemoteFile | null> {
+/**
+ * HEAD one file; null when the server says it does not exist. For an `optional` file an HTML page
+ * counts as absent too: app servers (Vite's, SPA hosts) answer every unknown path with index.html.
+ */
+async function head(fetchFn: typeof fetch, base: string, name: string, signal?: AbortSignal, optional = false): Promise<RemoteFile | null> {
   const res = await request(fetchFn, base + name, { method: 'HEAD', signal }, name);
   if (res.status === 404 || res.status === 410) return null;
+  if (optional && res.ok && /^(text\/html|application\/xhtml)/i.test(res.headers.get('content-type') ?? '')) return null;
   checkResponse(res, base, name);
   return remoteFile(name, res);
 }
@@ -95,13 +102,14 @@ export async function probeFolder(base: string, fetchFn: typeof fetch, signal?: 
   }
   const files: RemoteFile[] = [];
   const absent: string[] = [];
-  for (const name of [...REQUIRED_TEXT, ...OPTIONAL_TEXT]) {
+  for (const name of REQUIRED_TEXT) {
     const file = await head(fetchFn, base, name, signal);
-    if (file) files.push(file);
-    else if (REQUIRED_TEXT.includes(name)) {
-      throw new GptError('file-missing', `${base}${name} was not found (HTTP 404). HINT: the URL must point at a model folder with config.json in it (Hugging Face: https://huggingface.co/<org>/<model>/resolve/main/).`);
-    } else absent.push(name);
+    if (!file) throw new GptError('file-missing', `${base}${name} was not found (HTTP 404). HINT: the URL must point at a model folder with config.json in it (Hugging Face: https://huggingface.co/<org>/<model>/resolve/main/).`);
+    files.push(file);
   }
+  // The optional files at once: most are small and several are usually absent (one round trip each).
+  const optional = await Promise.all(OPTIONAL_TEXT.map((name) => head(fetchFn, base, name, signal, true)));
+  OPTIONAL_TEXT.forEach((name, i) => (optional[i] ? files.push(optional[i]) : absent.push(name)));
   const single = await head(fetchFn, base, 'model.safetensors', signal);
   if (single) {
     files.push(single);

@@ -50,6 +50,8 @@ export interface ChatDeps {
   readonly remoteModelBytes: (url: string) => Promise<number | null>;
   /** Models that load without asking (the bundled one). */
   readonly isSmallModel: (url: string) => boolean;
+  /** Rewords a load error of the model at `url` (the element explains a missing bundled model). */
+  readonly explainLoadError?: (error: GptError, url: string) => GptError;
 }
 
 type Host = ReactiveControllerHost & HTMLElement;
@@ -207,7 +209,7 @@ export class ChatController implements ReactiveController {
       (e) => {
         if (gen !== this.#loadGen) return;
         this.#loaded = undefined;
-        this.#fail(e, ChatStatus.error);
+        this.#fail(this.deps.explainLoadError?.(GptError.from(e), s.model) ?? e, ChatStatus.error);
       },
     );
     return loaded;

@@ -10,19 +10,32 @@
  * @csspart base - the whole box
  * @csspart header - the line with the model name and state
  * @csspart log - the conversation (role="log")
- * @csspart message - every message; also `message-user` / `message-assistant`
+ * @csspart message - every message
+ * @csspart message-user - a message the user sent
+ * @csspart message-assistant - a reply of the model
  * @csspart actions - the Copy / Regenerate buttons under a reply
  * @csspart status - progress, notices and errors
  * @csspart progress - the load progress bar
  * @csspart composer - the form with the input and buttons
  * @csspart input - the text area
- * @csspart send-button, stop-button, clear-button, retry-button, download-button
+ * @csspart send-button, stop-button, clear-button, retry-button, download-button - the buttons of those names
+ * @csspart code-block, inline-code, link - markdown in replies
  * @csspart bars, bar-row, bar, bar-fill - label probabilities in template mode
  *
- * @cssprop --gpt-chat-background, --gpt-chat-color, --gpt-chat-muted-color, --gpt-chat-border-color
- * @cssprop --gpt-chat-user-background, --gpt-chat-assistant-background, --gpt-chat-code-background
- * @cssprop --gpt-chat-accent-color, --gpt-chat-accent-text-color, --gpt-chat-error-color
- * @cssprop --gpt-chat-radius, --gpt-chat-gap, --gpt-chat-font, --gpt-chat-mono-font
+ * @cssprop --gpt-chat-background - the box's background
+ * @cssprop --gpt-chat-color - text
+ * @cssprop --gpt-chat-muted-color - secondary text (the header, notices, small buttons)
+ * @cssprop --gpt-chat-border-color - borders and dividers
+ * @cssprop --gpt-chat-user-background - the user's messages
+ * @cssprop --gpt-chat-assistant-background - the model's replies
+ * @cssprop --gpt-chat-code-background - code in replies
+ * @cssprop --gpt-chat-accent-color - primary buttons, links, focus rings, the progress bar
+ * @cssprop --gpt-chat-accent-text-color - text on the accent colour
+ * @cssprop --gpt-chat-error-color - errors
+ * @cssprop --gpt-chat-radius - corner radius
+ * @cssprop --gpt-chat-gap - spacing
+ * @cssprop --gpt-chat-font - the font
+ * @cssprop --gpt-chat-mono-font - the font of code
  */
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { clearCache, deleteCachedModel, isModelCached, listCachedModels, remoteModelBytes } from '../engine/cache-admin.ts';
@@ -35,7 +48,7 @@ import { renderBars, templateBarStyles } from './template-bars.ts';
 import { resolveTemplate, TemplateMode, type TemplateTurn } from './template-mode.ts';
 import { ChatController, ChatStatus, type ChatDeps } from './chat-controller.ts';
 import { idbConversationStore } from './conversation-store.ts';
-import { bundledModelUrl } from './default-model.ts';
+import { bundledModelUrl, explainBundledModelError } from './default-model.ts';
 import type { ChatTurn } from './events.ts';
 import { gptChatStyles } from './gpt-chat-styles.ts';
 import { renderMarkdown } from './markdown.ts';
@@ -85,6 +98,7 @@ export class GptChat extends LitElement {
   declare topP: number;
   /** Most tokens in one reply (default 256). */
   declare maxTokens: number;
+  /** Placeholder text of the empty input (default "Message"). */
   declare placeholder: string;
   /** A key under which the conversation is kept in IndexedDB across reloads. */
   declare persist: string | undefined;
@@ -129,6 +143,7 @@ export class GptChat extends LitElement {
       isModelCached,
       remoteModelBytes: (url) => remoteModelBytes(url),
       isSmallModel: (url) => url === new URL(GptChat.defaultModel, document.baseURI).href,
+      explainLoadError: (error, url) => (url === bundledModelUrl() ? explainBundledModelError(error, url) : error),
       ...GptChat.deps,
     },
   );

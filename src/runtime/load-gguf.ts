@@ -1,6 +1,7 @@
 import type { ModelFiles } from '../formats/model-files.ts';
 import { openGguf } from '../formats/gguf.ts';
 import { GptError } from '../errors.ts';
+import { missingTemplateNotice } from './chat-template-source.ts';
 import { ggufTokenizer } from './gguf-tokenizer.ts';
 import { LanguageModel } from './language-model.ts';
 import type { Backend } from './backend.ts';
@@ -32,7 +33,9 @@ export async function loadGgufLanguageModel(
   }
   signal?.throwIfAborted();
 
-  const { backend, notice } = await createBackend();
+  const created = await createBackend();
+  const { backend } = created;
+  const notice = [created.notice, missingTemplateNotice(chatTemplate, name, tokenizer.specialTokens)].filter(Boolean).join(' ') || undefined;
   try {
     const loaded = await loadGgufWeights(backend, config, reader, { onProgress: options.onProgress, signal });
     const model = new GptModel(loaded.config, backend, loaded.weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });

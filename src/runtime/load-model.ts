@@ -2,8 +2,8 @@ import { parseJsonObject, type JsonObject } from '../formats/json.ts';
 import { parseModelConfig } from './model/hf-config.ts';
 import type { LoadProgress, ModelFiles } from '../formats/model-files.ts';
 import type { Backend } from './backend.ts';
-import { ChatTemplate } from './chat-template.ts';
 import { checkedBackend } from './checked-backend.ts';
+import { missingTemplateNotice, readChatTemplate } from './chat-template-source.ts';
 import { CpuBackend } from './cpu/cpu-backend.ts';
 import { GptError } from '../errors.ts';
 import { LanguageModel } from './language-model.ts';
@@ -33,8 +33,9 @@ export interface LoadOptions {
 /**
  * Loads a decoder-only GPT from a Hugging Face style folder or one GGUF file: a `ModelFiles` (a
  * local directory or .gguf in Node, the IndexedDB cache) or a URL string. From a folder it reads
- * config.json, tokenizer.json, tokenizer_config.json, generation_config.json when present, then
- * streams the safetensors weights into the backend; from a GGUF, its header, then its tensors.
+ * config.json, tokenizer.json, tokenizer_config.json, generation_config.json and the chat template
+ * (chat-template-source.ts) when present, then streams the safetensors weights into the backend;
+ * from a GGUF, its header, then its tensors.
  */
 export async function loadLanguageModel(source: string | ModelFiles, options: LoadOptions = {}): Promise<LanguageModel> {
   const files = typeof source === 'string' ? httpModelFiles(source) : source;
@@ -59,10 +60,13 @@ export async function loadLanguageModel(source: string | ModelFiles, options: Lo
         'the tokenizer does not belong to this checkpoint. Use the tokenizer.json of the same model.',
     );
   }
-  const chatTemplate = ChatTemplate.fromConfig(tokenizerConfig, tokenizer);
+  const chatTemplate = await readChatTemplate(files, tokenizerConfig, tokenizer);
+  const templateNotice = missingTemplateNotice(chatTemplate, files.location, tokenizer.specialTokens);
   signal?.throwIfAborted();
 
-  const { backend, notice } = await createBackend(options.backend ?? 'auto', options.device);
+  const created = await createBackend(options.backend ?? 'auto', options.device);
+  const { backend } = created;
+  const notice = [created.notice, templateNotice].filter(Boolean).join(' ') || undefined;
   try {
     const weights = await loadWeights(backend, config, files, { onProgress: options.onProgress, signal });
     const model = new GptModel(config, backend, weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });

@@ -6,6 +6,7 @@
 import type { EngineLoadProgress, ModelSpec } from '../engine/engine.ts';
 import type { LoadedModel } from '../engine/load-model.ts';
 import { GptError } from '../errors.ts';
+import { importWebLlmLibrary } from './library.ts';
 import { resolveWebLlmModel } from './model-id.ts';
 import type { WebLlmModule, WebLlmProgressReport } from './webllm-api.ts';
 import { noWebGpu, webLlmError } from './webllm-errors.ts';
@@ -23,7 +24,7 @@ export async function loadWebLlmModel(
   spec: ModelSpec,
   onProgress: (p: EngineLoadProgress) => void,
   signal: AbortSignal,
-  importWebLlm: () => Promise<WebLlmModule> = () => import('@mlc-ai/web-llm'),
+  importWebLlm: () => Promise<WebLlmModule> = importWebLlmLibrary,
   gpu: unknown = globalThis.navigator?.gpu,
 ): Promise<{ model: LoadedModel; fromCache: boolean }> {
   signal.throwIfAborted();
@@ -33,7 +34,7 @@ export async function loadWebLlmModel(
   try {
     webllm = await importWebLlm();
   } catch (e) {
-    throw new GptError('network', `Could not load the web-llm engine (gpt-chat-webllm.js): ${e instanceof Error ? e.message : String(e)}. Serve it beside gpt-chat.js, or use engine="auto".`);
+    throw GptError.from(e);
   }
   const { modelId, record, appConfig } = resolveWebLlmModel(spec.url, webllm.prebuiltAppConfig);
   const fromCache = await Promise.resolve(webllm.hasModelInCache?.(modelId, appConfig)).catch(() => false) === true;

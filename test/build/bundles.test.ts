@@ -1,5 +1,6 @@
 // What `npm run build` put in dist/: web-llm (several MB) must stay out of the bundles every page
-// loads and live only in gpt-chat-webllm.js, which the worker imports by URL for engine="webllm";
+// loads. The worker imports our adapter, gpt-chat-webllm.js, by URL for engine="webllm", and the
+// adapter imports web-llm itself from web-llm.js beside it (a copy of web-llm's own build).
 // Node's WebGPU start-up (Dawn, Vulkan driver probing: runtime/webgpu/node-gpu.ts) must stay out
 // of every browser bundle and live only in dist/node.
 // Reads dist/, so it needs a build first (npm test builds before it runs vitest).
@@ -36,10 +37,13 @@ describe('dist bundles', () => {
     expect(files.some((f) => readFileSync(dist(`node/${f}`), 'utf8').includes('VK_ICD_FILENAMES'))).toBe(true);
   });
 
-  it('gpt-chat-webllm.js holds web-llm and our loader, and the worker imports it by URL', () => {
-    const webllm = readFileSync(dist('gpt-chat-webllm.js'), 'utf8');
-    expect(webllm).toContain('MLCEngine');
-    expect(webllm).toMatch(/export\s*\{[^}]*loadWebLlmModel/);
+  it('gpt-chat-webllm.js holds our loader, imports web-llm from web-llm.js, and the worker imports it by URL', () => {
+    const adapter = readFileSync(dist('gpt-chat-webllm.js'), 'utf8');
+    expect(adapter).toMatch(/export\s*\{[^}]*loadWebLlmModel/);
+    expect(adapter).toContain('import("./web-llm.js")');
+    expect(adapter).not.toContain('prebuiltAppConfig=');
+    expect(Buffer.byteLength(adapter)).toBeLessThan(50_000);
+    expect(readFileSync(dist('web-llm.js'), 'utf8')).toContain('MLCEngine');
     expect(readFileSync(dist('gpt-chat-worker.js'), 'utf8')).toContain('gpt-chat-webllm.js');
   });
 });

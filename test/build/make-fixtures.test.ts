@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Template } from '@huggingface/jinja';
@@ -32,7 +32,7 @@ describe('tools/make-fixtures.mjs', () => {
     const b = mkdtempSync(join(tmpdir(), 'fixtures-b-'));
     const run = (out: string) => execFileSync(process.execPath, [join(ROOT, 'tools/make-fixtures.mjs'), '--out', out], { encoding: 'utf8' });
     try {
-      expect(run(a)).toMatch(/wrote 11 checkpoints/);
+      expect(run(a)).toMatch(/wrote 14 checkpoints/);
       expect(run(b)).toMatch(/wrote/);
       const ha = hashes(a);
       const hb = hashes(b);
@@ -82,11 +82,20 @@ describe.each(Object.keys(index))('fixture %s', (name) => {
   });
 
   it('chat template renders and its special tokens encode as single ids', () => {
-    if (index[name].modelType === 'gpt2') {
-      expect(tokConfig.chat_template).toBeUndefined();
+    // Where the template is: tokenizer_config.json, or chat_template.jinja / .json beside it
+    // (the fixtures saved as recent transformers saves them), or nowhere (GPT-2, a stripped chat model).
+    const file = (f: string) => new URL(`../fixtures/generated/${name}/${f}`, import.meta.url);
+    const source: string | undefined = existsSync(file('chat_template.jinja'))
+      ? readFileSync(file('chat_template.jinja'), 'utf8')
+      : existsSync(file('chat_template.json'))
+        ? json(name, 'chat_template.json').chat_template.find((t: { name: string }) => t.name === 'default').template
+        : tokConfig.chat_template;
+    if (index[name].modelType === 'gpt2' || name.endsWith('-notemplate')) {
+      expect(source).toBeUndefined();
       return;
     }
-    const text = new Template(tokConfig.chat_template).render({
+    if (existsSync(file('chat_template.jinja')) || existsSync(file('chat_template.json'))) expect(tokConfig.chat_template).toBeUndefined();
+    const text = new Template(source!).render({
       messages: [{ role: 'user', content: 'Hi 👋' }],
       add_generation_prompt: true,
       bos_token: tokConfig.bos_token,

@@ -184,6 +184,13 @@ describe('cache with a real server (memory store)', () => {
     expect((await readAll(first, 'model.safetensors')).length).toBe(200_000);
   });
 
+  it('takes an HTML page for an optional file as its absence (an app server answering every path with index.html)', async () => {
+    await control({ faults: [{ file: 'chat_template.jinja', kind: 'html', method: 'HEAD' }, { file: 'tokenizer_config.json', kind: 'html', method: 'HEAD' }] });
+    const m = await open('tiny-300000');
+    expect(m.manifest.absent).toEqual(expect.arrayContaining(['chat_template.jinja', 'tokenizer_config.json']));
+    expect(await m.has('chat_template.jinja')).toBe(false);
+  });
+
   it('catches an HTML page instead of weights before storing it', async () => {
     await control({ faults: [{ file: 'model.safetensors', kind: 'html', times: 2 }] });
     expect(await errorOf(open('tiny-300000'))).toMatchObject({ code: 'network', message: expect.stringMatching(/HTML page \(Content-Type text\/html/) });

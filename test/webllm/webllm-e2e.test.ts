@@ -68,6 +68,8 @@ describe.skipIf(!built)('engine="webllm" in Chromium', () => {
     // With WebGPU the id is checked against web-llm's real list; headless Chromium without an
     // adapter stops one step earlier, at the WebGPU check. Either way the bundle ran.
     expect(message).toMatch(/no prebuilt model "Not-A-Real-Model-MLC".*SmolLM2|needs WebGPU.*engine="auto"/);
+    // web-llm itself comes from web-llm.js beside the adapter, never from the CDN fallback here.
+    if (/no prebuilt model/.test(message)) expect(requests).toContain('/dist/web-llm.js');
     await p.close();
   });
 });

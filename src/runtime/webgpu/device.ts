@@ -1,9 +1,18 @@
 import { GptError } from '../../errors.ts';
 
+// The public types name GPUDevice and GPU, so the emitted declarations must compile for a consumer
+// without WebGPU types (TypeScript before 6 has none in lib.dom, and @webgpu/types is our
+// devDependency). Empty interfaces merge with the full ones where they exist (lib.dom, @webgpu/types)
+// and stand as opaque names where they do not. Type aliases would clash, hence none here.
+declare global {
+  interface GPU {}
+  interface GPUDevice {}
+}
+
 /** How {@link acquireDevice} gets its device. */
 export interface AcquireDeviceOptions {
   /** Prefer the discrete GPU on laptops with two. */
-  readonly powerPreference?: GPUPowerPreference;
+  readonly powerPreference?: 'low-power' | 'high-performance';
   /**
    * The `GPU` entry point, or a function that loads one. Defaults to `navigator.gpu` (a browser
    * or worker). The Node entry (`gpt-chat/node`) passes `nodeGpu` (webgpu/node-gpu.ts: Dawn);
