@@ -35,6 +35,8 @@ export class LanguageModel {
     readonly location: string,
     /** Something the user should know about how the model runs (e.g. the CPU fallback). */
     readonly notice?: string,
+    /** A fingerprint of the weights (model/weights-fingerprint.ts): which checkpoint this is. */
+    readonly weightsHash = '',
   ) {}
 
   /** Which backend runs the forward pass. */
@@ -122,6 +124,14 @@ export class LanguageModel {
   async scoreContinuation(prefixIds: ArrayLike<number>, continuationIds: ArrayLike<number>, signal?: AbortSignal): Promise<ContinuationScore> {
     await this.model.sync(prefixIds, signal);
     return this.model.scoreContinuation(continuationIds, signal);
+  }
+
+  /**
+   * The final hidden state (C floats, after the final norm) after each of `positions` of `ids`
+   * (default the last token), as (P, C) rows: see {@link GptModel.hiddenStates}.
+   */
+  hiddenStates(ids: ArrayLike<number>, positions?: readonly number[], signal?: AbortSignal): Promise<Float32Array> {
+    return this.model.hiddenStates(ids, positions, signal);
   }
 
   dispose(): void {

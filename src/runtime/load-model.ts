@@ -10,6 +10,7 @@ import { LanguageModel } from './language-model.ts';
 import { loadGgufLanguageModel } from './load-gguf.ts';
 import { GptModel } from './model/gpt-model.ts';
 import { loadWeights } from './model/load-weights.ts';
+import { WeightsFingerprint } from './model/weights-fingerprint.ts';
 import { httpModelFiles } from './model-files-http.ts';
 import { TextTokenizer } from './tokenizer.ts';
 import { acquireDevice, type AcquireDeviceOptions } from './webgpu/device.ts';
@@ -68,9 +69,10 @@ export async function loadLanguageModel(source: string | ModelFiles, options: Lo
   const { backend } = created;
   const notice = [created.notice, templateNotice].filter(Boolean).join(' ') || undefined;
   try {
-    const weights = await loadWeights(backend, config, files, { onProgress: options.onProgress, signal });
+    const fingerprint = new WeightsFingerprint();
+    const weights = await loadWeights(backend, config, files, { onProgress: options.onProgress, signal, fingerprint });
     const model = new GptModel(config, backend, weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
-    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice);
+    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex());
   } catch (err) {
     backend.destroy();
     throw err;

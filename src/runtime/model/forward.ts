@@ -10,8 +10,9 @@ import type { ModelWeights } from './weights.ts';
  *
  * Runs tokens `ids[0 .. T-1]` at absolute positions `pos0 .. pos0 + T - 1`, appending their keys
  * and values to the cache. Afterwards `s.logits` holds the logits of the last token in row 0
- * (`allLogits` false) or of every token in rows 0 .. T-1 (`allLogits` true). Returns the number
- * of logit rows written.
+ * (`allLogits` false) or of every token in rows 0 .. T-1 (`allLogits` true), and `s.xb` the same
+ * rows' final hidden states (after the final norm: what the head reads). Returns the number of
+ * logit rows written.
  */
 export function forward(
   b: Backend,

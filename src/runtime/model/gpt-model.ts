@@ -79,28 +79,7 @@ export class GptModel {
    * array is reused by the next call: copy it to keep it.
    */
   prefill(ids: ArrayLike<number>, signal?: AbortSignal): Promise<Float32Array> {
-    return this.serial(async () => {
-      if (ids.length === 0) throw new GptError('bad-argument', 'prefill needs at least one token id.');
-      this.checkFits(ids.length);
-      this.checkIds(ids);
-      const start = this.pos;
-      this.hasLogits = false;
-      try {
-        for (let i = 0; i < ids.length; i += this.s.Tmax) {
-          signal?.throwIfAborted();
-          const T = Math.min(this.s.Tmax, ids.length - i);
-          await this.run(ids, i, T, false);
-          // only the last chunk's logits matter; earlier chunks just fill the cache
-          if (i + T < ids.length) await this.backend.flush();
-          else await this.backend.read(this.s.logits, 1, this.lastLogits);
-        }
-      } catch (err) {
-        this.pos = start; // an aborted or failed prefill leaves the cache as it was
-        throw err;
-      }
-      this.hasLogits = true;
-      return this.lastLogits;
-    });
+    return this.serial(() => this.append(ids, signal));
   }
 
   /** Appends one token and returns the logits (V) after it (reused by the next call). */
@@ -114,12 +93,31 @@ export class GptModel {
    * Returns the logits after the last token.
    */
   async sync(ids: ArrayLike<number>, signal?: AbortSignal): Promise<Float32Array> {
-    let common = 0;
-    const n = Math.min(ids.length, this.pos);
-    while (common < n && this.cached[common] === ids[common]) common++;
-    if (common === ids.length) common--; // recompute the last token to get its logits
-    this.rewind(Math.max(common, 0));
+    this.rewind(this.reusable(ids));
     return this.prefill(Array.prototype.slice.call(ids, this.pos), signal);
+  }
+
+  /**
+   * The final hidden state (C) after each of `positions` (token indices into `ids`; default the
+   * last): the residual stream after the final norm, the vector the output head turns into logits,
+   * and the feature a task head is trained on (GPT-1's h_l of the last token). Returns (P, C) rows
+   * in the order of `positions`. Each position is synced like {@link sync}, so the common prefix
+   * of consecutive calls (a shared prompt) is computed once; afterwards the cache holds
+   * ids[0 .. max(positions)].
+   */
+  async hiddenStates(ids: ArrayLike<number>, positions: readonly number[] = [ids.length - 1], signal?: AbortSignal): Promise<Float32Array> {
+    const C = this.config.C;
+    for (const p of positions) {
+      if (!Number.isInteger(p) || p < 0 || p >= ids.length) throw new GptError('bad-argument', `hiddenStates: position ${p} is outside the ${ids.length} tokens (0 .. ${ids.length - 1}).`);
+    }
+    const out = new Float32Array(positions.length * C); // (P, C)
+    const order = positions.map((_, i) => i).sort((a, b) => positions[a] - positions[b]);
+    for (const i of order) {
+      const prefix = Array.prototype.slice.call(ids, 0, positions[i] + 1) as number[];
+      this.rewind(this.reusable(prefix));
+      await this.serial(() => this.append(prefix.slice(this.pos), signal, out.subarray(i * C, (i + 1) * C)));
+    }
+    return out;
   }
 
   /**
@@ -175,6 +173,44 @@ export class GptModel {
     if (this.disposed) return;
     this.disposed = true;
     this.backend.destroy();
+  }
+
+  /**
+   * Runs `ids` on top of the cache in chunks of Tmax; reads the logits after the last one and,
+   * with `hidden`, its final hidden state (row 0 of s.xb after a last-row forward, see forward.ts).
+   */
+  private async append(ids: ArrayLike<number>, signal?: AbortSignal, hidden?: Float32Array): Promise<Float32Array> {
+    if (ids.length === 0) throw new GptError('bad-argument', 'prefill needs at least one token id.');
+    this.checkFits(ids.length);
+    this.checkIds(ids);
+    const start = this.pos;
+    this.hasLogits = false;
+    try {
+      for (let i = 0; i < ids.length; i += this.s.Tmax) {
+        signal?.throwIfAborted();
+        const T = Math.min(this.s.Tmax, ids.length - i);
+        await this.run(ids, i, T, false);
+        // only the last chunk's logits matter; earlier chunks just fill the cache
+        if (i + T < ids.length) await this.backend.flush();
+        else {
+          await this.backend.read(this.s.logits, 1, this.lastLogits);
+          if (hidden) await this.backend.read(this.s.xb, 1, hidden);
+        }
+      }
+    } catch (err) {
+      this.pos = start; // an aborted or failed prefill leaves the cache as it was
+      throw err;
+    }
+    this.hasLogits = true;
+    return this.lastLogits;
+  }
+
+  /** How many leading tokens of the cache `ids` can keep (at most ids.length - 1: the last is rerun for its logits). */
+  private reusable(ids: ArrayLike<number>): number {
+    let common = 0;
+    const n = Math.min(ids.length, this.pos);
+    while (common < n && this.cached[common] === ids[common]) common++;
+    return Math.max(0, Math.min(common, ids.length - 1));
   }
 
   private async run(ids: ArrayLike<number>, from: number, T: number, allLogits: boolean): Promise<void> {

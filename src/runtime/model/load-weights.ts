@@ -7,6 +7,7 @@ import { DTYPE_BYTES } from '../dtype.ts';
 import { convertDType, transposeBytes } from './convert-dtype.ts';
 import { assembleWeights, tensorPlan, type TensorPart, type WeightPlan } from './tensor-names.ts';
 import type { ModelWeights } from './weights.ts';
+import type { WeightsFingerprint } from './weights-fingerprint.ts';
 
 /** Options of {@link loadWeights}. */
 export interface LoadWeightsOptions {
@@ -14,6 +15,8 @@ export interface LoadWeightsOptions {
   readonly onProgress?: (p: LoadProgress) => void;
   /** Checked between tensors (and passed to the file reads); aborting throws GptError 'aborted'. */
   readonly signal?: AbortSignal;
+  /** Fed every tensor the model uses, as stored in the file (see weights-fingerprint.ts). */
+  readonly fingerprint?: WeightsFingerprint;
 }
 
 const SINGLE = 'model.safetensors';
@@ -95,6 +98,7 @@ export async function loadWeights(backend: Backend, cfg: ModelConfig, files: Mod
       if (loaded !== reported) report();
       if (!target || written.has(target.part)) continue; // unused, or already read under its other name
       const { weight, part } = target;
+      opts.fingerprint?.add(t.name, t.dtype, t.shape, t.bytes);
       const dtype = WEIGHT_DTYPE[t.dtype];
       let w = created.get(weight.key);
       if (!w) {
