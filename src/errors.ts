@@ -48,4 +48,5 @@ export type GptErrorCode =
   | 'quota' // storage is full
   | 'integrity' // stored or downloaded bytes do not match what was expected
   | 'bad-template' // a few-shot template is invalid
+  | 'bad-head' // a task head is malformed, or belongs to another model or template
   | 'internal';

@@ -12,3 +12,7 @@ export { fillSlots, slotNames } from './slots.ts';
 export { idbTemplateStore, memoryTemplateStore, type TemplateStore } from './template-store.ts';
 export { fieldsFromMessage } from './message-fields.ts';
 export { parseExampleRows, evaluationReport, type EvaluationReport } from './rows.ts';
+export { trainHead, type TrainHeadOptions, type TrainHeadProgress } from './head/train-head.ts';
+export { HEAD_VERSION, type TaskHead, type FeatureRecipe, type HeadValidation } from './head/head-schema.ts';
+export { validateHead } from './head/validate-head.ts';
+export type { FeatureModel } from './head/features.ts';

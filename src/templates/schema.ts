@@ -17,6 +17,8 @@
  * saw it in training). This is the format of tools/demo-model/fewshot.py, byte for byte.
  */
 
+import type { TaskHead } from './head/head-schema.ts';
+
 /** The version this code reads and writes; anything else is refused with a hint. */
 export const TEMPLATE_VERSION = 1;
 
@@ -70,6 +72,11 @@ export interface FewShotTemplate {
    * Default ["N/A"].
    */
   readonly contentFree: readonly string[];
+  /**
+   * A task head trained on labelled rows (trainHead, head/head-schema.ts), used by classify /
+   * choose when asked; absent until one is trained. Versioned on its own.
+   */
+  readonly head?: TaskHead;
 }
 
 /** Normalisations of label scores for classification. */

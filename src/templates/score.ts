@@ -20,6 +20,9 @@ import {
 import { answerParts, candidateTexts, fitPrompt, renderPrompt, type FittedPrompt } from './render.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from './schema.ts';
 import { checkFields, validateTemplate } from './validate.ts';
+import { checkHeadFits, headScores } from './head/apply-head.ts';
+import type { FeatureModel } from './head/features.ts';
+import type { TaskHead } from './head/head-schema.ts';
 
 /** What scoring needs of a loaded model; the runtime's LanguageModel has this shape. */
 export interface ScoringModel {
@@ -44,6 +47,12 @@ export interface ScoreOptions<N extends string> {
   readonly normalisation?: N;
   /** Use at most the last k examples (default all; 0 is zero-shot). */
   readonly k?: number;
+  /**
+   * Score with a trained task head (trainHead) instead of label likelihoods: the model must be
+   * the one it was trained on, the template's labels those it was trained for (GptError
+   * 'bad-head' otherwise). `normalisation` and `k` do not apply.
+   */
+  readonly head?: TaskHead;
   readonly signal?: AbortSignal;
   /** The clock for `ms` (tests pass their own). */
   readonly now?: () => number;
@@ -57,14 +66,15 @@ export interface TemplateScores {
   readonly candidates: readonly string[];
   /** The text scored for each candidate, lead whitespace included (" positive"). */
   readonly continuations: readonly string[];
-  readonly normalisation: ClassifyNormalisation | ChooseNormalisation;
+  /** How scores became probabilities: a normalisation of label likelihoods, or 'head' (a trained head's scores). */
+  readonly normalisation: ClassifyNormalisation | ChooseNormalisation | 'head';
   /** softmax(scores): sums to 1 over the candidates. */
   readonly probabilities: readonly number[];
   /** The normalised score of each candidate (what the probabilities are a softmax of). */
   readonly scores: readonly number[];
-  /** Summed natural-log probability of each continuation: log p(continuation | prompt). */
+  /** Summed natural-log probability of each continuation: log p(continuation | prompt). With a head: log of its probabilities. */
   readonly logProbs: readonly number[];
-  /** Per-token log-probabilities of each continuation. */
+  /** Per-token log-probabilities of each continuation (empty lists with a head). */
   readonly perToken: readonly (readonly number[])[];
   /** Index of the best candidate under `normalisation`. */
   readonly best: number;
@@ -97,6 +107,7 @@ export async function classify(lm: ScoringModel, template: FewShotTemplate, fiel
   const started = now();
   const t = validateTemplate(template);
   if (t.task !== 'classification') throw wrongTask(t, 'classify', 'classification');
+  if (options.head) return withHead(lm, t, fields, options.head, options.signal, () => now() - started);
   const normalisation = pick(options.normalisation, CLASSIFY, 'summed');
   const run = await scoreCandidates(lm, t, checkFields(t, fields, `template "${t.id}": the query`), options);
   let scores = run.logProbs;
@@ -125,6 +136,7 @@ export async function choose(lm: ScoringModel, template: FewShotTemplate, fields
   const started = now();
   const t = validateTemplate(template);
   if (t.task !== 'multiple-choice') throw wrongTask(t, 'choose', 'multiple-choice');
+  if (options.head) return withHead(lm, t, fields, options.head, options.signal, () => now() - started);
   const normalisation = pick(options.normalisation, CHOOSE, 'summed');
   const run = await scoreCandidates(lm, t, checkFields(t, fields, `template "${t.id}": the query`), options);
   let scores = run.logProbs;
@@ -213,6 +225,39 @@ function result(t: FewShotTemplate, normalisation: ClassifyNormalisation | Choos
     ms,
     ...extra,
   };
+}
+
+/** classify / choose through a trained head: features of the query, the linear layer, a softmax. */
+async function withHead(lm: ScoringModel, t: FewShotTemplate, fields: Readonly<Record<string, string>>, head: TaskHead, signal: AbortSignal | undefined, elapsed: () => number): Promise<TemplateScores> {
+  const checked = checkFields(t, fields, `template "${t.id}": the query`);
+  if (!isFeatureModel(lm)) throw new GptError('bad-head', 'This model gives no hidden states, so a trained head cannot run on it. HINT: use our runtime (engine "auto", "webgpu" or "cpu"), or few-shot scoring.');
+  const h = checkHeadFits(head, t, lm);
+  const { scores, prompt } = await headScores(lm, t, h, checked, signal);
+  const probabilities = softmax(scores);
+  const best = argmax(scores);
+  const { lead } = answerParts(t);
+  const candidates = t.task === 'classification' ? t.labels.map((l) => l.name) : candidateTexts(t, checked);
+  return {
+    templateId: t.id,
+    task: t.task as 'classification' | 'multiple-choice',
+    candidates,
+    continuations: candidateTexts(t, checked).map((c) => lead + c),
+    normalisation: 'head',
+    probabilities,
+    scores,
+    logProbs: probabilities.map((p) => Math.log(p)),
+    perToken: candidates.map(() => []),
+    best,
+    answer: candidates[best]!,
+    prompt: prompt.text,
+    promptTokens: prompt.tokens,
+    droppedExamples: prompt.dropped,
+    ms: elapsed(),
+  };
+}
+
+function isFeatureModel(lm: ScoringModel): lm is FeatureModel {
+  return typeof (lm as Partial<FeatureModel>).hiddenStates === 'function';
 }
 
 function pick<N extends string>(value: N | undefined, allowed: readonly N[], fallback: N): N {

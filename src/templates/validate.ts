@@ -13,9 +13,10 @@ import {
   type TemplateLabel,
 } from './schema.ts';
 import { FIELD_NAME, isLabelSlot, labelSlot, slotNames } from './slots.ts';
+import { validateHead } from './head/validate-head.ts';
 
 const TASKS: readonly TaskKind[] = ['classification', 'multiple-choice', 'generation'];
-const KEYS = new Set(['version', 'id', 'name', 'task', 'instruction', 'fields', 'pattern', 'answer', 'labels', 'options', 'examples', 'separator', 'contentFree']);
+const KEYS = new Set(['version', 'id', 'name', 'task', 'instruction', 'fields', 'pattern', 'answer', 'labels', 'options', 'examples', 'separator', 'contentFree', 'head']);
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /**
@@ -96,7 +97,10 @@ export function validateTemplate(value: unknown, where?: string): FewShotTemplat
   const rawExamples = value['examples'] === undefined ? [] : value['examples'];
   if (!Array.isArray(rawExamples)) throw bad(at, 'examples', `must be a list, found ${kind(rawExamples)}`, 'use [] for a zero-shot template.');
   const examples = rawExamples.map((e, i) => checkExample(template, e, `${at}: examples[${i}]`));
-  return { ...template, examples };
+  if (value['head'] === undefined) return { ...template, examples };
+  const head = validateHead(value['head'], `${at}: head`);
+  if (head.task !== task) throw new GptError('bad-head', `${at}: the head was trained for ${head.task}, but the template is ${task}. HINT: train the head again, or remove "head".`);
+  return { ...template, examples, head };
 }
 
 /**
