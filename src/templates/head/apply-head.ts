@@ -7,7 +7,7 @@
 import { GptError } from '../../errors.ts';
 import type { FewShotTemplate } from '../schema.ts';
 import { rowFeatures, type FeatureModel, type RowFeatures } from './features.ts';
-import type { TaskHead } from './head-schema.ts';
+import { featureWidth, type TaskHead } from './head-schema.ts';
 import { validateHead } from './validate-head.ts';
 
 /** Scores (one per template label, in template order, or per option) and the features' prompt. */
@@ -41,13 +41,13 @@ export function checkHeadFits(head: unknown, t: FewShotTemplate, lm: FeatureMode
 /** The head's scores for `fields` (already checked against `t`). */
 export async function headScores(lm: FeatureModel, t: FewShotTemplate, head: TaskHead, fields: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<HeadScores> {
   const { x, prompt } = await rowFeatures(lm, t, head.recipe, fields, signal);
-  const C = head.model.C;
+  const W = featureWidth(head.model.C, head.recipe);
   const dot = (w: readonly number[], offset: number) => {
     let s = 0;
-    for (let c = 0; c < C; c++) s += w[c]! * x[offset + c]!;
+    for (let c = 0; c < W; c++) s += w[c]! * x[offset + c]!;
     return s;
   };
-  if (t.task === 'multiple-choice') return { scores: t.options.map((_, k) => dot(head.weights[0]!, k * C) + head.bias[0]!), prompt };
+  if (t.task === 'multiple-choice') return { scores: t.options.map((_, k) => dot(head.weights[0]!, k * W) + head.bias[0]!), prompt };
   // the head's rows follow its own label order; answer in the template's
   const scores = t.labels.map((l) => {
     const r = head.labels.indexOf(l.name);

@@ -10,7 +10,7 @@ import { GptError } from '../../errors.ts';
 import { answerParts, fitPrompt, type FittedPrompt } from '../render.ts';
 import type { FewShotTemplate } from '../schema.ts';
 import type { ScoringModel } from '../score.ts';
-import type { FeatureRecipe } from './head-schema.ts';
+import { featureWidth, type FeatureRecipe } from './head-schema.ts';
 
 /** What features need of a loaded model; the runtime's LanguageModel has this shape. */
 export interface FeatureModel extends ScoringModel {
@@ -25,7 +25,7 @@ export interface FeatureModel extends ScoringModel {
 
 /** One row's features and the prompt they came from. */
 export interface RowFeatures {
-  /** (C) for classification, (K, C) for multiple choice (K options). */
+  /** (W) for classification, (K, W) for multiple choice (K options); W = featureWidth. */
   readonly x: Float64Array;
   /** The prompt up to the answer stem (the first order, for symmetric rows). */
   readonly prompt: FittedPrompt;
@@ -40,10 +40,18 @@ export async function rowFeatures(lm: FeatureModel, t: FewShotTemplate, recipe: 
     const longest = Math.max(...options.map((ids) => ids.length));
     const prompt = fitted(lm, t, recipe, fields, longest);
     const ids = lm.tokenizer.encodePrompt(prompt.text);
-    const x = new Float64Array(options.length * C); // (K, C)
+    const W = featureWidth(C, recipe);
+    const x = new Float64Array(options.length * W); // (K, W)
     for (let k = 0; k < options.length; k++) {
-      if (options[k]!.length === 0) throw new GptError('bad-template', `template "${t.id}": the option "${t.options[k]}" encodes to no tokens. HINT: give every option some text.`);
-      x.set(await lm.hiddenStates([...ids, ...options[k]!], undefined, signal), k * C);
+      const option = options[k]!;
+      if (option.length === 0) throw new GptError('bad-template', `template "${t.id}": the option "${t.options[k]}" encodes to no tokens. HINT: give every option some text.`);
+      if (recipe.likelihood) {
+        await lm.model.sync(ids, signal); // the prompt alone in the cache (one token rerun)
+        const { total } = await lm.model.scoreContinuation(option, signal);
+        x[k * W + C] = total;
+        x[k * W + C + 1] = total / option.length;
+      }
+      x.set(await lm.hiddenStates([...ids, ...option], undefined, signal), k * W);
     }
     return { x, prompt };
   }

@@ -25,6 +25,19 @@ export interface FeatureRecipe {
    * and the two hidden states added, so the features do not depend on the order.
    */
   readonly symmetric?: readonly [string, string];
+  /**
+   * Multiple choice: two more features per option, its summed log-probability after the prompt
+   * and that sum per token (what few-shot scoring ranks by). With the transformer frozen, the
+   * hidden state after an option hardly says whether the option is right (measured on the demo
+   * model: 30% on 4 options from the state alone), while the likelihood is bilinear in the state
+   * before the option and the option's embedding, which no linear layer on one state recovers.
+   */
+  readonly likelihood?: boolean;
+}
+
+/** Feature width of a head: the hidden size, plus 2 with `likelihood`. */
+export function featureWidth(C: number, recipe: FeatureRecipe): number {
+  return C + (recipe.likelihood ? 2 : 0);
 }
 
 /** Cross-validated quality, measured when the head was trained. */
@@ -62,7 +75,7 @@ export interface TaskHead {
    * scores every option).
    */
   readonly labels: readonly string[];
-  /** (R, C): R = labels.length (classification) or 1 (multiple choice). */
+  /** (R, W): R = labels.length (classification) or 1 (multiple choice); W = {@link featureWidth}. */
   readonly weights: readonly (readonly number[])[];
   /** (R) */
   readonly bias: readonly number[];

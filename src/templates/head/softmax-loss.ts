@@ -23,6 +23,8 @@ export interface SoftmaxData {
   readonly x: Float64Array;
   /** (N) the right class or option of each row. */
   readonly y: Int32Array;
+  /** (C) how strongly each feature's weights are penalised, as a multiple of lambda (default 1 for all). */
+  readonly penalty?: Float64Array;
 }
 
 /** Length of the parameter vector of `data`'s shape. */
@@ -96,9 +98,10 @@ export function softmaxObjective(d: SoftmaxData, lambda: number): (theta: Float6
     const weights = d.kind === 'classes' ? K * C : C;
     let penalty = 0;
     for (let j = 0; j < weights; j++) {
-      penalty += theta[j] * theta[j];
-      grad[j] += lambda * theta[j];
+      const l = lambda * (d.penalty ? d.penalty[j % C] : 1);
+      penalty += l * theta[j] * theta[j];
+      grad[j] += l * theta[j];
     }
-    return loss + 0.5 * lambda * penalty;
+    return loss + 0.5 * penalty;
   };
 }

@@ -10,7 +10,7 @@ import type { FewShotTemplate, TemplateExample } from '../schema.ts';
 import { checkExample, validateTemplate } from '../validate.ts';
 import { trainLinear, type CrossValidateOptions } from './fit.ts';
 import { rowFeatures, type FeatureModel } from './features.ts';
-import { HEAD_VERSION, type FeatureRecipe, type TaskHead } from './head-schema.ts';
+import { featureWidth, HEAD_VERSION, type FeatureRecipe, type TaskHead } from './head-schema.ts';
 import type { SoftmaxData } from './softmax-loss.ts';
 
 /** Progress of {@link trainHead}: hidden states row by row, then the fits of cross-validation. */
@@ -22,7 +22,7 @@ export interface TrainHeadProgress {
 
 /** Options of {@link trainHead}. */
 export interface TrainHeadOptions extends Omit<CrossValidateOptions, 'onProgress'> {
-  /** How rows become features (default: zero-shot context, no symmetric fields). */
+  /** How rows become features (default: zero-shot context; multiple choice adds the likelihood features). */
   readonly recipe?: Partial<FeatureRecipe>;
   readonly onProgress?: (p: TrainHeadProgress) => void;
   /**
@@ -50,7 +50,8 @@ export async function trainHead(lm: FeatureModel, template: FewShotTemplate, row
   const C = lm.config.C;
   const K = t.task === 'classification' ? t.labels.length : t.options.length;
   const N = checked.length;
-  const width = t.task === 'classification' ? C : K * C;
+  const W = featureWidth(C, recipe);
+  const width = t.task === 'classification' ? W : K * W;
   const bytes = N * width * 8 * 2; // the features and one fold's copy
   const limit = options.maxFeatureBytes ?? DEFAULT_MAX_FEATURE_BYTES;
   if (bytes > limit) {
@@ -72,7 +73,10 @@ export async function trainHead(lm: FeatureModel, template: FewShotTemplate, row
     options.onProgress?.({ phase: 'features', done: i + 1, total: N });
   }
 
-  const data: SoftmaxData = { kind: t.task === 'classification' ? 'classes' : 'options', N, K, C, x, y };
+  // The likelihood features are two summaries the model itself computed, not 2 of C noisy
+  // directions: penalised 100x less, so the head can lean on them from a few rows.
+  const penalty = recipe.likelihood ? Float64Array.from({ length: W }, (_, c) => (c < C ? 1 : 0.01)) : undefined;
+  const data: SoftmaxData = { kind: t.task === 'classification' ? 'classes' : 'options', N, K, C: W, x, y, ...(penalty ? { penalty } : {}) };
   const { weights, cv } = await trainLinear(data, { ...options, onProgress: (p) => options.onProgress?.({ phase: 'fit', ...p }) });
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   for (let i = 0; i < N; i++) confusion[y[i]!]![cv.predicted[i]!]!++;
@@ -83,7 +87,7 @@ export async function trainHead(lm: FeatureModel, template: FewShotTemplate, row
     model: { url: lm.location, weightsHash: lm.weightsHash, C },
     recipe,
     labels: t.task === 'classification' ? t.labels.map((l) => l.name) : [],
-    weights: Array.from({ length: R }, (_, r) => Array.from(weights.weights.subarray(r * C, (r + 1) * C), round)),
+    weights: Array.from({ length: R }, (_, r) => Array.from(weights.weights.subarray(r * W, (r + 1) * W), round)),
     bias: Array.from(weights.bias, round),
     validation: { accuracy: cv.accuracy, folds: cv.folds, rows: N, lambda: cv.lambda, confusion },
     trainedAt: (options.now?.() ?? new Date()).toISOString(),
@@ -96,7 +100,9 @@ const round = (v: number) => Number(v.toPrecision(7));
 function recipeFor(t: FewShotTemplate, r: Partial<FeatureRecipe> = {}): FeatureRecipe {
   const context = r.context ?? 'zero-shot';
   if (context !== 'zero-shot' && context !== 'few-shot') throw new GptError('bad-argument', `recipe.context is ${JSON.stringify(context)}; use "zero-shot" or "few-shot".`);
-  if (!r.symmetric) return { context };
+  const likelihood = r.likelihood ?? t.task === 'multiple-choice';
+  if (likelihood && t.task !== 'multiple-choice') throw new GptError('bad-argument', 'recipe.likelihood is for multiple-choice templates (a classification head already reads the state the label scores come from).');
+  if (!r.symmetric) return likelihood ? { context, likelihood } : { context };
   const [a, b] = r.symmetric;
   if (t.task !== 'classification' || !t.fields.includes(a) || !t.fields.includes(b) || a === b) {
     throw new GptError('bad-argument', `recipe.symmetric names ${JSON.stringify(r.symmetric)}; it takes two different fields of a classification template (${t.fields.join(', ')}).`);

@@ -4,7 +4,7 @@
  * Whether it fits a template and a model is checked where it is applied (apply-head.ts).
  */
 import { GptError } from '../../errors.ts';
-import { HEAD_VERSION, type FeatureRecipe, type HeadValidation, type TaskHead } from './head-schema.ts';
+import { featureWidth, HEAD_VERSION, type FeatureRecipe, type HeadValidation, type TaskHead } from './head-schema.ts';
 
 const KEYS = new Set(['version', 'task', 'model', 'recipe', 'labels', 'weights', 'bias', 'validation', 'trainedAt']);
 
@@ -24,6 +24,8 @@ export function validateHead(value: unknown, at = 'head'): TaskHead {
   if (!(Number.isInteger(C) && (C as number) > 0)) throw bad(`${at}.model`, 'C', `is ${JSON.stringify(C)}`, 'the hidden size of the model, a positive integer.');
 
   const recipe = recipeOf(o['recipe'], `${at}.recipe`);
+  if (recipe.likelihood && task !== 'multiple-choice') throw bad(`${at}.recipe`, 'likelihood', 'is set for a classification head', 'only multiple-choice heads take the likelihood features.');
+  const W = featureWidth(C as number, recipe);
   const labels = o['labels'];
   if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string' && l.trim())) throw bad(at, 'labels', 'must be a list of label names', 'a classification head names its labels; a multiple-choice head has [].');
   if (new Set(labels).size !== labels.length) throw bad(at, 'labels', 'repeats a label', 'each label once.');
@@ -32,8 +34,8 @@ export function validateHead(value: unknown, at = 'head'): TaskHead {
   const R = task === 'classification' ? labels.length : 1;
 
   const weights = o['weights'];
-  if (!Array.isArray(weights) || weights.length !== R) throw bad(at, 'weights', `must be ${R} row(s) of ${C} numbers, found ${Array.isArray(weights) ? `${weights.length} row(s)` : typeof weights}`, 'train the head again.');
-  const rows = weights.map((row, r) => numbers(row, C as number, `${at}.weights[${r}]`));
+  if (!Array.isArray(weights) || weights.length !== R) throw bad(at, 'weights', `must be ${R} row(s) of ${W} numbers, found ${Array.isArray(weights) ? `${weights.length} row(s)` : typeof weights}`, 'train the head again.');
+  const rows = weights.map((row, r) => numbers(row, W, `${at}.weights[${r}]`));
   const bias = numbers(o['bias'], R, `${at}.bias`);
   const validation = validationOf(o['validation'], `${at}.validation`, R, task);
   const trainedAt = string(o['trainedAt'], `${at}.trainedAt`);
@@ -42,13 +44,14 @@ export function validateHead(value: unknown, at = 'head'): TaskHead {
 
 function recipeOf(value: unknown, at: string): FeatureRecipe {
   const r = object(value, at, '{"context": "zero-shot" | "few-shot"}');
-  for (const k of Object.keys(r)) if (k !== 'context' && k !== 'symmetric') throw bad(at, k, 'is not a recipe field', 'a recipe has "context" and, for similarity, "symmetric".');
+  for (const k of Object.keys(r)) if (!['context', 'symmetric', 'likelihood'].includes(k)) throw bad(at, k, 'is not a recipe field', 'a recipe has "context", "symmetric" (similarity) and "likelihood" (multiple choice).');
   const context = r['context'];
   if (context !== 'zero-shot' && context !== 'few-shot') throw bad(at, 'context', `is ${JSON.stringify(context)}`, 'use "zero-shot" or "few-shot".');
+  const likelihood = r['likelihood'];
+  if (likelihood !== undefined && typeof likelihood !== 'boolean') throw bad(at, 'likelihood', `is ${JSON.stringify(likelihood)}`, 'true or false.');
   const s = r['symmetric'];
-  if (s === undefined) return { context };
-  if (!Array.isArray(s) || s.length !== 2 || !s.every((f) => typeof f === 'string') || s[0] === s[1]) throw bad(at, 'symmetric', `is ${JSON.stringify(s)}`, 'name two different fields, e.g. ["a", "b"].');
-  return { context, symmetric: [s[0], s[1]] };
+  if (s !== undefined && (!Array.isArray(s) || s.length !== 2 || !s.every((f) => typeof f === 'string') || s[0] === s[1])) throw bad(at, 'symmetric', `is ${JSON.stringify(s)}`, 'name two different fields, e.g. ["a", "b"].');
+  return { context, ...(s ? { symmetric: [s[0], s[1]] as const } : {}), ...(likelihood ? { likelihood } : {}) };
 }
 
 function validationOf(value: unknown, at: string, R: number, task: string): HeadValidation {
