@@ -2,6 +2,8 @@ import type { GptErrorCode } from '../errors.ts';
 import type { GenerateOptions } from '../runtime/generation-options.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { TemplateScores } from '../templates/score.ts';
+import type { TaskHead } from '../templates/head/head-schema.ts';
+import type { TrainHeadOptions, TrainHeadProgress } from '../templates/head/train-head.ts';
 
 export type { TemplateScores };
 
@@ -70,7 +72,12 @@ export interface TemplateRunOptions<N extends string = ClassifyNormalisation | C
   readonly normalisation?: N;
   /** Use at most the last k examples (default all; 0 is zero-shot). */
   readonly k?: number;
+  /** Score with this trained head instead (see src/templates/head); `normalisation` and `k` do not apply. */
+  readonly head?: TaskHead;
 }
+
+/** Options of {@link Engine.trainHead}: trainHead's, minus what cannot cross a worker. */
+export type HeadTrainingOptions = Omit<TrainHeadOptions, 'signal' | 'onProgress' | 'now' | 'pause'>;
 
 export interface Engine {
   load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void, signal?: AbortSignal): Promise<ModelInfo>;
@@ -87,6 +94,11 @@ export interface Engine {
   choose?(template: FewShotTemplate, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<ChooseNormalisation>, signal?: AbortSignal): Promise<TemplateScores>;
   /** Streams a completion of a generation template's prompt for `fields`. Optional, as {@link classify}. */
   complete?(template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: SamplingOptions & { readonly k?: number }, signal?: AbortSignal): AsyncIterable<EngineEvent>;
+  /**
+   * Trains a task head for `template` on labelled `rows` ({ fields, answer }) on the loaded model
+   * (src/templates/head). Optional, as {@link classify}.
+   */
+  trainHead?(template: FewShotTemplate, rows: readonly unknown[], options?: HeadTrainingOptions, onProgress?: (p: TrainHeadProgress) => void, signal?: AbortSignal): Promise<TaskHead>;
   /** Tokens of `text` as a raw prompt (the template editor's preview). Optional, as {@link classify}. */
   countTokens?(text: string): Promise<number>;
   dispose(): void;

@@ -9,8 +9,15 @@ import { GptError } from '../errors.ts';
 import { canonicalModelUrl } from '../formats/model-location.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import { choose, classify, templatePrompt, type ScoringModel } from '../templates/score.ts';
-import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+import type { FeatureModel } from '../templates/head/features.ts';
+import type { TaskHead } from '../templates/head/head-schema.ts';
+import { trainHead, type TrainHeadProgress } from '../templates/head/train-head.ts';
+import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, HeadTrainingOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
 import { loadModel as defaultLoadModel, type LoadedModel, type ModelLoader } from './load-model.ts';
+
+function isFeatureModel(m: ScoringModel): m is FeatureModel {
+  return typeof (m as Partial<FeatureModel>).hiddenStates === 'function';
+}
 
 /** One load shared by every caller that asked for the same spec while it ran. */
 interface SharedLoad {
@@ -176,6 +183,15 @@ export class InPageEngine implements Engine {
     yield* this.chat([], sampling, signal, () => model.generate(prompt.text, { ...sampling, maxTokens, ...(signal ? { signal } : {}) }));
   }
 
+  /** Trains a task head (src/templates/head trainHead) on the loaded model. */
+  trainHead(template: FewShotTemplate, rows: readonly unknown[], options: HeadTrainingOptions = {}, onProgress?: (p: TrainHeadProgress) => void, signal?: AbortSignal): Promise<TaskHead> {
+    return this.#inTurn(async () => {
+      const scoring = this.#scoring();
+      if (!isFeatureModel(scoring)) throw new GptError('bad-argument', 'This model gives no hidden states, so a task head cannot be trained on it. HINT: use our runtime (engine "auto", "webgpu" or "cpu").');
+      return trainHead(scoring, template, rows, { ...options, ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) });
+    });
+  }
+
   async countTokens(text: string): Promise<number> {
     return this.#scoring().tokenizer.encodePrompt(text).length;
   }
@@ -197,7 +213,12 @@ export class InPageEngine implements Engine {
   #scoring(): ScoringModel {
     const m = this.#model();
     if (!m.tokenizer || !m.model) throw new GptError('bad-argument', 'This model cannot score few-shot templates (it has no token-level access).');
-    return { tokenizer: m.tokenizer, model: m.model };
+    const scoring = { tokenizer: m.tokenizer, model: m.model };
+    // Hidden states too when the model has them (our runtime): task heads need them.
+    const { hiddenStates } = m;
+    if (!hiddenStates || m.config.C === undefined) return scoring;
+    const features: FeatureModel = { ...scoring, location: m.location ?? '', weightsHash: m.weightsHash ?? '', config: { C: m.config.C }, hiddenStates: (...a) => hiddenStates.apply(m, a) };
+    return features;
   }
 
   async countChatTokens(messages: readonly ChatMessage[]): Promise<number> {

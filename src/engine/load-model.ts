@@ -9,6 +9,7 @@ import { loadLanguageModel } from '../runtime/index.ts';
 import { GptError } from '../errors.ts';
 import { canonicalModelUrl } from '../formats/model-location.ts';
 import type { ScoringModel } from '../templates/score.ts';
+import type { FeatureModel } from '../templates/head/features.ts';
 import { webLlmBundleUrl } from './webllm-url.ts';
 import type { ChatMessage, EngineLoadProgress, ModelSpec, SamplingOptions } from './engine.ts';
 
@@ -16,7 +17,7 @@ import type { ChatMessage, EngineLoadProgress, ModelSpec, SamplingOptions } from
 export interface LoadedModel {
   readonly backendKind: 'webgpu' | 'cpu' | 'webllm';
   readonly contextLength: number;
-  readonly config: { readonly modelType: string };
+  readonly config: { readonly modelType: string; readonly C?: number };
   /** Set when WebGPU was asked for but missing and the CPU was used. */
   readonly notice?: string;
   generate(
@@ -30,6 +31,10 @@ export interface LoadedModel {
    */
   readonly tokenizer?: ScoringModel['tokenizer'];
   readonly model?: ScoringModel['model'];
+  /** Task heads (src/templates/head): the runtime's LanguageModel has these; web-llm does not. */
+  hiddenStates?: FeatureModel['hiddenStates'];
+  readonly weightsHash?: string;
+  readonly location?: string;
   dispose(): void;
 }
 

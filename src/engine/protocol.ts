@@ -8,7 +8,9 @@
  * Client and worker share only this file.
  */
 import type { FewShotTemplate } from '../templates/schema.ts';
-import type { ChatMessage, EngineErrorData, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+import type { TaskHead } from '../templates/head/head-schema.ts';
+import type { TrainHeadProgress } from '../templates/head/train-head.ts';
+import type { ChatMessage, EngineErrorData, EngineLoadProgress, HeadTrainingOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
 
 /** Client -> worker. Every request but `abort` gets exactly one final reply with the same id. */
 export type WorkerRequest =
@@ -31,6 +33,14 @@ export type WorkerRequest =
       readonly fields: Readonly<Record<string, string>>;
       readonly options: SamplingOptions & { readonly k?: number };
     }
+  /** Trains a task head on labelled rows: streams `head-progress`, ends with `head-trained`. */
+  | {
+      readonly type: 'train-head';
+      readonly id: number;
+      readonly template: FewShotTemplate;
+      readonly rows: readonly unknown[];
+      readonly options: HeadTrainingOptions;
+    }
   /** Tokens of a raw prompt; answered by `counted`. */
   | { readonly type: 'count-text'; readonly id: number; readonly text: string }
   /** Aborts the request `id` (a load or a chat); its final reply still comes. */
@@ -50,12 +60,14 @@ export type WorkerResponse =
     }
   | { readonly type: 'counted'; readonly id: number; readonly tokens: number }
   | { readonly type: 'scored'; readonly id: number; readonly result: TemplateScores }
+  | { readonly type: 'head-progress'; readonly id: number; readonly progress: TrainHeadProgress }
+  | { readonly type: 'head-trained'; readonly id: number; readonly head: TaskHead }
   | { readonly type: 'error'; readonly id: number; readonly error: EngineErrorData };
 
 /** Replies that end a request (the client settles and forgets the id). */
-export type FinalResponse = Extract<WorkerResponse, { type: 'loaded' | 'done' | 'counted' | 'scored' | 'error' }>;
+export type FinalResponse = Extract<WorkerResponse, { type: 'loaded' | 'done' | 'counted' | 'scored' | 'head-trained' | 'error' }>;
 
 /** True for the replies that end their request. */
 export function isFinal(message: WorkerResponse): message is FinalResponse {
-  return message.type !== 'progress' && message.type !== 'token';
+  return message.type !== 'progress' && message.type !== 'token' && message.type !== 'head-progress';
 }

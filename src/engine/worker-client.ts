@@ -5,8 +5,10 @@
  */
 import { GptError } from '../errors.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
-import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
-import type { WorkerResponse } from './protocol.ts';
+import type { TaskHead } from '../templates/head/head-schema.ts';
+import type { TrainHeadProgress } from '../templates/head/train-head.ts';
+import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, HeadTrainingOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+import { isFinal, type WorkerResponse } from './protocol.ts';
 import { defaultWorkerUrl } from './worker-url.ts';
 import { startModuleWorker, WorkerConnection, type RequestBody, type WorkerFactory } from './worker-connection.ts';
 
@@ -92,6 +94,13 @@ export class WorkerClient implements Engine {
     return this.#call(this.#conn(), { type: 'choose', template, fields, options }, signal, (m) => (m.type === 'scored' ? m.result : undefined));
   }
 
+  trainHead(template: FewShotTemplate, rows: readonly unknown[], options: HeadTrainingOptions = {}, onProgress?: (p: TrainHeadProgress) => void, signal?: AbortSignal): Promise<TaskHead> {
+    return this.#call(this.#conn(), { type: 'train-head', template, rows, options }, signal, (m) => {
+      if (m.type === 'head-progress') onProgress?.(m.progress);
+      return m.type === 'head-trained' ? m.head : undefined;
+    });
+  }
+
   countTokens(text: string): Promise<number> {
     return this.#call(this.#conn(), { type: 'count-text', text }, undefined, (m) => (m.type === 'counted' ? m.tokens : undefined));
   }
@@ -108,7 +117,7 @@ export class WorkerClient implements Engine {
         if (m.type === 'error') reject(GptError.from(m.error));
         const value = pick(m);
         if (value !== undefined) resolve(value);
-        if (m.type !== 'progress') signal?.removeEventListener('abort', onAbort);
+        if (isFinal(m)) signal?.removeEventListener('abort', onAbort);
       });
       signal?.addEventListener('abort', onAbort, { once: true });
     });

@@ -59,6 +59,11 @@ export function serveEngine(
             else port.postMessage({ type: 'done', id, finishReason: event.finishReason, promptTokens: event.promptTokens, generatedTokens: event.generatedTokens });
           }
           break;
+        case 'train-head': {
+          const head = await engine.trainHead(request.template, request.rows, request.options, (progress) => port.postMessage({ type: 'head-progress', id, progress }), abort.signal);
+          port.postMessage({ type: 'head-trained', id, head });
+          break;
+        }
         case 'count-text':
           port.postMessage({ type: 'counted', id, tokens: await engine.countTokens(request.text) });
           break;

@@ -91,7 +91,7 @@ describe('trainHead on the demo model (CPU)', () => {
     expect(mc.weights.length).toBe(1);
     expect(mc.labels).toEqual([]);
     expect(mc.validation.confusion.length).toBe(4);
-    expect(await accuracy(lm, t, test.slice(0, 30), mc)).toBeGreaterThanOrEqual(0.6);
+    expect(await accuracy(lm, t, test.slice(0, 30), mc)).toBeGreaterThanOrEqual(0.85); // few-shot: 96%; the hidden state alone: ~30%
   });
 
   it('similarity: features of both field orders added, so the order does not matter', async () => {
