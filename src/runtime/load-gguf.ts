@@ -8,6 +8,7 @@ import type { Backend } from './backend.ts';
 import { ggufModelConfig } from './model/gguf-config.ts';
 import { GptModel } from './model/gpt-model.ts';
 import { loadGgufWeights } from './model/load-gguf-weights.ts';
+import { WeightsFingerprint } from './model/weights-fingerprint.ts';
 import type { LoadOptions } from './load-model.ts';
 
 /**
@@ -37,9 +38,10 @@ export async function loadGgufLanguageModel(
   const { backend } = created;
   const notice = [created.notice, missingTemplateNotice(chatTemplate, name, tokenizer.specialTokens)].filter(Boolean).join(' ') || undefined;
   try {
-    const loaded = await loadGgufWeights(backend, config, reader, { onProgress: options.onProgress, signal });
+    const fingerprint = new WeightsFingerprint();
+    const loaded = await loadGgufWeights(backend, config, reader, { onProgress: options.onProgress, signal, fingerprint });
     const model = new GptModel(loaded.config, backend, loaded.weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
-    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice);
+    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex());
   } catch (err) {
     backend.destroy();
     throw err;

@@ -76,6 +76,7 @@ export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader
     const target = targets.get(t.name);
     if (!target) continue;
     const { weight, part } = target;
+    opts.fingerprint?.add(t.name, t.layout.name, part.shape, t.bytes);
     let bytes = t.bytes;
     const heads = ropeHeads.get(t.name);
     if (heads !== undefined) bytes = unpermuteRopeRows(bytes, heads, bytes.byteLength / part.shape[0]!);

@@ -46,6 +46,7 @@ export async function trainHead(lm: FeatureModel, template: FewShotTemplate, row
   const t = validateTemplate(template);
   if (t.task === 'generation') throw new GptError('bad-argument', `template "${t.id}" is a generation template; a head is trained for classification or multiple choice.`);
   const recipe = recipeFor(t, options.recipe);
+  if (!/^[0-9a-f]{16}$/.test(lm.weightsHash)) throw new GptError('bad-argument', `The model at ${lm.location} has no weights fingerprint, so a head trained on it could not be matched to it later. HINT: load it with loadLanguageModel.`);
   const checked = checkRows(t, rows);
   const C = lm.config.C;
   const K = t.task === 'classification' ? t.labels.length : t.options.length;

@@ -76,6 +76,17 @@ describe('final hidden states (CPU)', () => {
     [a, b, c].forEach((m) => m.dispose());
   });
 
+  it('a GGUF file gets a fingerprint too, and the same hidden states as its safetensors twin', async () => {
+    const folder = await loadLanguageModel(nodeModelFiles(dir('llama')), { backend: 'cpu' });
+    const gguf = await loadLanguageModel(nodeModelFiles(dir('gguf/llama.gguf')), { backend: 'cpu' });
+    expect(gguf.weightsHash).toMatch(/^[0-9a-f]{16}$/);
+    const ids = seededIds(9, folder.config.V, 2);
+    const a = await folder.hiddenStates(ids);
+    const b = await gguf.hiddenStates(ids);
+    for (let c = 0; c < a.length; c++) expect(Math.abs(a[c] - b[c])).toBeLessThan(1e-4);
+    [folder, gguf].forEach((m) => m.dispose());
+  });
+
   it('fingerprint: independent of tensor order, sensitive to one changed byte (sampled or not)', () => {
     const small = new Uint8Array(64).map((_, i) => i);
     const big = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 255);
