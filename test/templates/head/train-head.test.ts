@@ -128,6 +128,8 @@ describe('trainHead on the demo model (CPU)', () => {
     expect(broken({ ...head, bias: [0, 'x'] })).toThrow(/head.bias\[1\] is "x", not a finite number/);
     expect(broken({ ...head, version: 9 })).toThrow(/"version" is 9; this version of gpt-chat reads head version 1/);
     expect(broken({ ...head, model: { ...head.model, weightsHash: 'nope' } })).toThrow(/weightsHash" is "nope", not 16 hex digits/);
+    expect(broken({ ...head, recipe: { context: 'zero-shot', likelihood: true } })).toThrow(/"likelihood" is set for a classification head/);
+    expect(broken({ ...head, recipe: { context: 'sometimes' } })).toThrow(/"context" is "sometimes"/);
     expect(broken({ ...head, task: 'multiple-choice', labels: [], weights: [head.weights[0]], bias: [0] })).toThrow(/the head was trained for multiple-choice, but the template is classification/);
     try {
       broken({ ...head, weights: 3 })();
