@@ -1,6 +1,7 @@
 // Shared by the Node (Dawn) and Chromium hidden-state parity tests: the same check, two environments.
 import type { ModelFiles } from '../../src/formats/model-files.ts';
 import { loadLanguageModel } from '../../src/runtime/index.ts';
+import type { AcquireDeviceOptions } from '../../src/runtime/webgpu/device.ts';
 import { maxAbsDiff, seededIds } from './parity-cases.ts';
 
 export interface HiddenParityReport {
@@ -14,9 +15,9 @@ export interface HiddenParityReport {
 }
 
 /** Final hidden states at 4 positions of a seeded 40-token sequence (prefill chunks of 16) on both backends. */
-export async function hiddenParity(files: () => ModelFiles): Promise<HiddenParityReport> {
+export async function hiddenParity(files: () => ModelFiles, device?: AcquireDeviceOptions): Promise<HiddenParityReport> {
   const cpu = await loadLanguageModel(files(), { backend: 'cpu', contextLength: 64, prefillChunk: 16 });
-  const gpu = await loadLanguageModel(files(), { backend: 'webgpu', contextLength: 64, prefillChunk: 16 });
+  const gpu = await loadLanguageModel(files(), { backend: 'webgpu', contextLength: 64, prefillChunk: 16, device });
   try {
     const ids = seededIds(40, cpu.config.V, 3);
     const positions = [39, 0, 17, 31];
