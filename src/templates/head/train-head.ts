@@ -8,7 +8,7 @@
 import { GptError } from '../../errors.ts';
 import type { FewShotTemplate, TemplateExample } from '../schema.ts';
 import { checkExample, validateTemplate } from '../validate.ts';
-import { trainLinear, type CrossValidateOptions } from './fit.ts';
+import { eventLoopTurns, trainLinear, type CrossValidateOptions } from './fit.ts';
 import { rowFeatures, type FeatureModel } from './features.ts';
 import { featureWidth, HEAD_VERSION, type FeatureRecipe, type TaskHead } from './head-schema.ts';
 import type { SoftmaxData } from './softmax-loss.ts';
@@ -65,13 +65,16 @@ export async function trainHead(lm: FeatureModel, template: FewShotTemplate, row
     throw new GptError('bad-template', `every row has the answer "${checked[0]!.answer}", so there is nothing to tell apart. HINT: give rows of at least two labels.`);
   }
 
-  // hidden states, row by row (the shared prompt prefix stays in the KV cache)
+  // hidden states, row by row (the shared prompt prefix stays in the KV cache); a CPU forward pass
+  // never leaves the microtask queue, so yield now and then for a worker's abort message
   const x = new Float64Array(N * width);
+  const pause = options.pause ?? eventLoopTurns();
   options.onProgress?.({ phase: 'features', done: 0, total: N });
   for (let i = 0; i < N; i++) {
     if (options.signal?.aborted) throw new GptError('aborted', 'Training the head was cancelled.');
     x.set((await rowFeatures(lm, t, recipe, checked[i]!.fields, options.signal)).x, i * width);
     options.onProgress?.({ phase: 'features', done: i + 1, total: N });
+    await pause();
   }
 
   // The likelihood features are two summaries the model itself computed, not 2 of C noisy

@@ -59,8 +59,13 @@ describe('task heads through the worker protocol', () => {
 
   it('cancels in the worker when the signal fires, and says so', async () => {
     const abort = new AbortController();
-    const run = client.trainHead(builtinTemplate('sentiment')!, rows, {}, (p) => p.done === 3 && abort.abort(), abort.signal);
+    const seen: TrainHeadProgress[] = [];
+    const many = [...rows, ...rows, ...rows, ...rows].map((r, i) => ({ ...r, fields: { text: `${r.fields.text} ${i}` } }));
+    const run = client.trainHead(builtinTemplate('sentiment')!, many, {}, (p) => (seen.push(p), p.done === 3 && abort.abort()), abort.signal);
     await expect(run).rejects.toMatchObject({ code: 'aborted' });
+    // stopped while extracting features, not after them: the worker yields to read the abort
+    expect(seen.every((p) => p.phase === 'features')).toBe(true);
+    expect(seen.at(-1)!.done).toBeLessThan(many.length);
     // the engine is free again afterwards
     expect((await client.classify(builtinTemplate('sentiment')!, { text: 'fine' })).probabilities.length).toBe(2);
   });
