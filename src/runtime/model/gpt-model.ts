@@ -114,8 +114,11 @@ export class GptModel {
     const order = positions.map((_, i) => i).sort((a, b) => positions[a] - positions[b]);
     for (const i of order) {
       const prefix = Array.prototype.slice.call(ids, 0, positions[i] + 1) as number[];
-      this.rewind(this.reusable(prefix));
-      await this.serial(() => this.append(prefix.slice(this.pos), signal, out.subarray(i * C, (i + 1) * C)));
+      // rewind and run in one turn of the queue, so no other call changes the cache in between
+      await this.serial(() => {
+        this.rewind(this.reusable(prefix));
+        return this.append(prefix.slice(this.pos), signal, out.subarray(i * C, (i + 1) * C));
+      });
     }
     return out;
   }
