@@ -12,7 +12,7 @@ import {
   chunkKey, fileChunksPrefix, manifestKey, modelChunksPrefix, parseModelRecord, partialKey, storedBytes,
   type CachedFile, type ModelRecord,
 } from './manifest.ts';
-import { probeFolder, type RemoteFile } from './probe.ts';
+import { probeFolder, type RemoteFile, type RemoteFolder } from './probe.ts';
 import { ProgressMeter, type CacheProgress } from './progress.ts';
 import { prepareStorage, quotaError, type QuotaWarning, type StorageLike } from './quota.ts';
 import { Sha256 } from './sha256.ts';
@@ -34,6 +34,10 @@ export interface DownloadOptions {
   readonly retries: number;
   /** The manifest being refreshed: its unchanged files are kept, not downloaded again. */
   readonly previous?: ModelRecord;
+  /** The folder as already probed (a refresh compared it with the manifest); else it is probed here. */
+  readonly folder?: RemoteFolder;
+  /** Awaited with the bytes still to download, when every size is known, before any is fetched. */
+  readonly confirmDownload?: (bytes: number) => Promise<void>;
 }
 
 /** Same size and validators: the stored bytes (or chunks) still belong to the remote file. */
@@ -113,12 +117,13 @@ export function hashMismatch(base: string, name: string, expected: string, actua
  * deleted (a half model only takes space a user needs back), never the manifest of another model.
  */
 export async function downloadModel(base: string, o: DownloadOptions): Promise<ModelRecord> {
-  const { files, absent } = await probeFolder(base, o.fetch, o.signal);
+  const { files, absent } = o.folder ?? (await probeFolder(base, o.fetch, o.signal));
   checkExpected(base, o.sha256, files);
   const draft = await planDraft(base, files, absent, o);
+  const needed = draft.files.reduce((n, f) => n + (f.size ?? 0) - storedBytes(f), 0);
+  if (o.confirmDownload && draft.files.every((f) => f.size !== null)) await o.confirmDownload(needed);
   const meter = new ProgressMeter(o.onProgress, o.now);
   for (const f of draft.files) meter.addFile(f.name, f.size, storedBytes(f));
-  const needed = draft.files.reduce((n, f) => n + (f.size ?? 0) - storedBytes(f), 0);
   const available = await prepareStorage(o.storage, needed, base, o.onQuotaWarning);
   const keep = new Set((o.previous?.files ?? []).map((f) => f.generation));
   try {

@@ -7,21 +7,29 @@
  *
  * Client and worker share only this file.
  */
-import type { FewShotTemplate } from '../templates/schema.ts';
-import type { ChatMessage, EngineErrorData, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
+import type { ChatMessage, EngineErrorData, GenerationEnd, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
 
 /** Client -> worker. Every request but `abort` gets exactly one final reply with the same id. */
 export type WorkerRequest =
   | { readonly type: 'load'; readonly id: number; readonly spec: ModelSpec }
   | { readonly type: 'chat'; readonly id: number; readonly messages: readonly ChatMessage[]; readonly options: SamplingOptions }
   | { readonly type: 'count'; readonly id: number; readonly messages: readonly ChatMessage[] }
-  /** Few-shot templates: score labels (`classify`) or options (`choose`); answered by `scored`. */
+  /** A classification template: score its labels after the query; answered by `scored`. */
   | {
-      readonly type: 'classify' | 'choose';
+      readonly type: 'classify';
       readonly id: number;
       readonly template: FewShotTemplate;
       readonly fields: Readonly<Record<string, string>>;
-      readonly options: TemplateRunOptions;
+      readonly options: TemplateRunOptions<ClassifyNormalisation>;
+    }
+  /** A multiple-choice template: score its options; answered by `scored`. */
+  | {
+      readonly type: 'choose';
+      readonly id: number;
+      readonly template: FewShotTemplate;
+      readonly fields: Readonly<Record<string, string>>;
+      readonly options: TemplateRunOptions<ChooseNormalisation>;
     }
   /** A generation template's completion: streams `token`s and ends with `done`, like `chat`. */
   | {
@@ -41,13 +49,7 @@ export type WorkerResponse =
   | { readonly type: 'progress'; readonly id: number; readonly progress: EngineLoadProgress }
   | { readonly type: 'loaded'; readonly id: number; readonly info: ModelInfo }
   | { readonly type: 'token'; readonly id: number; readonly token: number; readonly text: string }
-  | {
-      readonly type: 'done';
-      readonly id: number;
-      readonly finishReason: 'eos' | 'stop' | 'length' | 'aborted';
-      readonly promptTokens: number;
-      readonly generatedTokens: number;
-    }
+  | ({ readonly type: 'done'; readonly id: number } & GenerationEnd)
   | { readonly type: 'counted'; readonly id: number; readonly tokens: number }
   | { readonly type: 'scored'; readonly id: number; readonly result: TemplateScores }
   | { readonly type: 'error'; readonly id: number; readonly error: EngineErrorData };

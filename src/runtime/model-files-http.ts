@@ -1,6 +1,7 @@
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
 import { GptError } from '../errors.ts';
 import { ggufFileName } from '../formats/model-location.ts';
+import { modelFolderUrl } from '../formats/model-url.ts';
 
 /**
  * {@link ModelFiles} over a base URL (a Hugging Face `resolve/main/` URL or any static server), or
@@ -10,9 +11,9 @@ import { ggufFileName } from '../formats/model-location.ts';
  * 'network'.
  */
 export function httpModelFiles(baseUrl: string, fetchFn: typeof fetch = globalThis.fetch.bind(globalThis)): ModelFiles {
-  const gguf = ggufFileName(baseUrl);
-  const base = gguf || baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  const url = (name: string) => (name === gguf ? baseUrl : new URL(name, base).href);
+  const base = modelFolderUrl(baseUrl);
+  const gguf = ggufFileName(base);
+  const url = (name: string) => (name === gguf ? base : new URL(name, base).href);
 
   async function get(name: string, init: RequestInit): Promise<Response> {
     const u = url(name);
