@@ -102,7 +102,7 @@ export class WebLlmModel implements LoadedModel {
 }
 
 /** Estimated tokens of `messages` once rendered by the chat template. */
-export function estimateTokens(messages: readonly ChatMessage[]): number {
+function estimateTokens(messages: readonly ChatMessage[]): number {
   let n = 0;
   for (const m of messages) n += TOKENS_PER_MESSAGE + Math.ceil(m.content.length / CHARS_PER_TOKEN);
   return n;
@@ -112,7 +112,7 @@ export function estimateTokens(messages: readonly ChatMessage[]): number {
  * Our sampling options as web-llm's OpenAI-style request. web-llm has no top_k or min_p in chat
  * completions, so those two are not sent; its seed must be an integer.
  */
-export function chatRequest(messages: readonly ChatMessage[], o: SamplingOptions): WebLlmChatRequest {
+function chatRequest(messages: readonly ChatMessage[], o: SamplingOptions): WebLlmChatRequest {
   return {
     messages: messages.map((m) => ({ role: m.role, content: m.content })),
     stream: true,
