@@ -10,35 +10,26 @@
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { ChatMessage, EngineErrorData, GenerationEnd, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
 
+/** A request that runs a few-shot template on the query `fields`, with options of its own kind. */
+interface TemplateRequest<T extends string, O> {
+  readonly type: T;
+  readonly id: number;
+  readonly template: FewShotTemplate;
+  readonly fields: Readonly<Record<string, string>>;
+  readonly options: O;
+}
+
 /** Client -> worker. Every request but `abort` gets exactly one final reply with the same id. */
 export type WorkerRequest =
   | { readonly type: 'load'; readonly id: number; readonly spec: ModelSpec }
   | { readonly type: 'chat'; readonly id: number; readonly messages: readonly ChatMessage[]; readonly options: SamplingOptions }
   | { readonly type: 'count'; readonly id: number; readonly messages: readonly ChatMessage[] }
   /** A classification template: score its labels after the query; answered by `scored`. */
-  | {
-      readonly type: 'classify';
-      readonly id: number;
-      readonly template: FewShotTemplate;
-      readonly fields: Readonly<Record<string, string>>;
-      readonly options: TemplateRunOptions<ClassifyNormalisation>;
-    }
+  | TemplateRequest<'classify', TemplateRunOptions<ClassifyNormalisation>>
   /** A multiple-choice template: score its options; answered by `scored`. */
-  | {
-      readonly type: 'choose';
-      readonly id: number;
-      readonly template: FewShotTemplate;
-      readonly fields: Readonly<Record<string, string>>;
-      readonly options: TemplateRunOptions<ChooseNormalisation>;
-    }
+  | TemplateRequest<'choose', TemplateRunOptions<ChooseNormalisation>>
   /** A generation template's completion: streams `token`s and ends with `done`, like `chat`. */
-  | {
-      readonly type: 'complete';
-      readonly id: number;
-      readonly template: FewShotTemplate;
-      readonly fields: Readonly<Record<string, string>>;
-      readonly options: SamplingOptions & { readonly k?: number };
-    }
+  | TemplateRequest<'complete', SamplingOptions & { readonly k?: number }>
   /** Tokens of a raw prompt; answered by `counted`. */
   | { readonly type: 'count-text'; readonly id: number; readonly text: string }
   /** Aborts the request `id` (a load or a chat); its final reply still comes. */
