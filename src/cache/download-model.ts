@@ -9,7 +9,7 @@ import { checkStoredGguf } from './check-gguf.ts';
 import type { CacheStore } from './cache-store.ts';
 import { downloadFile, isQuotaError, isTransient, newGeneration, type Draft, type DraftFile } from './download-file.ts';
 import {
-  chunkKey, fileChunksPrefix, manifestKey, modelChunksPrefix, parseModelRecord, partialKey, storedBytes,
+  chunkKey, fileChunksPrefix, manifestKey, parseModelRecord, partialKey, storedBytes, storedChunks,
   type CachedFile, type ModelRecord,
 } from './manifest.ts';
 import { probeFolder, type RemoteFile, type RemoteFolder } from './probe.ts';
@@ -60,14 +60,14 @@ async function readPartial(store: CacheStore, base: string): Promise<ModelRecord
 async function planDraft(base: string, files: RemoteFile[], absent: string[], o: DownloadOptions): Promise<Draft> {
   const partial = await readPartial(o.store, base);
   const keep = new Set((o.previous?.files ?? []).map((f) => f.generation));
-  const present = new Set((await o.store.keys(modelChunksPrefix(base))).map((k) => JSON.stringify(k)));
+  const stored = await storedChunks(o.store, base);
   const draftFiles: DraftFile[] = files.map((r) => {
     const prev = o.previous?.files.find((f) => f.name === r.name);
     if (prev && o.previous!.chunkSize === o.chunkSize && sameFile(prev, r)) return { ...prev, chunks: [...prev.chunks] };
     const part = partial?.chunkSize === o.chunkSize ? partial.files.find((f) => f.name === r.name) : undefined;
     if (part && sameFile(part, r) && !keep.has(part.generation)) {
       // A chunk the record lists but the store lost (evicted, deleted by hand) is fetched again.
-      const chunks = part.chunks.map((c, i) => (c && present.has(JSON.stringify(chunkKey(base, part, i))) ? c : null));
+      const chunks = part.chunks.map((c, i) => (c && stored(part, i) ? c : null));
       return { ...part, chunks, sha256: null };
     }
     return { ...r, generation: newGeneration(), chunks: [], sha256: null };

@@ -6,7 +6,7 @@
 import { modelFolderUrl } from '../formats/model-url.ts';
 import { cachedModelFiles, type CachedModel } from './cached-model-files.ts';
 import { defaultStore, type CacheStore } from './cache-store.ts';
-import { manifestKey, modelBytes, modelChunksPrefix, parseModelRecord, partialKey, storedBytes, chunkKey, type ModelRecord } from './manifest.ts';
+import { manifestKey, modelBytes, modelChunksPrefix, parseModelRecord, partialKey, storedBytes, storedChunks, type ModelRecord } from './manifest.ts';
 import { openCachedModel, sharedDownload, usableStore, type OpenCachedModelOptions } from './open-cached-model.ts';
 import { probeFolder, type RemoteFolder } from './probe.ts';
 
@@ -81,8 +81,8 @@ export async function isModelCached(url: string, store: CacheStore = defaultStor
   } catch {
     return false;
   }
-  const present = new Set((await store.keys(modelChunksPrefix(base))).map((k) => JSON.stringify(k)));
-  return manifest.files.every((f) => f.chunks.every((_, i) => present.has(JSON.stringify(chunkKey(base, f, i)))));
+  const stored = await storedChunks(store, base);
+  return manifest.files.every((f) => f.chunks.every((_, i) => stored(f, i)));
 }
 
 /** Names of the files that differ between `manifest` and the server (size, ETag, Last-Modified, added, gone). */

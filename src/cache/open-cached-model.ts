@@ -8,7 +8,7 @@ import { modelFolderUrl } from '../formats/model-url.ts';
 import { cachedModelFiles, type CachedModel, type ReadVerification } from './cached-model-files.ts';
 import { defaultStore, fallbackMemoryStore, type CacheStore } from './cache-store.ts';
 import { downloadModel, hashMismatch, storedFileSha256, type DownloadOptions } from './download-model.ts';
-import { chunkKey, fileChunksPrefix, manifestKey, modelChunksPrefix, parseModelRecord, partialKey, reopen, type ModelRecord } from './manifest.ts';
+import { fileChunksPrefix, manifestKey, modelChunksPrefix, parseModelRecord, partialKey, reopen, storedChunks, type ModelRecord } from './manifest.ts';
 import type { CacheProgress } from './progress.ts';
 import type { QuotaWarning, StorageLike } from './quota.ts';
 import { SingleFlight } from './single-flight.ts';
@@ -114,10 +114,10 @@ async function readyManifest(store: CacheStore, base: string, sha256: Readonly<R
     return null;
   }
   // Sizes on every load: every chunk the manifest lists must be there (lengths are checked as read).
-  const present = new Set((await store.keys(modelChunksPrefix(base))).map((k) => JSON.stringify(k)));
+  const stored = await storedChunks(store, base);
   const missing = new Map<string, number[]>();
   for (const f of manifest.files) {
-    const gone = f.chunks.flatMap((_, i) => (present.has(JSON.stringify(chunkKey(base, f, i))) ? [] : [i]));
+    const gone = f.chunks.flatMap((_, i) => (stored(f, i) ? [] : [i]));
     if (gone.length > 0) missing.set(f.name, gone);
   }
   if (missing.size > 0) {

@@ -16,10 +16,7 @@ interface Flight<T, P> {
 export class SingleFlight<T, P> {
   private readonly flights = new Map<string, Flight<T, P>>();
 
-  /**
-   * Aborts the work for `key` for every caller (it went stale: the engine was asked for another
-   * model). A later `run` of the same key starts afresh rather than joining the aborted work.
-   */
+  /** Aborts `key`'s work for every caller; a later `run` of `key` starts afresh. */
   abort(key: string): void {
     const flight = this.flights.get(key);
     this.flights.delete(key);

@@ -74,7 +74,7 @@ export class ChatController implements ReactiveController {
   #loadId = 0;
   #chatGen = 0;
   #loadAbort: AbortController | undefined;
-  /** The load in flight may stop to ask before a large download: {@link download} joins it with the go-ahead. */
+  // The load in flight may ask before downloading: download() joins it with the go-ahead.
   #asking = false;
   #chatAbort: AbortController | undefined;
   #loaded: Promise<ModelInfo> | undefined;
@@ -157,10 +157,8 @@ export class ChatController implements ReactiveController {
   }
 
   /**
-   * Starts loading the model of the current settings. Unless `autoload` is on or the model is small,
-   * the load asks before a large download: it probes the server, then waits with the status
-   * `confirm` (`pendingBytes`) until {@link download} gives the go-ahead. A cached model never asks.
-   * Called on connect and when `model` or `engine` change; any earlier load is dropped.
+   * Loads the model of the current settings; a large download (not `autoload`) waits with status
+   * `confirm` for {@link download}. Called on connect and when `model` or `engine` change.
    */
   async prepare(): Promise<void> {
     this.#loadAbort?.abort();
@@ -178,13 +176,9 @@ export class ChatController implements ReactiveController {
     return this.#load(undefined);
   }
 
-  /**
-   * One load of the current model; `confirmAbove` makes a large download wait for a load without it
-   * (the engine lets that one join and go ahead). Both settle with the same model.
-   */
+  // One load; with `confirmAbove` a large download waits for a load without it (ARCHITECTURE.md,
+  // "One load path"). Only the latest load speaks: older ones' questions and results are dropped.
   #load(confirmAbove: number | undefined): Promise<ModelInfo> {
-    // Only the latest load speaks: the question of a load the go-ahead replaced, or the results of
-    // one for a model no longer wanted, are dropped.
     const id = ++this.#loadId;
     this.#asking = confirmAbove !== undefined;
     const s = this.settings();

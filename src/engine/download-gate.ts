@@ -31,10 +31,9 @@ export class DownloadGate {
    */
   pass(bytes: number, emit: (p: EngineLoadProgress) => void, signal: AbortSignal): Promise<void> {
     if (bytes <= this.#limit) return Promise.resolve();
-    const aborted = () => new GptError('aborted', 'The model load was aborted while it waited for the go-ahead to download.');
-    if (signal.aborted) return Promise.reject(aborted());
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(aborted());
+      const onAbort = () => reject(new GptError('aborted', 'The model load was aborted.'));
+      if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       this.#asking = {
         bytes,

@@ -53,14 +53,15 @@ export class InPageEngine implements Engine {
       await this.#turn;
       this.#loaded?.model.dispose();
       this.#loaded = undefined;
-      const { model, fromCache } = await this.loader(spec, emit, abort, (bytes) => gate.pass(bytes, emit, abort));
+      const { model, fromCache, notice: cacheNotice } = await this.loader(spec, emit, abort, (bytes) => gate.pass(bytes, emit, abort));
+      const notice = [model.notice, cacheNotice].filter(Boolean).join(' ');
       const info: ModelInfo = {
         url: spec.url,
         modelType: model.config.modelType,
         backend: model.backendKind,
         contextLength: model.contextLength,
         fromCache,
-        ...(model.notice ? { notice: model.notice } : {}),
+        ...(notice ? { notice } : {}),
       };
       if (abort.aborted || this.#disposed) {
         model.dispose();

@@ -36,6 +36,8 @@ export interface LoadedModel {
 export interface LoadResult {
   readonly model: LoadedModel;
   readonly fromCache: boolean;
+  /** What the cache has to say (storage not kept, quota), shown after the model's own notice. */
+  readonly notice?: string;
 }
 
 /**
@@ -120,9 +122,7 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }:
       if (files.ggufFile !== undefined && e instanceof GptError && REFUSED.has(e.code)) await deleteCachedModel(spec.url, store).catch(() => {});
       throw e;
     }
-    const { fromCache } = files;
-    if (notes.length) return { model: withNotice(model, [model.notice, ...notes].filter(Boolean).join(' ')), fromCache };
-    return { model, fromCache };
+    return { model, fromCache: files.fromCache, ...(notes.length ? { notice: notes.join(' ') } : {}) };
   };
 }
 
@@ -130,18 +130,3 @@ const REFUSED: ReadonlySet<string> = new Set(['bad-gguf', 'unsupported-model', '
 
 /** The loader of the engine worker and the in-page engine. */
 export const loadModel: ModelLoader = modelLoader();
-
-/** `model` with `notice` replaced (the runtime's own notice is kept in the text). */
-function withNotice(model: LoadedModel, notice: string): LoadedModel {
-  return {
-    backendKind: model.backendKind,
-    contextLength: model.contextLength,
-    config: model.config,
-    notice,
-    generate: (messages, options) => model.generate(messages, options),
-    encode: (messages) => model.encode(messages),
-    ...(model.tokenizer ? { tokenizer: model.tokenizer } : {}),
-    ...(model.model ? { model: model.model } : {}),
-    dispose: () => model.dispose(),
-  };
-}

@@ -6,21 +6,17 @@
 import { GptError } from '../errors.ts';
 import { ggufFileName } from './model-location.ts';
 
-/** What a relative URL means where this code runs: the page's base URL (none in Node). */
-function pageBase(): string | undefined {
-  return globalThis.document?.baseURI ?? globalThis.location?.href;
-}
-
 /**
- * `url` made absolute (against `base`, default the page) with a trailing slash on its path, so
- * `folder + 'config.json'` is the file. Throws GptError 'bad-argument' for a string that is no URL.
+ * `url` made absolute (against `base`, default the page's base URL; none in Node) with a trailing
+ * slash on its path, so `folder + 'config.json'` is the file. Throws GptError 'bad-argument' for a
+ * string that is no URL.
  */
-export function modelFolderUrl(url: string, base: string | undefined = pageBase()): string {
+export function modelFolderUrl(url: string, base: string | undefined = globalThis.document?.baseURI ?? globalThis.location?.href): string {
   let u: URL;
   try {
     u = new URL(url, base);
   } catch {
-    throw new GptError('bad-argument', `Model URL ${JSON.stringify(url)} is not a URL. HINT: give the folder, e.g. https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct/resolve/main/`);
+    throw new GptError('bad-argument', `Model URL ${JSON.stringify(url)} is not a URL. HINT: give the folder, e.g. https://huggingface.co/<org>/<model>/resolve/main/`);
   }
   if (!u.pathname.endsWith('/') && ggufFileName(u.href) === null) u.pathname += '/';
   return u.href;
