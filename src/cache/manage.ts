@@ -3,7 +3,7 @@
  * for and fetch a newer version. A remote update is never fetched behind the user's back: the
  * cached copy keeps working until `refreshModel` is called.
  */
-import { modelFolderUrl } from '../formats/model-url.ts';
+import { canonicalModelUrl } from '../formats/model-location.ts';
 import { cachedModelFiles, type CachedModel } from './cached-model-files.ts';
 import { defaultStore, type CacheStore } from './cache-store.ts';
 import { manifestKey, modelBytes, modelChunksPrefix, parseModelRecord, partialKey, storedBytes, storedChunks, type ModelRecord } from './manifest.ts';
@@ -54,7 +54,7 @@ export async function listCachedModels(store: CacheStore = defaultStore()): Prom
 
 /** Deletes a model (complete or partial) and all its chunks. Other models are untouched. */
 export async function deleteCachedModel(url: string, store: CacheStore = defaultStore()): Promise<void> {
-  const base = modelFolderUrl(url);
+  const base = canonicalModelUrl(url);
   if (!(await store.available())) return;
   // Manifest first: if the page dies midway, the leftovers are chunks nothing claims as complete.
   await store.write([], [manifestKey(base), partialKey(base)]);
@@ -71,7 +71,7 @@ export async function clearCache(store: CacheStore = defaultStore()): Promise<vo
 
 /** True when the model is completely cached: a valid manifest and every chunk it lists. */
 export async function isModelCached(url: string, store: CacheStore = defaultStore()): Promise<boolean> {
-  const base = modelFolderUrl(url);
+  const base = canonicalModelUrl(url);
   if (!(await store.available())) return false;
   let manifest: ModelRecord;
   try {
@@ -105,7 +105,7 @@ export async function checkModelUpdate(
   url: string,
   { fetch: fetchFn = globalThis.fetch.bind(globalThis), store = defaultStore(), signal }: Pick<OpenCachedModelOptions, 'fetch' | 'store' | 'signal'> = {},
 ): Promise<string[]> {
-  const base = modelFolderUrl(url);
+  const base = canonicalModelUrl(url);
   const raw = await store.get(manifestKey(base));
   if (raw === undefined) return [];
   return changedFiles(parseModelRecord(raw, base), await probeFolder(base, fetchFn, signal));
@@ -118,7 +118,7 @@ export async function checkModelUpdate(
  * the model as it is now.
  */
 export async function refreshModel(url: string, options: OpenCachedModelOptions = {}): Promise<{ changed: string[]; model: CachedModel }> {
-  const base = modelFolderUrl(url);
+  const base = canonicalModelUrl(url);
   const store = await usableStore(options.store ?? defaultStore(), options.onNotKept);
   const raw = await store.get(manifestKey(base));
   if (raw === undefined) return { changed: [], model: await openCachedModel(url, { ...options, store }) };

@@ -4,7 +4,7 @@
  * first, once per model however many callers ask at the same time.
  */
 import { GptError } from '../errors.ts';
-import { modelFolderUrl } from '../formats/model-url.ts';
+import { canonicalModelUrl } from '../formats/model-location.ts';
 import { cachedModelFiles, type CachedModel, type ReadVerification } from './cached-model-files.ts';
 import { defaultStore, fallbackMemoryStore, type CacheStore } from './cache-store.ts';
 import { downloadModel, hashMismatch, storedFileSha256, type DownloadOptions } from './download-model.ts';
@@ -162,7 +162,7 @@ async function readyManifest(store: CacheStore, base: string, sha256: Readonly<R
  * @param url the model folder (Hugging Face: https://huggingface.co/<org>/<model>/resolve/main/)
  */
 export async function openCachedModel(url: string, options: OpenCachedModelOptions = {}): Promise<CachedModel> {
-  const base = modelFolderUrl(url);
+  const base = canonicalModelUrl(url);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(chunkSize) || chunkSize < 1024) {
     throw new GptError('bad-argument', `chunkSize ${chunkSize} must be an integer of at least 1024 bytes (default ${DEFAULT_CHUNK_SIZE}).`);

@@ -38,7 +38,7 @@
  * @cssprop --gpt-chat-mono-font - the font of code
  */
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
-import { clearCache, deleteCachedModel, isModelCached, listCachedModels, modelFolderUrl } from '../engine/cache-admin.ts';
+import { clearCache, deleteCachedModel, isModelCached, listCachedModels, canonicalModelUrl } from '../engine/cache-admin.ts';
 import { createEngine } from '../engine/engine-choice.ts';
 import type { EngineKind, TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
 import { GptError } from '../errors.ts';
@@ -140,7 +140,7 @@ export class GptChat extends LitElement {
     {
       createEngine,
       store: idbConversationStore(),
-      isSmallModel: (url) => url === modelFolderUrl(GptChat.defaultModel),
+      isSmallModel: (url) => url === canonicalModelUrl(GptChat.defaultModel),
       explainLoadError: (error, url) => (url === bundledModelUrl() ? explainBundledModelError(error, url) : error),
       ...GptChat.deps,
     },
@@ -191,7 +191,7 @@ export class GptChat extends LitElement {
   #follow = true;
 
   #modelUrl(): string {
-    return modelFolderUrl(this.model || GptChat.defaultModel);
+    return canonicalModelUrl(this.model || GptChat.defaultModel);
   }
 
   /** The controller's state, read-only, for pages and tests. */

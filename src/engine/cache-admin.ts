@@ -5,5 +5,5 @@
  * before downloading it is asked inside the load, after the one probe the download makes anyway.)
  */
 export { clearCache, deleteCachedModel, isModelCached, listCachedModels } from '../cache/index.ts';
-/** The one spelling of a model URL (absolute, trailing slash), as the cache and the engine key it. */
-export { modelFolderUrl } from '../formats/model-url.ts';
+/** The one spelling of a model URL (absolute; a folder with a trailing slash, or one .gguf file), as the cache and the engine key it. */
+export { canonicalModelUrl } from '../formats/model-location.ts';

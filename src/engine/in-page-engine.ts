@@ -7,7 +7,7 @@
  */
 import { SingleFlight } from '../cache/single-flight.ts';
 import { GptError } from '../errors.ts';
-import { modelFolderUrl } from '../formats/model-url.ts';
+import { canonicalModelUrl } from '../formats/model-location.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import { choose, classify, templatePrompt, type ScoringModel } from '../templates/score.ts';
 import { DownloadGate } from './download-gate.ts';
@@ -30,7 +30,7 @@ export class InPageEngine implements Engine {
     if (this.#disposed) throw new GptError('disposed', 'This engine was disposed; create a new one to load a model.');
     signal?.throwIfAborted();
     // web-llm names a prebuilt model by id (or a URL ending in one), not a folder.
-    const url = spec.engine === 'webllm' ? spec.url : modelFolderUrl(spec.url);
+    const url = spec.engine === 'webllm' ? spec.url : canonicalModelUrl(spec.url);
     // "The same model": URL, engine and context length (not confirmAbove: the go-ahead joins the load).
     const key = `${spec.engine ?? 'auto'} ${spec.contextLength ?? ''} ${url}`;
     if (this.#loaded?.key === key) return this.#loaded.info;

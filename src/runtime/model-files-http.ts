@@ -1,8 +1,7 @@
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
 import { GptError } from '../errors.ts';
-import { ggufFileName } from '../formats/model-location.ts';
 import { bodyChunks, contentLength } from '../formats/http-body.ts';
-import { modelFolderUrl } from '../formats/model-url.ts';
+import { canonicalModelUrl, ggufFileName } from '../formats/model-location.ts';
 
 /**
  * {@link ModelFiles} over a base URL (a Hugging Face `resolve/main/` URL or any static server), or
@@ -12,7 +11,7 @@ import { modelFolderUrl } from '../formats/model-url.ts';
  * 'network'.
  */
 export function httpModelFiles(baseUrl: string, fetchFn: typeof fetch = globalThis.fetch.bind(globalThis)): ModelFiles {
-  const base = modelFolderUrl(baseUrl);
+  const base = canonicalModelUrl(baseUrl);
   const gguf = ggufFileName(base);
   const url = (name: string) => (name === gguf ? base : new URL(name, base).href);
 
