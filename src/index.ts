@@ -12,7 +12,7 @@ export { parseMarkdown, renderMarkdown, safeHref, type Block, type Inline } from
 export type { ChatMessage, Engine, EngineEvent, EngineKind, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions } from './engine/engine.ts';
 export { createEngine, type EngineChoice } from './engine/engine-choice.ts';
 export { WorkerClient, liveWorkerCount, type WorkerClientOptions } from './engine/worker-client.ts';
-export { clearCache, deleteCachedModel, isModelCached, listCachedModels, remoteModelBytes } from './engine/cache-admin.ts';
+export { clearCache, deleteCachedModel, isModelCached, listCachedModels } from './engine/cache-admin.ts';
 export { GptError, type GptErrorCode } from './errors.ts';
 export { openCachedModel, refreshModel, checkModelUpdate, type CacheProgress, type CachedModel } from './cache/index.ts';
 export { GptTemplateEditor, type TemplateRunner } from './element/template-editor.ts';

@@ -29,8 +29,8 @@ export interface CacheStore {
 }
 
 /** Database and object store of our own: idb-keyval cannot add a store to an existing database. */
-export const DB_NAME = 'gpt-chat-cache';
-export const STORE_NAME = 'files';
+const DB_NAME = 'gpt-chat-cache';
+const STORE_NAME = 'files';
 
 /**
  * IndexedDB keys that start with `prefix`: arrays compare element by element and an array sorts

@@ -25,10 +25,12 @@ export interface CachedModel extends ModelFiles {
   readonly manifest: ModelRecord;
   /** False when IndexedDB was unavailable and the model lives only in this page's memory. */
   readonly kept: boolean;
+  /** True when the complete model was already stored: nothing was asked of the network. */
+  readonly fromCache: boolean;
 }
 
 /** Turns a complete manifest into ModelFiles reading from `store`. */
-export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, verify: ReadVerification = 'sha256'): CachedModel {
+export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromCache: boolean, verify: ReadVerification = 'sha256'): CachedModel {
   const base = manifest.url;
   let dropped: GptError | null = null;
 
@@ -83,6 +85,7 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, verif
     ...(ggufFileName(base) !== null && manifest.files[0] ? { ggufFile: manifest.files[0].name } : {}),
     manifest,
     kept: store.persistent,
+    fromCache,
     async has(name) {
       if (dropped) throw dropped;
       return manifest.files.some((f) => f.name === name);

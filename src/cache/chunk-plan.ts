@@ -18,11 +18,6 @@ export function chunkCount(size: number, chunkSize: number): number {
   return Math.ceil(size / chunkSize);
 }
 
-/** Byte length of chunk `index` of a file of `size` bytes. */
-export function chunkLength(size: number, chunkSize: number, index: number): number {
-  return Math.min(chunkSize, size - index * chunkSize);
-}
-
 /**
  * The spans still to download: one per run of consecutive missing chunks, so a resume after a
  * dropped connection, or the repair of one corrupted chunk, fetches only what is missing.

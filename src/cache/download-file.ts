@@ -6,6 +6,7 @@
  */
 import { GptError } from '../errors.ts';
 import { modelFileUrl } from '../formats/model-location.ts';
+import { bodyChunks } from '../formats/http-body.ts';
 import type { CacheStore } from './cache-store.ts';
 import { missingSpans, parseContentRange, rangeHeader, type ByteSpan } from './chunk-plan.ts';
 import { chunkKey, fileChunksPrefix, partialKey, type ChunkRecord, type ModelRecord } from './manifest.ts';
@@ -163,7 +164,6 @@ async function streamChunks(
 ): Promise<void> {
   const url = modelFileUrl(ctx.base, f.name);
   if (!res.body) throw networkError(`${url}: the response has no body.`);
-  const reader = res.body.getReader();
   const nextBuffer = (index: number) => new Uint8Array(end === null ? chunkSize : Math.max(0, Math.min(chunkSize, end - index * chunkSize)));
   let index = start / chunkSize; // spans start on chunk boundaries
   let position = start;
@@ -188,17 +188,10 @@ async function streamChunks(
     pending.catch(() => {}); // surfaced by the next await of `pending`
   };
 
+  const dropped = (e: unknown) =>
+    networkError(`The connection dropped while downloading ${url} at byte ${position} of ${end ?? '?'} (${e instanceof Error ? e.message : String(e)}). HINT: load the model again; the download resumes from the stored chunks.`);
   try {
-    for (;;) {
-      let read: ReadableStreamReadResult<Uint8Array>;
-      try {
-        read = await reader.read();
-      } catch (e) {
-        if (ctx.signal?.aborted) throw new GptError('aborted', `Downloading ${url} was aborted; the chunks stored so far are kept.`);
-        throw networkError(`The connection dropped while downloading ${url} at byte ${position} of ${end ?? '?'} (${e instanceof Error ? e.message : String(e)}). HINT: load the model again; the download resumes from the stored chunks.`);
-      }
-      if (read.done) break;
-      let value = read.value;
+    for await (let value of bodyChunks(res.body, ctx.signal, `Downloading ${url} was aborted; the chunks stored so far are kept.`, dropped)) {
       if (end !== null && position + value.length > end) {
         throw new GptError('integrity', `${url}: the server sent more than the ${end - start} bytes it announced (bytes ${start}-${end - 1}). Nothing past byte ${position} was stored. HINT: the file changed on the server; load again.`);
       }
@@ -229,8 +222,8 @@ async function streamChunks(
     }
     await pending;
   } catch (e) {
-    void reader.cancel().catch(() => {});
-    await pending.catch(() => {}); // let the write in flight settle before anyone cleans up
+    // bodyChunks has cancelled the body (the loop was left); let the write in flight settle first.
+    await pending.catch(() => {});
     throw e;
   }
 }

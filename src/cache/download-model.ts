@@ -9,10 +9,10 @@ import { checkStoredGguf } from './check-gguf.ts';
 import type { CacheStore } from './cache-store.ts';
 import { downloadFile, isQuotaError, isTransient, newGeneration, type Draft, type DraftFile } from './download-file.ts';
 import {
-  chunkKey, fileChunksPrefix, manifestKey, modelChunksPrefix, parseModelRecord, partialKey, storedBytes,
+  chunkKey, fileChunksPrefix, manifestKey, parseModelRecord, partialKey, storedBytes, storedChunks,
   type CachedFile, type ModelRecord,
 } from './manifest.ts';
-import { probeFolder, type RemoteFile } from './probe.ts';
+import { probeFolder, type RemoteFile, type RemoteFolder } from './probe.ts';
 import { ProgressMeter, type CacheProgress } from './progress.ts';
 import { prepareStorage, quotaError, type QuotaWarning, type StorageLike } from './quota.ts';
 import { Sha256 } from './sha256.ts';
@@ -34,6 +34,10 @@ export interface DownloadOptions {
   readonly retries: number;
   /** The manifest being refreshed: its unchanged files are kept, not downloaded again. */
   readonly previous?: ModelRecord;
+  /** The folder as already probed (a refresh compared it with the manifest); else it is probed here. */
+  readonly folder?: RemoteFolder;
+  /** Awaited with the bytes still to download, when every size is known, before any is fetched. */
+  readonly confirmDownload?: (bytes: number) => Promise<void>;
 }
 
 /** Same size and validators: the stored bytes (or chunks) still belong to the remote file. */
@@ -56,14 +60,14 @@ async function readPartial(store: CacheStore, base: string): Promise<ModelRecord
 async function planDraft(base: string, files: RemoteFile[], absent: string[], o: DownloadOptions): Promise<Draft> {
   const partial = await readPartial(o.store, base);
   const keep = new Set((o.previous?.files ?? []).map((f) => f.generation));
-  const present = new Set((await o.store.keys(modelChunksPrefix(base))).map((k) => JSON.stringify(k)));
+  const stored = await storedChunks(o.store, base);
   const draftFiles: DraftFile[] = files.map((r) => {
     const prev = o.previous?.files.find((f) => f.name === r.name);
     if (prev && o.previous!.chunkSize === o.chunkSize && sameFile(prev, r)) return { ...prev, chunks: [...prev.chunks] };
     const part = partial?.chunkSize === o.chunkSize ? partial.files.find((f) => f.name === r.name) : undefined;
     if (part && sameFile(part, r) && !keep.has(part.generation)) {
       // A chunk the record lists but the store lost (evicted, deleted by hand) is fetched again.
-      const chunks = part.chunks.map((c, i) => (c && present.has(JSON.stringify(chunkKey(base, part, i))) ? c : null));
+      const chunks = part.chunks.map((c, i) => (c && stored(part, i) ? c : null));
       return { ...part, chunks, sha256: null };
     }
     return { ...r, generation: newGeneration(), chunks: [], sha256: null };
@@ -113,12 +117,13 @@ export function hashMismatch(base: string, name: string, expected: string, actua
  * deleted (a half model only takes space a user needs back), never the manifest of another model.
  */
 export async function downloadModel(base: string, o: DownloadOptions): Promise<ModelRecord> {
-  const { files, absent } = await probeFolder(base, o.fetch, o.signal);
+  const { files, absent } = o.folder ?? (await probeFolder(base, o.fetch, o.signal));
   checkExpected(base, o.sha256, files);
   const draft = await planDraft(base, files, absent, o);
+  const needed = draft.files.reduce((n, f) => n + (f.size ?? 0) - storedBytes(f), 0);
+  if (o.confirmDownload && draft.files.every((f) => f.size !== null)) await o.confirmDownload(needed);
   const meter = new ProgressMeter(o.onProgress, o.now);
   for (const f of draft.files) meter.addFile(f.name, f.size, storedBytes(f));
-  const needed = draft.files.reduce((n, f) => n + (f.size ?? 0) - storedBytes(f), 0);
   const available = await prepareStorage(o.storage, needed, base, o.onQuotaWarning);
   const keep = new Set((o.previous?.files ?? []).map((f) => f.generation));
   try {

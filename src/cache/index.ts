@@ -2,7 +2,7 @@
  * The IndexedDB weight cache: download a model folder once (with progress, resumable, checked),
  * then load it offline. The runtime reads it through {@link ModelFiles}.
  */
-export { openCachedModel, normalizeModelUrl, DEFAULT_CHUNK_SIZE, type OpenCachedModelOptions } from './open-cached-model.ts';
+export { openCachedModel, DEFAULT_CHUNK_SIZE, type OpenCachedModelOptions } from './open-cached-model.ts';
 export type { CachedModel, ReadVerification } from './cached-model-files.ts';
 export { listCachedModels, deleteCachedModel, clearCache, isModelCached, checkModelUpdate, refreshModel, type CachedModelInfo } from './manage.ts';
 export { defaultStore, idbStore, memoryStore, type CacheStore, type CacheKey } from './cache-store.ts';

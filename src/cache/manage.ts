@@ -3,12 +3,12 @@
  * for and fetch a newer version. A remote update is never fetched behind the user's back: the
  * cached copy keeps working until `refreshModel` is called.
  */
+import { canonicalModelUrl } from '../formats/model-location.ts';
 import { cachedModelFiles, type CachedModel } from './cached-model-files.ts';
 import { defaultStore, type CacheStore } from './cache-store.ts';
-import { downloadModel } from './download-model.ts';
-import { manifestKey, modelBytes, modelChunksPrefix, parseModelRecord, partialKey, storedBytes, chunkKey, type ModelRecord } from './manifest.ts';
-import { flightsOf, normalizeModelUrl, openCachedModel, usableStore, type OpenCachedModelOptions, DEFAULT_CHUNK_SIZE } from './open-cached-model.ts';
-import { probeFolder } from './probe.ts';
+import { manifestKey, modelBytes, modelChunksPrefix, parseModelRecord, partialKey, storedBytes, storedChunks, type ModelRecord } from './manifest.ts';
+import { openCachedModel, sharedDownload, usableStore, type OpenCachedModelOptions } from './open-cached-model.ts';
+import { probeFolder, type RemoteFolder } from './probe.ts';
 
 /** One entry of {@link listCachedModels}. */
 export interface CachedModelInfo {
@@ -54,7 +54,7 @@ export async function listCachedModels(store: CacheStore = defaultStore()): Prom
 
 /** Deletes a model (complete or partial) and all its chunks. Other models are untouched. */
 export async function deleteCachedModel(url: string, store: CacheStore = defaultStore()): Promise<void> {
-  const base = normalizeModelUrl(url);
+  const base = canonicalModelUrl(url);
   if (!(await store.available())) return;
   // Manifest first: if the page dies midway, the leftovers are chunks nothing claims as complete.
   await store.write([], [manifestKey(base), partialKey(base)]);
@@ -71,7 +71,7 @@ export async function clearCache(store: CacheStore = defaultStore()): Promise<vo
 
 /** True when the model is completely cached: a valid manifest and every chunk it lists. */
 export async function isModelCached(url: string, store: CacheStore = defaultStore()): Promise<boolean> {
-  const base = normalizeModelUrl(url);
+  const base = canonicalModelUrl(url);
   if (!(await store.available())) return false;
   let manifest: ModelRecord;
   try {
@@ -81,23 +81,12 @@ export async function isModelCached(url: string, store: CacheStore = defaultStor
   } catch {
     return false;
   }
-  const present = new Set((await store.keys(modelChunksPrefix(base))).map((k) => JSON.stringify(k)));
-  return manifest.files.every((f) => f.chunks.every((_, i) => present.has(JSON.stringify(chunkKey(base, f, i)))));
+  const stored = await storedChunks(store, base);
+  return manifest.files.every((f) => f.chunks.every((_, i) => stored(f, i)));
 }
 
-/**
- * Files of the cached model that changed on the server (other ETag, Last-Modified or size), or
- * that the server no longer has / newly has. Asks the network (HEAD requests); downloads nothing.
- */
-export async function checkModelUpdate(
-  url: string,
-  { fetch: fetchFn = globalThis.fetch.bind(globalThis), store = defaultStore(), signal }: Pick<OpenCachedModelOptions, 'fetch' | 'store' | 'signal'> = {},
-): Promise<string[]> {
-  const base = normalizeModelUrl(url);
-  const raw = await store.get(manifestKey(base));
-  if (raw === undefined) return [];
-  const manifest = parseModelRecord(raw, base);
-  const remote = await probeFolder(base, fetchFn, signal);
+/** Names of the files that differ between `manifest` and the server (size, ETag, Last-Modified, added, gone). */
+function changedFiles(manifest: ModelRecord, remote: RemoteFolder): string[] {
   const changed = remote.files
     .filter((r) => {
       const f = manifest.files.find((m) => m.name === r.name);
@@ -109,38 +98,35 @@ export async function checkModelUpdate(
 }
 
 /**
+ * Files of the cached model that changed on the server (other ETag, Last-Modified or size), or
+ * that the server no longer has / newly has. Asks the network (HEAD requests); downloads nothing.
+ */
+export async function checkModelUpdate(
+  url: string,
+  { fetch: fetchFn = globalThis.fetch.bind(globalThis), store = defaultStore(), signal }: Pick<OpenCachedModelOptions, 'fetch' | 'store' | 'signal'> = {},
+): Promise<string[]> {
+  const base = canonicalModelUrl(url);
+  const raw = await store.get(manifestKey(base));
+  if (raw === undefined) return [];
+  return changedFiles(parseModelRecord(raw, base), await probeFolder(base, fetchFn, signal));
+}
+
+/**
  * Downloads what changed on the server since the model was cached (only the changed files) and
  * switches to the new version when it is complete; until then, and if the refresh fails, the cached
  * copy stays usable. Not cached yet: a plain download. Returns the names of the changed files and
  * the model as it is now.
  */
 export async function refreshModel(url: string, options: OpenCachedModelOptions = {}): Promise<{ changed: string[]; model: CachedModel }> {
-  const base = normalizeModelUrl(url);
+  const base = canonicalModelUrl(url);
   const store = await usableStore(options.store ?? defaultStore(), options.onNotKept);
   const raw = await store.get(manifestKey(base));
   if (raw === undefined) return { changed: [], model: await openCachedModel(url, { ...options, store }) };
   const previous = parseModelRecord(raw, base);
-  const changed = await checkModelUpdate(base, { ...options, store });
-  if (changed.length === 0) return { changed, model: cachedModelFiles(store, previous, options.verify) };
-  const manifest = await flightsOf(store).run(
-    base,
-    (signal, emit) =>
-      downloadModel(base, {
-        fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
-        store,
-        chunkSize: options.chunkSize ?? previous.chunkSize ?? DEFAULT_CHUNK_SIZE,
-        signal,
-        onProgress: emit,
-        onQuotaWarning: options.onQuotaWarning,
-        sha256: options.sha256 ?? {},
-        storage: options.storage ?? globalThis.navigator?.storage,
-        now: options.now ?? (() => performance.now()),
-        sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-        retries: options.retries ?? 2,
-        previous,
-      }),
-    options.signal,
-    options.onProgress,
-  );
-  return { changed, model: cachedModelFiles(store, manifest, options.verify) };
+  // One probe: it tells what changed and is the file list the download works from.
+  const folder = await probeFolder(base, options.fetch ?? globalThis.fetch.bind(globalThis), options.signal);
+  const changed = changedFiles(previous, folder);
+  if (changed.length === 0) return { changed, model: cachedModelFiles(store, previous, true, options.verify) };
+  const manifest = await sharedDownload(store, base, options, options.chunkSize ?? previous.chunkSize, { previous, folder });
+  return { changed, model: cachedModelFiles(store, manifest, false, options.verify) };
 }

@@ -10,7 +10,7 @@
  * writing the new manifest.
  */
 import { GptError } from '../errors.ts';
-import type { CacheKey } from './cache-store.ts';
+import type { CacheKey, CacheStore } from './cache-store.ts';
 
 /** One stored chunk: its byte length and the SHA-256 (hex) of its bytes. */
 export interface ChunkRecord {
@@ -55,6 +55,15 @@ export const fileChunksPrefix = (url: string, file: CachedFile): CacheKey => ['c
 export const chunkKey = (url: string, file: CachedFile, index: number): CacheKey => [
   'chunk', url, file.generation, file.name, index,
 ];
+
+/**
+ * Which chunks of `url` the store really holds (one listing of its keys): a record may list a chunk
+ * the browser evicted or a user deleted by hand.
+ */
+export async function storedChunks(store: CacheStore, url: string): Promise<(file: CachedFile, index: number) => boolean> {
+  const present = new Set((await store.keys(modelChunksPrefix(url))).map((k) => JSON.stringify(k)));
+  return (file, index) => present.has(JSON.stringify(chunkKey(url, file, index)));
+}
 
 /** Bytes of a file stored so far (all of it for a complete file). */
 export function storedBytes(file: CachedFile): number {

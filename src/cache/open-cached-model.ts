@@ -4,11 +4,11 @@
  * first, once per model however many callers ask at the same time.
  */
 import { GptError } from '../errors.ts';
-import { ggufFileName } from '../formats/model-location.ts';
+import { canonicalModelUrl } from '../formats/model-location.ts';
 import { cachedModelFiles, type CachedModel, type ReadVerification } from './cached-model-files.ts';
 import { defaultStore, fallbackMemoryStore, type CacheStore } from './cache-store.ts';
-import { downloadModel, hashMismatch, storedFileSha256 } from './download-model.ts';
-import { chunkKey, fileChunksPrefix, manifestKey, modelChunksPrefix, parseModelRecord, partialKey, reopen, type ModelRecord } from './manifest.ts';
+import { downloadModel, hashMismatch, storedFileSha256, type DownloadOptions } from './download-model.ts';
+import { fileChunksPrefix, manifestKey, modelChunksPrefix, parseModelRecord, partialKey, reopen, storedChunks, type ModelRecord } from './manifest.ts';
 import type { CacheProgress } from './progress.ts';
 import type { QuotaWarning, StorageLike } from './quota.ts';
 import { SingleFlight } from './single-flight.ts';
@@ -38,27 +38,50 @@ export interface OpenCachedModelOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Extra attempts after a dropped connection or a 5xx (default 2). */
   readonly retries?: number;
+  /**
+   * Called once the folder is probed, with the bytes still to download (only when the server gave
+   * every size), before any is downloaded; the download waits for it, and a rejection ends the
+   * load. Callers joining a download already in flight share the first caller's.
+   */
+  readonly confirmDownload?: (bytes: number) => Promise<void>;
 }
 
 const flights = new WeakMap<CacheStore, SingleFlight<ModelRecord, CacheProgress>>();
 
-/** The in-flight downloads of one store. */
-export function flightsOf(store: CacheStore): SingleFlight<ModelRecord, CacheProgress> {
+/**
+ * Downloads `base` into `store` (see {@link downloadModel}), once per model and store however many
+ * callers ask at the same time; `refresh` is the manifest a refresh starts from and its probe.
+ */
+export function sharedDownload(
+  store: CacheStore,
+  base: string,
+  options: OpenCachedModelOptions,
+  chunkSize: number,
+  refresh?: Pick<DownloadOptions, 'previous' | 'folder'>,
+): Promise<ModelRecord> {
   let f = flights.get(store);
   if (!f) flights.set(store, (f = new SingleFlight()));
-  return f;
-}
-
-/** The model URL, absolute, a folder with a trailing slash or one .gguf file: the cache key of the model. */
-export function normalizeModelUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url, globalThis.location?.href);
-  } catch {
-    throw new GptError('bad-argument', `Model URL ${JSON.stringify(url)} is not a URL. HINT: give the folder, e.g. https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct/resolve/main/`);
-  }
-  if (!u.pathname.endsWith('/') && ggufFileName(u.href) === null) u.pathname += '/';
-  return u.href;
+  return f.run(
+    base,
+    (signal, emit) =>
+      downloadModel(base, {
+        fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+        store,
+        chunkSize,
+        signal,
+        onProgress: emit,
+        onQuotaWarning: options.onQuotaWarning,
+        confirmDownload: options.confirmDownload,
+        sha256: options.sha256 ?? {},
+        storage: options.storage ?? globalThis.navigator?.storage,
+        now: options.now ?? (() => performance.now()),
+        sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+        retries: options.retries ?? 2,
+        ...refresh,
+      }),
+    options.signal,
+    options.onProgress,
+  );
 }
 
 /** The store to use: the given one, or memory when it cannot be opened. */
@@ -91,10 +114,10 @@ async function readyManifest(store: CacheStore, base: string, sha256: Readonly<R
     return null;
   }
   // Sizes on every load: every chunk the manifest lists must be there (lengths are checked as read).
-  const present = new Set((await store.keys(modelChunksPrefix(base))).map((k) => JSON.stringify(k)));
+  const stored = await storedChunks(store, base);
   const missing = new Map<string, number[]>();
   for (const f of manifest.files) {
-    const gone = f.chunks.flatMap((_, i) => (present.has(JSON.stringify(chunkKey(base, f, i))) ? [] : [i]));
+    const gone = f.chunks.flatMap((_, i) => (stored(f, i) ? [] : [i]));
     if (gone.length > 0) missing.set(f.name, gone);
   }
   if (missing.size > 0) {
@@ -139,7 +162,7 @@ async function readyManifest(store: CacheStore, base: string, sha256: Readonly<R
  * @param url the model folder (Hugging Face: https://huggingface.co/<org>/<model>/resolve/main/)
  */
 export async function openCachedModel(url: string, options: OpenCachedModelOptions = {}): Promise<CachedModel> {
-  const base = normalizeModelUrl(url);
+  const base = canonicalModelUrl(url);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(chunkSize) || chunkSize < 1024) {
     throw new GptError('bad-argument', `chunkSize ${chunkSize} must be an integer of at least 1024 bytes (default ${DEFAULT_CHUNK_SIZE}).`);
@@ -153,29 +176,10 @@ export async function openCachedModel(url: string, options: OpenCachedModelOptio
     repair = e.message;
     return null;
   });
-  if (ready) return cachedModelFiles(store, ready, options.verify);
-  const download = flightsOf(store).run(
-    base,
-    (signal, emit) =>
-      downloadModel(base, {
-        fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
-        store,
-        chunkSize,
-        signal,
-        onProgress: emit,
-        onQuotaWarning: options.onQuotaWarning,
-        sha256,
-        storage: options.storage ?? globalThis.navigator?.storage,
-        now: options.now ?? (() => performance.now()),
-        sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-        retries: options.retries ?? 2,
-      }),
-    options.signal,
-    options.onProgress,
-  );
+  if (ready) return cachedModelFiles(store, ready, true, options.verify);
   let manifest: ModelRecord;
   try {
-    manifest = await download;
+    manifest = await sharedDownload(store, base, options, chunkSize);
   } catch (e) {
     // Offline with a damaged cache: say that the cache is damaged, not just that the network is down.
     if (repair && e instanceof GptError && e.code === 'network') {
@@ -183,5 +187,5 @@ export async function openCachedModel(url: string, options: OpenCachedModelOptio
     }
     throw e;
   }
-  return cachedModelFiles(store, manifest, options.verify);
+  return cachedModelFiles(store, manifest, false, options.verify);
 }

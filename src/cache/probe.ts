@@ -5,6 +5,7 @@
  */
 import { GptError } from '../errors.ts';
 import { ggufFileName } from '../formats/model-location.ts';
+import { contentLength } from '../formats/http-body.ts';
 import { checkResponse } from './response-check.ts';
 
 /** What the server says about one file. */
@@ -33,13 +34,9 @@ const OPTIONAL_TEXT = ['tokenizer.json', 'tokenizer_config.json', 'generation_co
 
 /** Reads size and validators from response headers. */
 export function remoteFile(name: string, res: Response): RemoteFile {
-  const length = res.headers.get('content-length');
-  const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
-  // A compressed body's Content-Length counts compressed bytes, not the file's.
-  const size = length !== null && !encoded && /^\d+$/.test(length) ? Number(length) : null;
   return {
     name,
-    size,
+    size: contentLength(res.headers),
     etag: res.headers.get('etag'),
     lastModified: res.headers.get('last-modified'),
     contentType: res.headers.get('content-type'),

@@ -16,9 +16,11 @@ interface Flight<T, P> {
 export class SingleFlight<T, P> {
   private readonly flights = new Map<string, Flight<T, P>>();
 
-  /** True while work for `key` is in flight. */
-  has(key: string): boolean {
-    return this.flights.has(key);
+  /** Aborts `key`'s work for every caller; a later `run` of `key` starts afresh. */
+  abort(key: string): void {
+    const flight = this.flights.get(key);
+    this.flights.delete(key);
+    flight?.controller.abort();
   }
 
   run(
@@ -41,10 +43,12 @@ export class SingleFlight<T, P> {
           }
         }
       };
-      const promise = start(controller.signal, emit).finally(() => this.flights.delete(key));
+      const promise = start(controller.signal, emit).finally(() => {
+        if (this.flights.get(key) === started) this.flights.delete(key);
+      });
       promise.catch(() => {}); // every caller awaits its own race below
-      flight = { promise, controller, listeners, waiters: 0 };
-      this.flights.set(key, flight);
+      const started: Flight<T, P> = { promise, controller, listeners, waiters: 0 };
+      this.flights.set(key, (flight = started));
     }
     const f = flight;
     f.waiters += 1;

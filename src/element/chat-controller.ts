@@ -5,7 +5,6 @@
  * The element only renders from this state and forwards user actions to it.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { isModelCached, remoteModelBytes } from '../engine/cache-admin.ts';
 import type { ChatMessage, Engine, EngineKind, EngineLoadProgress, ModelInfo } from '../engine/engine.ts';
 import { createEngine, type EngineChoice } from '../engine/engine-choice.ts';
 import { GptError } from '../errors.ts';
@@ -46,8 +45,6 @@ export const LARGE_DOWNLOAD_BYTES = 50 * 1024 * 1024;
 export interface ChatDeps {
   readonly createEngine: (choice: EngineChoice) => Engine;
   readonly store: ConversationStore;
-  readonly isModelCached: (url: string) => Promise<boolean>;
-  readonly remoteModelBytes: (url: string) => Promise<number | null>;
   /** Models that load without asking (the bundled one). */
   readonly isSmallModel: (url: string) => boolean;
   /** Rewords a load error of the model at `url` (the element explains a missing bundled model). */
@@ -74,9 +71,11 @@ export class ChatController implements ReactiveController {
   #engine: Engine | undefined;
   #engineKey = '';
   /** Bumped by every new load and every clear: results of older steps are dropped. */
-  #loadGen = 0;
+  #loadId = 0;
   #chatGen = 0;
   #loadAbort: AbortController | undefined;
+  // The load in flight may ask before downloading: download() joins it with the go-ahead.
+  #asking = false;
   #chatAbort: AbortController | undefined;
   #loaded: Promise<ModelInfo> | undefined;
   #restored: Promise<void> | undefined;
@@ -88,8 +87,6 @@ export class ChatController implements ReactiveController {
     private readonly deps: ChatDeps = {
       createEngine,
       store: idbConversationStore(),
-      isModelCached,
-      remoteModelBytes: (url) => remoteModelBytes(url),
       isSmallModel: () => false,
     },
   ) {
@@ -109,6 +106,7 @@ export class ChatController implements ReactiveController {
 
   #teardown(): void {
     this.#loadAbort?.abort();
+    this.#loadAbort = undefined;
     this.#chatAbort?.abort();
     this.#engine?.dispose();
     this.#engine = undefined;
@@ -159,55 +157,56 @@ export class ChatController implements ReactiveController {
   }
 
   /**
-   * Starts loading the model of the current settings, unless it is large, not cached and
-   * `autoload` is off: then the status becomes `confirm` and {@link download} starts it.
-   * Called on connect and when `model` or `engine` change; any earlier load is dropped.
+   * Loads the model of the current settings; a large download (not `autoload`) waits with status
+   * `confirm` for {@link download}. Called on connect and when `model` or `engine` change.
    */
   async prepare(): Promise<void> {
-    const gen = ++this.#loadGen;
     this.#loadAbort?.abort();
+    this.#loadAbort = new AbortController();
     this.#loaded = undefined;
     const s = this.settings();
     this.#set({ status: ChatStatus.loading, error: undefined, progress: undefined, info: undefined, pendingBytes: undefined });
-    if (!s.autoload && !this.deps.isSmallModel(s.model)) {
-      const cached = await this.deps.isModelCached(s.model).catch(() => false);
-      const bytes = cached ? 0 : await this.deps.remoteModelBytes(s.model).catch(() => null);
-      if (gen !== this.#loadGen) return;
-      if (bytes !== null && bytes > LARGE_DOWNLOAD_BYTES) {
-        this.#set({ status: ChatStatus.confirm, pendingBytes: bytes });
-        return;
-      }
-    }
-    await this.download().catch(() => {}); // the error is in this.error and on screen
+    const ask = !s.autoload && !this.deps.isSmallModel(s.model);
+    await this.#load(ask ? LARGE_DOWNLOAD_BYTES : undefined).catch(() => {}); // the error is in this.error and on screen
   }
 
   /** Loads the model now (the user's go-ahead for a large download). Resolves with its info. */
   download(): Promise<ModelInfo> {
-    if (this.#loaded) return this.#loaded;
-    const gen = this.#loadGen;
+    if (this.#loaded && !this.#asking) return this.#loaded;
+    return this.#load(undefined);
+  }
+
+  // One load; with `confirmAbove` a large download waits for a load without it (ARCHITECTURE.md,
+  // "One load path"). Only the latest load speaks: older ones' questions and results are dropped.
+  #load(confirmAbove: number | undefined): Promise<ModelInfo> {
+    const id = ++this.#loadId;
+    this.#asking = confirmAbove !== undefined;
     const s = this.settings();
-    const abort = (this.#loadAbort = new AbortController());
+    const abort = (this.#loadAbort ??= new AbortController());
     const startedAt = performance.now();
     this.#set({ status: ChatStatus.loading, error: undefined, pendingBytes: undefined });
     const engine = this.#engineFor(s);
     const loaded = engine.load(
-      { url: s.model, engine: s.engine },
+      { url: s.model, engine: s.engine, ...(confirmAbove !== undefined ? { confirmAbove } : {}) },
       (p) => {
-        if (gen !== this.#loadGen) return;
+        if (id !== this.#loadId) return;
+        const { phase } = p;
+        if (phase === 'confirm') return this.#set({ status: ChatStatus.confirm, pendingBytes: p.total, progress: undefined });
         this.#set({ progress: { ...p, startedAt } });
-        emit(this.host, 'gpt-chat-load-progress', p);
+        emit(this.host, 'gpt-chat-load-progress', { ...p, phase });
       },
       abort.signal,
     );
     this.#loaded = loaded;
     loaded.then(
       (info) => {
-        if (gen !== this.#loadGen) return;
-        this.#set({ status: ChatStatus.ready, info, progress: undefined });
+        if (id !== this.#loadId) return;
+        this.#asking = false;
+        this.#set({ status: ChatStatus.ready, info, progress: undefined, pendingBytes: undefined });
         emit(this.host, 'gpt-chat-ready', info);
       },
       (e) => {
-        if (gen !== this.#loadGen) return;
+        if (id !== this.#loadId) return;
         this.#loaded = undefined;
         this.#fail(this.deps.explainLoadError?.(GptError.from(e), s.model) ?? e, ChatStatus.error);
       },
@@ -240,7 +239,7 @@ export class ChatController implements ReactiveController {
     this.#set({ error: undefined, notice: undefined });
     let info: ModelInfo;
     try {
-      info = await (this.#loaded ?? this.download()); // sending is consent to a pending download
+      info = await this.download(); // sending is consent to a pending download
     } catch {
       return; // the load error is shown; the user's turn stays for retry()
     }
@@ -316,7 +315,7 @@ export class ChatController implements ReactiveController {
    * the way template mode and the template editor reach the engine this controller owns.
    */
   async withEngine<T>(fn: (engine: Engine, info: ModelInfo) => Promise<T>): Promise<T> {
-    const info = await (this.#loaded ?? this.download());
+    const info = await this.download();
     return fn(this.#engineFor(this.settings()), info);
   }
 

@@ -3,7 +3,7 @@
  * (`composed`), named `gpt-chat-*`. They report user actions and async state changes only, never
  * a property the page set itself.
  */
-import type { EngineLoadProgress, ModelInfo } from '../engine/engine.ts';
+import type { EngineLoadProgress, FinishReason, ModelInfo } from '../engine/engine.ts';
 import type { GptErrorCode } from '../errors.ts';
 
 /** One turn of the visible conversation. */
@@ -12,15 +12,18 @@ export interface ChatTurn {
   readonly content: string;
 }
 
+/** A load's progress; a download waiting for the go-ahead is the element's `confirm` status, not an event. */
+export type LoadProgressDetail = EngineLoadProgress & { readonly phase: Exclude<EngineLoadProgress['phase'], 'confirm'> };
+
 export interface GptChatEventMap {
   /** Bytes of the model loaded so far (download, or read back from this device). */
-  'gpt-chat-load-progress': CustomEvent<EngineLoadProgress>;
+  'gpt-chat-load-progress': CustomEvent<LoadProgressDetail>;
   /** The model is loaded and the chat can be used. */
   'gpt-chat-ready': CustomEvent<ModelInfo>;
   /** One token of the reply being generated; `text` may be '' inside a multi-byte character. */
   'gpt-chat-token': CustomEvent<{ readonly id: number; readonly text: string }>;
   /** A reply finished (also when stopped: `finishReason` is then 'aborted'). */
-  'gpt-chat-message': CustomEvent<ChatTurn & { readonly finishReason: 'eos' | 'stop' | 'length' | 'aborted' }>;
+  'gpt-chat-message': CustomEvent<ChatTurn & { readonly finishReason: FinishReason }>;
   /** Something failed; the element shows it too. */
   'gpt-chat-error': CustomEvent<{ readonly code: GptErrorCode; readonly message: string }>;
 }

@@ -38,7 +38,7 @@
  * @cssprop --gpt-chat-mono-font - the font of code
  */
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
-import { clearCache, deleteCachedModel, isModelCached, listCachedModels, remoteModelBytes } from '../engine/cache-admin.ts';
+import { clearCache, deleteCachedModel, isModelCached, listCachedModels, canonicalModelUrl } from '../engine/cache-admin.ts';
 import { createEngine } from '../engine/engine-choice.ts';
 import type { EngineKind, TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
 import { GptError } from '../errors.ts';
@@ -140,9 +140,7 @@ export class GptChat extends LitElement {
     {
       createEngine,
       store: idbConversationStore(),
-      isModelCached,
-      remoteModelBytes: (url) => remoteModelBytes(url),
-      isSmallModel: (url) => url === new URL(GptChat.defaultModel, document.baseURI).href,
+      isSmallModel: (url) => url === canonicalModelUrl(GptChat.defaultModel),
       explainLoadError: (error, url) => (url === bundledModelUrl() ? explainBundledModelError(error, url) : error),
       ...GptChat.deps,
     },
@@ -193,7 +191,7 @@ export class GptChat extends LitElement {
   #follow = true;
 
   #modelUrl(): string {
-    return new URL(this.model || GptChat.defaultModel, document.baseURI).href;
+    return canonicalModelUrl(this.model || GptChat.defaultModel);
   }
 
   /** The controller's state, read-only, for pages and tests. */

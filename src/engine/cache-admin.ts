@@ -1,23 +1,9 @@
 /**
- * The cache operations the element and the demo use on the main thread: what is stored, how big a
- * model is before downloading it, and deletion. They touch IndexedDB and HTTP HEAD only, never the
- * runtime, so they stay small enough for the main-thread bundle.
+ * The cache operations the element and the demo use on the main thread: what is stored, and
+ * deletion, with the model URL spelled as the cache keys it. They touch IndexedDB only, never the
+ * network or the runtime, so they stay small enough for the main-thread bundle. (How big a model is
+ * before downloading it is asked inside the load, after the one probe the download makes anyway.)
  */
 export { clearCache, deleteCachedModel, isModelCached, listCachedModels } from '../cache/index.ts';
-import { probeFolder } from '../cache/probe.ts';
-import { canonicalModelUrl } from '../formats/model-location.ts';
-
-/**
- * The total bytes of the model folder at `url` as the server reports them (HEAD requests), or null
- * when a size is unknown. Used to ask before a large download.
- */
-export async function remoteModelBytes(url: string, fetchFn: typeof fetch = fetch, signal?: AbortSignal): Promise<number | null> {
-  const base = canonicalModelUrl(url);
-  const folder = await probeFolder(base, fetchFn, signal);
-  let total = 0;
-  for (const f of folder.files) {
-    if (f.size === null) return null;
-    total += f.size;
-  }
-  return total;
-}
+/** The one spelling of a model URL (absolute; a folder with a trailing slash, or one .gguf file), as the cache and the engine key it. */
+export { canonicalModelUrl } from '../formats/model-location.ts';

@@ -1,11 +1,12 @@
 import type { GptErrorCode } from '../errors.ts';
-import type { GenerateOptions } from '../runtime/generation-options.ts';
+import type { FinishReason, GenerateOptions } from '../runtime/generation-options.ts';
+import type { GenerateResult } from '../runtime/language-model.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { TemplateScores } from '../templates/score.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadOptions, TrainHeadProgress } from '../templates/head/train-head.ts';
 
-export type { TemplateScores };
+export type { FinishReason, TemplateScores };
 
 /**
  * The engine seam: what the <gpt-chat> element needs from whatever runs the model — our runtime
@@ -28,11 +29,21 @@ export interface ModelSpec {
   readonly sha256?: Readonly<Record<string, string>>;
   /** Context window in tokens (default: the model's, at most 2048). */
   readonly contextLength?: number;
+  /**
+   * Ask before downloading more than this many bytes: the load reports `{ phase: 'confirm', total }`
+   * and waits until a load of the same model without `confirmAbove` (the user's go-ahead) joins it.
+   * Absent: download whatever the size.
+   */
+  readonly confirmAbove?: number;
 }
 
-/** Progress of a model load: download (network) or read back from this device (cache). */
+/**
+ * Progress of a model load: download (network), read back from this device (cache), weights
+ * prepared for the backend, or `confirm`: the download of `total` bytes waits for the go-ahead
+ * (see {@link ModelSpec.confirmAbove}).
+ */
 export interface EngineLoadProgress {
-  readonly phase: 'download' | 'cache' | 'weights';
+  readonly phase: 'download' | 'cache' | 'weights' | 'confirm';
   readonly loaded: number;
   readonly total: number;
   /** Bytes per second, when downloading. */
@@ -56,9 +67,12 @@ export interface ModelInfo {
 /** How a reply is sampled: the runtime's options minus what cannot cross a worker (the signal). */
 export type SamplingOptions = Omit<GenerateOptions, 'signal' | 'eosTokenIds'>;
 
+/** How a generation ended: why, and how many tokens the prompt and the reply took. */
+export type GenerationEnd = Pick<GenerateResult, 'finishReason' | 'promptTokens' | 'generatedTokens'>;
+
 export type EngineEvent =
   | { readonly type: 'token'; readonly id: number; readonly text: string }
-  | { readonly type: 'done'; readonly finishReason: 'eos' | 'stop' | 'length' | 'aborted'; readonly promptTokens: number; readonly generatedTokens: number };
+  | ({ readonly type: 'done' } & GenerationEnd);
 
 /** An error as it crosses the worker: rebuilt into a GptError on the other side. */
 export interface EngineErrorData {

@@ -5,6 +5,7 @@
  * download and one copy of the weights) and runs one generation at a time, since the model has
  * one KV cache.
  */
+import { SingleFlight } from '../cache/single-flight.ts';
 import { GptError } from '../errors.ts';
 import { canonicalModelUrl } from '../formats/model-location.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
@@ -12,6 +13,7 @@ import { choose, classify, templatePrompt, type ScoringModel } from '../template
 import type { FeatureModel } from '../templates/head/features.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import { trainHead, type TrainHeadProgress } from '../templates/head/train-head.ts';
+import { DownloadGate } from './download-gate.ts';
 import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, HeadTrainingOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
 import { loadModel as defaultLoadModel, type LoadedModel, type ModelLoader } from './load-model.ts';
 
@@ -19,26 +21,12 @@ function isFeatureModel(m: ScoringModel): m is FeatureModel {
   return typeof (m as Partial<FeatureModel>).hiddenStates === 'function';
 }
 
-/** One load shared by every caller that asked for the same spec while it ran. */
-interface SharedLoad {
-  readonly key: string;
-  readonly promise: Promise<{ model: LoadedModel; info: ModelInfo }>;
-  readonly listeners: Set<(p: EngineLoadProgress) => void>;
-  readonly abort: AbortController;
-  /** Callers still waiting; when the last one aborts, the load itself is aborted. */
-  waiting: number;
-}
-
-/** A stable key for "the same model": URL (with trailing slash), engine and context length. */
-export function specKey(spec: ModelSpec): string {
-  const url = canonicalModelUrl(spec.url);
-  return `${spec.engine ?? 'auto'} ${spec.contextLength ?? ''} ${url}`;
-}
-
 /** Runs the model in this thread. `loader` is a seam for tests (a fake model). */
 export class InPageEngine implements Engine {
   #loaded?: { key: string; model: LoadedModel; info: ModelInfo };
-  #load?: SharedLoad;
+  /** The load in flight, shared by every caller that asks for the same model meanwhile. */
+  readonly #loads = new SingleFlight<ModelInfo, EngineLoadProgress>();
+  #loading?: { readonly key: string; readonly gate: DownloadGate };
   /** Generations wait for the previous one: the model has one KV cache. */
   #turn: Promise<void> = Promise.resolve();
   #disposed = false;
@@ -48,70 +36,48 @@ export class InPageEngine implements Engine {
   async load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void, signal?: AbortSignal): Promise<ModelInfo> {
     if (this.#disposed) throw new GptError('disposed', 'This engine was disposed; create a new one to load a model.');
     signal?.throwIfAborted();
-    const key = specKey(spec);
+    // web-llm names a prebuilt model by id (or a URL ending in one), not a folder.
+    const url = spec.engine === 'webllm' ? spec.url : canonicalModelUrl(spec.url);
+    // "The same model": URL, engine and context length (not confirmAbove: the go-ahead joins the load).
+    const key = `${spec.engine ?? 'auto'} ${spec.contextLength ?? ''} ${url}`;
     if (this.#loaded?.key === key) return this.#loaded.info;
-    let shared = this.#load;
-    if (!shared || shared.key !== key) {
-      shared?.abort.abort(); // a different model was asked for: the old load is stale
-      shared = this.#startLoad(key, spec);
+    if (this.#loading?.key !== key) {
+      if (this.#loading) this.#loads.abort(this.#loading.key); // a different model was asked for: the old load is stale
+      this.#loading = { key, gate: new DownloadGate() };
     }
-    return this.#wait(shared, onProgress, signal);
+    const { gate } = this.#loading;
+    gate.join(spec.confirmAbove, onProgress);
+    try {
+      return await this.#loads.run(key, (abort, emit) => this.#start(key, { ...spec, url }, gate, abort, emit), signal, onProgress);
+    } catch (e) {
+      throw GptError.from(e);
+    }
   }
 
-  #startLoad(key: string, spec: ModelSpec): SharedLoad {
-    const abort = new AbortController();
-    const listeners = new Set<(p: EngineLoadProgress) => void>();
-    const promise = (async () => {
+  async #start(key: string, spec: ModelSpec, gate: DownloadGate, abort: AbortSignal, emit: (p: EngineLoadProgress) => void): Promise<ModelInfo> {
+    try {
       // Free the old weights first: two models side by side may not fit in GPU memory.
       await this.#turn;
       this.#loaded?.model.dispose();
       this.#loaded = undefined;
-      const { model, fromCache } = await this.loader(spec, (p) => listeners.forEach((l) => l(p)), abort.signal);
+      const { model, fromCache, notice: cacheNotice } = await this.loader(spec, emit, abort, (bytes) => gate.pass(bytes, emit, abort));
+      const notice = [model.notice, cacheNotice].filter(Boolean).join(' ');
       const info: ModelInfo = {
         url: spec.url,
         modelType: model.config.modelType,
         backend: model.backendKind,
         contextLength: model.contextLength,
         fromCache,
-        ...(model.notice ? { notice: model.notice } : {}),
+        ...(notice ? { notice } : {}),
       };
-      if (abort.signal.aborted || this.#disposed) {
+      if (abort.aborted || this.#disposed) {
         model.dispose();
         throw new GptError('aborted', 'The model load was aborted.');
       }
       this.#loaded = { key, model, info };
-      return { model, info };
-    })();
-    const shared: SharedLoad = { key, promise, listeners, abort, waiting: 0 };
-    this.#load = shared;
-    const forget = () => {
-      if (this.#load === shared) this.#load = undefined;
-    };
-    promise.then(forget, forget);
-    return shared;
-  }
-
-  async #wait(shared: SharedLoad, onProgress: ((p: EngineLoadProgress) => void) | undefined, signal: AbortSignal | undefined): Promise<ModelInfo> {
-    shared.waiting++;
-    if (onProgress) shared.listeners.add(onProgress);
-    let onAbort: (() => void) | undefined;
-    try {
-      const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => {
-          reject(new GptError('aborted', 'The model load was aborted.'));
-          // The last caller gone: nobody wants these bytes any more.
-          if (shared.waiting === 1) shared.abort.abort();
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
-      const { info } = await Promise.race([shared.promise, aborted]);
       return info;
-    } catch (e) {
-      throw GptError.from(e);
     } finally {
-      shared.waiting--;
-      if (onProgress) shared.listeners.delete(onProgress);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      if (this.#loading?.gate === gate) this.#loading = undefined;
     }
   }
 
@@ -234,7 +200,7 @@ export class InPageEngine implements Engine {
 
   dispose(): void {
     this.#disposed = true;
-    this.#load?.abort.abort();
+    if (this.#loading) this.#loads.abort(this.#loading.key);
     this.#loaded?.model.dispose();
     this.#loaded = undefined;
   }

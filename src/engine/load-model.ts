@@ -4,14 +4,13 @@
  * knows the cache's and the runtime's APIs; the in-page engine receives it as a parameter so tests
  * can hand it a fake model.
  */
-import { deleteCachedModel, isModelCached, openCachedModel } from '../cache/index.ts';
+import { deleteCachedModel, openCachedModel, type CacheStore } from '../cache/index.ts';
 import { loadLanguageModel } from '../runtime/index.ts';
 import { GptError } from '../errors.ts';
-import { canonicalModelUrl } from '../formats/model-location.ts';
 import type { ScoringModel } from '../templates/score.ts';
 import type { FeatureModel } from '../templates/head/features.ts';
 import { webLlmBundleUrl } from './webllm-url.ts';
-import type { ChatMessage, EngineLoadProgress, ModelSpec, SamplingOptions } from './engine.ts';
+import type { ChatMessage, EngineLoadProgress, GenerationEnd, ModelSpec, SamplingOptions } from './engine.ts';
 
 /** What the engine needs of a loaded model (the runtime's LanguageModel has this shape). */
 export interface LoadedModel {
@@ -23,7 +22,7 @@ export interface LoadedModel {
   generate(
     messages: readonly ChatMessage[],
     options: SamplingOptions & { readonly signal?: AbortSignal },
-  ): AsyncGenerator<{ readonly id: number; readonly text: string }, { readonly finishReason: 'eos' | 'stop' | 'length' | 'aborted'; readonly promptTokens: number; readonly generatedTokens: number }>;
+  ): AsyncGenerator<{ readonly id: number; readonly text: string }, GenerationEnd>;
   encode(messages: readonly ChatMessage[]): number[];
   /**
    * Token-level access for few-shot templates. The runtime's LanguageModel has both, and its
@@ -38,16 +37,29 @@ export interface LoadedModel {
   dispose(): void;
 }
 
-/** Loads `spec`, reporting progress; `fromCache` is true when no byte came from the network. */
+/** How a load went: the model, and whether every byte came from this device's cache. */
+export interface LoadResult {
+  readonly model: LoadedModel;
+  readonly fromCache: boolean;
+  /** What the cache has to say (storage not kept, quota), shown after the model's own notice. */
+  readonly notice?: string;
+}
+
+/**
+ * Loads `spec`, reporting progress. `confirmDownload`, when given, is awaited with the bytes a
+ * download still needs once they are known, before any is fetched (a large model asks first).
+ */
 export type ModelLoader = (
   spec: ModelSpec,
   onProgress: (p: EngineLoadProgress) => void,
   signal: AbortSignal,
-) => Promise<{ model: LoadedModel; fromCache: boolean }>;
+  confirmDownload?: (bytes: number) => Promise<void>,
+) => Promise<LoadResult>;
 
 /** What the web-llm bundle (dist/gpt-chat-webllm.js, from src/webllm/load.ts) exports. */
 export interface WebLlmEngineModule {
-  loadWebLlmModel: ModelLoader;
+  /** web-llm keeps its own cache and downloads, so it is never asked to confirm a size. */
+  loadWebLlmModel(spec: ModelSpec, onProgress: (p: EngineLoadProgress) => void, signal: AbortSignal): Promise<LoadResult>;
 }
 
 /**
@@ -56,74 +68,70 @@ export interface WebLlmEngineModule {
  */
 const importWebLlmBundle = (): Promise<WebLlmEngineModule> => import(/* @vite-ignore */ webLlmBundleUrl());
 
+/** What the real loader reads through; every field has a default, tests pass their own. */
+export interface LoaderDeps {
+  /** The cache's store (default: IndexedDB, or memory where it cannot be opened). */
+  readonly store?: CacheStore;
+  readonly fetch?: typeof fetch;
+  /** Imports the web-llm bundle (default: by URL, beside the worker bundle). */
+  readonly importWebLlm?: () => Promise<WebLlmEngineModule>;
+}
+
 /**
  * The real loader: the cache (src/cache) feeding the runtime (src/runtime), or for
- * `engine: 'webllm'` the web-llm engine, fetched only then. `importWebLlm` is a seam for tests.
+ * `engine: 'webllm'` the web-llm engine, fetched only then. One cache lookup and at most one probe
+ * of the server per load: `openCachedModel` reads the manifest once, says whether it served the
+ * model from the cache, and asks `confirmDownload` between its probe and the download.
  */
-export const loadModel = async (
-  spec: ModelSpec,
-  onProgress: (p: EngineLoadProgress) => void,
-  signal: AbortSignal,
-  importWebLlm: () => Promise<WebLlmEngineModule> = importWebLlmBundle,
-): Promise<{ model: LoadedModel; fromCache: boolean }> => {
-  if (spec.engine === 'webllm') {
-    let bundle: WebLlmEngineModule;
-    try {
-      bundle = await importWebLlm();
-    } catch (e) {
-      throw new GptError('network', `Could not load the web-llm engine (gpt-chat-webllm.js, expected beside gpt-chat-worker.js): ${e instanceof Error ? e.message : String(e)}. Serve it from the same folder, or use engine="auto".`);
+export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }: LoaderDeps = {}): ModelLoader {
+  return async (spec, onProgress, signal, confirmDownload) => {
+    if (spec.engine === 'webllm') {
+      let bundle: WebLlmEngineModule;
+      try {
+        bundle = await importWebLlm();
+      } catch (e) {
+        throw new GptError('network', `Could not load the web-llm engine (gpt-chat-webllm.js, expected beside gpt-chat-worker.js): ${e instanceof Error ? e.message : String(e)}. Serve it from the same folder, or use engine="auto".`);
+      }
+      return bundle.loadWebLlmModel(spec, onProgress, signal);
     }
-    return bundle.loadWebLlmModel(spec, onProgress, signal);
-  }
-  const url = canonicalModelUrl(spec.url);
-  const fromCache = await isModelCached(url).catch(() => false);
-  const notes: string[] = [];
-  const files = await openCachedModel(url, {
-    signal,
-    onNotKept: (message) => notes.push(message),
-    onQuotaWarning: (w) => notes.push(w.message),
-    ...(spec.sha256 ? { sha256: spec.sha256 } : {}),
-    onProgress: (p) =>
-      onProgress({
-        phase: fromCache ? 'cache' : 'download',
-        loaded: p.loaded,
-        total: p.total,
-        rate: p.bytesPerSecond,
-        ...(p.secondsLeft !== null ? { eta: p.secondsLeft } : {}),
-        file: p.file,
-      }),
-  });
-  let model: LoadedModel;
-  try {
-    model = await loadLanguageModel(files, {
-      backend: spec.engine ?? 'auto',
-      ...(spec.contextLength ? { contextLength: spec.contextLength } : {}),
+    const notes: string[] = [];
+    const files = await openCachedModel(spec.url, {
       signal,
-      onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
+      onNotKept: (message) => notes.push(message),
+      onQuotaWarning: (w) => notes.push(w.message),
+      ...(store ? { store } : {}),
+      ...(fetch ? { fetch } : {}),
+      ...(spec.sha256 ? { sha256: spec.sha256 } : {}),
+      ...(confirmDownload ? { confirmDownload } : {}),
+      onProgress: (p) =>
+        onProgress({
+          phase: 'download',
+          loaded: p.loaded,
+          total: p.total,
+          rate: p.bytesPerSecond,
+          ...(p.secondsLeft !== null ? { eta: p.secondsLeft } : {}),
+          file: p.file,
+        }),
     });
-  } catch (e) {
-    // A GGUF the runtime refuses (an architecture, tokenizer or type it does not run) is no use
-    // cached: drop it, so that it is not kept as a complete model.
-    if (files.ggufFile !== undefined && e instanceof GptError && REFUSED.has(e.code)) await deleteCachedModel(url).catch(() => {});
-    throw e;
-  }
-  if (notes.length) return { model: withNotice(model, [model.notice, ...notes].filter(Boolean).join(' ')), fromCache };
-  return { model, fromCache };
-};
+    let model: LoadedModel;
+    try {
+      model = await loadLanguageModel(files, {
+        backend: spec.engine ?? 'auto',
+        ...(spec.contextLength ? { contextLength: spec.contextLength } : {}),
+        signal,
+        onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
+      });
+    } catch (e) {
+      // A GGUF the runtime refuses (an architecture, tokenizer or type it does not run) is no use
+      // cached: drop it, so that it is not kept as a complete model.
+      if (files.ggufFile !== undefined && e instanceof GptError && REFUSED.has(e.code)) await deleteCachedModel(spec.url, store).catch(() => {});
+      throw e;
+    }
+    return { model, fromCache: files.fromCache, ...(notes.length ? { notice: notes.join(' ') } : {}) };
+  };
+}
 
 const REFUSED: ReadonlySet<string> = new Set(['bad-gguf', 'unsupported-model', 'unsupported-dtype', 'bad-config', 'missing-tensor', 'bad-tensor-shape']);
 
-/** `model` with `notice` replaced (the runtime's own notice is kept in the text). */
-function withNotice(model: LoadedModel, notice: string): LoadedModel {
-  return {
-    backendKind: model.backendKind,
-    contextLength: model.contextLength,
-    config: model.config,
-    notice,
-    generate: (messages, options) => model.generate(messages, options),
-    encode: (messages) => model.encode(messages),
-    ...(model.tokenizer ? { tokenizer: model.tokenizer } : {}),
-    ...(model.model ? { model: model.model } : {}),
-    dispose: () => model.dispose(),
-  };
-}
+/** The loader of the engine worker and the in-page engine. */
+export const loadModel: ModelLoader = modelLoader();

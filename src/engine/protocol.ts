@@ -7,32 +7,31 @@
  *
  * Client and worker share only this file.
  */
-import type { FewShotTemplate } from '../templates/schema.ts';
+import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadProgress } from '../templates/head/train-head.ts';
-import type { ChatMessage, EngineErrorData, EngineLoadProgress, HeadTrainingOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+import type { ChatMessage, EngineErrorData, GenerationEnd, EngineLoadProgress, HeadTrainingOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+
+/** A request that runs a few-shot template on the query `fields`, with options of its own kind. */
+interface TemplateRequest<T extends string, O> {
+  readonly type: T;
+  readonly id: number;
+  readonly template: FewShotTemplate;
+  readonly fields: Readonly<Record<string, string>>;
+  readonly options: O;
+}
 
 /** Client -> worker. Every request but `abort` gets exactly one final reply with the same id. */
 export type WorkerRequest =
   | { readonly type: 'load'; readonly id: number; readonly spec: ModelSpec }
   | { readonly type: 'chat'; readonly id: number; readonly messages: readonly ChatMessage[]; readonly options: SamplingOptions }
   | { readonly type: 'count'; readonly id: number; readonly messages: readonly ChatMessage[] }
-  /** Few-shot templates: score labels (`classify`) or options (`choose`); answered by `scored`. */
-  | {
-      readonly type: 'classify' | 'choose';
-      readonly id: number;
-      readonly template: FewShotTemplate;
-      readonly fields: Readonly<Record<string, string>>;
-      readonly options: TemplateRunOptions;
-    }
+  /** A classification template: score its labels after the query; answered by `scored`. */
+  | TemplateRequest<'classify', TemplateRunOptions<ClassifyNormalisation>>
+  /** A multiple-choice template: score its options; answered by `scored`. */
+  | TemplateRequest<'choose', TemplateRunOptions<ChooseNormalisation>>
   /** A generation template's completion: streams `token`s and ends with `done`, like `chat`. */
-  | {
-      readonly type: 'complete';
-      readonly id: number;
-      readonly template: FewShotTemplate;
-      readonly fields: Readonly<Record<string, string>>;
-      readonly options: SamplingOptions & { readonly k?: number };
-    }
+  | TemplateRequest<'complete', SamplingOptions & { readonly k?: number }>
   /** Trains a task head on labelled rows: streams `head-progress`, ends with `head-trained`. */
   | {
       readonly type: 'train-head';
@@ -51,13 +50,7 @@ export type WorkerResponse =
   | { readonly type: 'progress'; readonly id: number; readonly progress: EngineLoadProgress }
   | { readonly type: 'loaded'; readonly id: number; readonly info: ModelInfo }
   | { readonly type: 'token'; readonly id: number; readonly token: number; readonly text: string }
-  | {
-      readonly type: 'done';
-      readonly id: number;
-      readonly finishReason: 'eos' | 'stop' | 'length' | 'aborted';
-      readonly promptTokens: number;
-      readonly generatedTokens: number;
-    }
+  | ({ readonly type: 'done'; readonly id: number } & GenerationEnd)
   | { readonly type: 'counted'; readonly id: number; readonly tokens: number }
   | { readonly type: 'scored'; readonly id: number; readonly result: TemplateScores }
   | { readonly type: 'head-progress'; readonly id: number; readonly progress: TrainHeadProgress }

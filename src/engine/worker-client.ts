@@ -4,6 +4,7 @@
  * {@link WorkerConnection}); each client holds at most one connection at a time.
  */
 import { GptError } from '../errors.ts';
+import { canonicalModelUrl } from '../formats/model-location.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadProgress } from '../templates/head/train-head.ts';
@@ -74,7 +75,7 @@ export class WorkerClient implements Engine {
   load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void, signal?: AbortSignal): Promise<ModelInfo> {
     signal?.throwIfAborted();
     // The worker may be a blob: its base URL is not the page's, so send an absolute model URL.
-    const absolute = { ...spec, url: new URL(spec.url, pageBase()).href };
+    const absolute = { ...spec, url: canonicalModelUrl(spec.url) };
     const conn = this.#acquire(absolute);
     return this.#call(conn, { type: 'load', spec: absolute }, signal, (m) => {
       if (m.type === 'progress') onProgress?.(m.progress);

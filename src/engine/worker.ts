@@ -4,6 +4,7 @@
  * that model talks to it, so the weights exist once.
  */
 import { GptError } from '../errors.ts';
+import type { EngineEvent } from './engine.ts';
 import { InPageEngine } from './in-page-engine.ts';
 import type { WorkerRequest, WorkerResponse } from './protocol.ts';
 
@@ -18,6 +19,13 @@ export function serveEngine(
   /** Abort controllers of the requests still running, by request id. */
   const running = new Map<number, AbortController>();
   const fail = (id: number, e: unknown) => port.postMessage({ type: 'error', id, error: GptError.from(e).toJSON() });
+  /** Posts a generation's events (chat, complete) as `token` replies and the final `done`. */
+  const stream = async (id: number, events: AsyncIterable<EngineEvent>) => {
+    for await (const event of events) {
+      if (event.type === 'token') port.postMessage({ type: 'token', id, token: event.id, text: event.text });
+      else port.postMessage({ ...event, id });
+    }
+  };
 
   port.addEventListener('message', async ({ data: request }) => {
     if (request.type === 'abort') {
@@ -35,29 +43,19 @@ export function serveEngine(
           break;
         }
         case 'chat':
-          for await (const event of engine.chat(request.messages, request.options, abort.signal)) {
-            if (event.type === 'token') port.postMessage({ type: 'token', id, token: event.id, text: event.text });
-            else port.postMessage({ type: 'done', id, finishReason: event.finishReason, promptTokens: event.promptTokens, generatedTokens: event.generatedTokens });
-          }
+          await stream(id, engine.chat(request.messages, request.options, abort.signal));
           break;
         case 'count':
           port.postMessage({ type: 'counted', id, tokens: await engine.countChatTokens(request.messages) });
           break;
         case 'classify':
-        case 'choose': {
-          const { template, fields, options } = request;
-          const result =
-            request.type === 'classify'
-              ? await engine.classify(template, fields, options as Parameters<InPageEngine['classify']>[2], abort.signal)
-              : await engine.choose(template, fields, options as Parameters<InPageEngine['choose']>[2], abort.signal);
-          port.postMessage({ type: 'scored', id, result });
+          port.postMessage({ type: 'scored', id, result: await engine.classify(request.template, request.fields, request.options, abort.signal) });
           break;
-        }
+        case 'choose':
+          port.postMessage({ type: 'scored', id, result: await engine.choose(request.template, request.fields, request.options, abort.signal) });
+          break;
         case 'complete':
-          for await (const event of engine.complete(request.template, request.fields, request.options, abort.signal)) {
-            if (event.type === 'token') port.postMessage({ type: 'token', id, token: event.id, text: event.text });
-            else port.postMessage({ type: 'done', id, finishReason: event.finishReason, promptTokens: event.promptTokens, generatedTokens: event.generatedTokens });
-          }
+          await stream(id, engine.complete(request.template, request.fields, request.options, abort.signal));
           break;
         case 'train-head': {
           const head = await engine.trainHead(request.template, request.rows, request.options, (progress) => port.postMessage({ type: 'head-progress', id, progress }), abort.signal);

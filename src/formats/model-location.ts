@@ -34,9 +34,22 @@ export function ggufFileName(location: string): string | null {
   return name;
 }
 
-/** A model URL in its canonical form: a folder ends with '/', a GGUF file is left as it is. */
-export function canonicalModelUrl(url: string): string {
-  return ggufFileName(url) !== null || url.endsWith('/') ? url : `${url}/`;
+/**
+ * The one spelling of a model URL: absolute (against `base`, default the page's base URL; none in
+ * Node), a folder with a trailing slash on its path, a GGUF file as it is. The cache keys models by
+ * it, the runtime and the cache resolve file names against it, and the engine client sends it to
+ * the worker (whose own base URL is a blob: or the worker script, not the page). Throws GptError
+ * 'bad-argument' for a string that is no URL, 'unsupported-model' for one part of a split GGUF.
+ */
+export function canonicalModelUrl(url: string, base: string | undefined = globalThis.document?.baseURI ?? globalThis.location?.href): string {
+  let u: URL;
+  try {
+    u = new URL(url, base);
+  } catch {
+    throw new GptError('bad-argument', `Model URL ${JSON.stringify(url)} is not a URL. HINT: give the folder, e.g. https://huggingface.co/<org>/<model>/resolve/main/`);
+  }
+  if (!u.pathname.endsWith('/') && ggufFileName(u.href) === null) u.pathname += '/';
+  return u.href;
 }
 
 /** The URL of file `name` of the model at `base`: the GGUF URL itself, or `name` inside the folder. */

@@ -1,6 +1,7 @@
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
 import { GptError } from '../errors.ts';
-import { ggufFileName } from '../formats/model-location.ts';
+import { bodyChunks, contentLength } from '../formats/http-body.ts';
+import { canonicalModelUrl, ggufFileName } from '../formats/model-location.ts';
 
 /**
  * {@link ModelFiles} over a base URL (a Hugging Face `resolve/main/` URL or any static server), or
@@ -10,9 +11,9 @@ import { ggufFileName } from '../formats/model-location.ts';
  * 'network'.
  */
 export function httpModelFiles(baseUrl: string, fetchFn: typeof fetch = globalThis.fetch.bind(globalThis)): ModelFiles {
-  const gguf = ggufFileName(baseUrl);
-  const base = gguf || baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  const url = (name: string) => (name === gguf ? baseUrl : new URL(name, base).href);
+  const base = canonicalModelUrl(baseUrl);
+  const gguf = ggufFileName(base);
+  const url = (name: string) => (name === gguf ? base : new URL(name, base).href);
 
   async function get(name: string, init: RequestInit): Promise<Response> {
     const u = url(name);
@@ -53,39 +54,18 @@ export function httpModelFiles(baseUrl: string, fetchFn: typeof fetch = globalTh
     async open(name, signal): Promise<FileStream> {
       const res = await get(name, { signal });
       const u = url(name);
-      const length = res.headers.get('content-length');
-      const encoding = res.headers.get('content-encoding');
-      // With Content-Encoding, Content-Length counts the compressed bytes, not what the body yields.
-      const size = length !== null && (!encoding || encoding === 'identity') ? Number(length) : NaN;
-      if (!Number.isSafeInteger(size) || size < 0 || !res.body) {
+      const size = contentLength(res.headers);
+      if (size === null || !res.body) {
         await res.body?.cancel().catch(() => {});
+        const encoding = res.headers.get('content-encoding');
         throw new GptError(
           'network',
-          `${u} did not give a usable Content-Length (got ${length ?? 'none'}${encoding ? `, Content-Encoding ${encoding}` : ''}). ` +
+          `${u} did not give a usable Content-Length (got ${res.headers.get('content-length') ?? 'none'}${encoding ? `, Content-Encoding ${encoding}` : ''}). ` +
             `Hint: serve weight files uncompressed with a Content-Length header.`,
         );
       }
-      return { size, chunks: chunksOf(res.body, u, signal) };
+      const dropped = (err: unknown) => new GptError('network', `Downloading ${u} failed midway: ${err instanceof Error ? err.message : String(err)}. Hint: try again.`);
+      return { size, chunks: bodyChunks(res.body, signal, `Fetching ${u} was aborted.`, dropped) };
     },
   };
-}
-
-async function* chunksOf(body: ReadableStream<Uint8Array>, u: string, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      let r: ReadableStreamReadResult<Uint8Array>;
-      try {
-        r = await reader.read();
-      } catch (err) {
-        if (signal?.aborted) throw new GptError('aborted', `Fetching ${u} was aborted.`);
-        throw new GptError('network', `Downloading ${u} failed midway: ${err instanceof Error ? err.message : String(err)}. Hint: try again.`);
-      }
-      if (r.done) return;
-      yield r.value;
-    }
-  } finally {
-    // Stops the download when the consumer stops early (an error in a later tensor, an abort).
-    await reader.cancel().catch(() => {});
-  }
 }

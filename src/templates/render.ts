@@ -26,7 +26,7 @@ export function renderInstruction(template: FewShotTemplate): string {
 }
 
 /** What the model writes for `answer`: a label's text (classification) or the answer itself. */
-export function answerText(template: FewShotTemplate, answer: string): string {
+function answerText(template: FewShotTemplate, answer: string): string {
   if (template.task !== 'classification') return answer;
   const label = template.labels.find((l) => l.name === answer);
   if (!label) throw new GptError('bad-template', `template "${template.id}": the answer "${answer}" is not one of its labels.`);

@@ -103,16 +103,9 @@ const CHOOSE: readonly ChooseNormalisation[] = ['summed', 'mean', 'length', 'unc
  * @param fields a value for every field of the template
  */
 export async function classify(lm: ScoringModel, template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: ScoreOptions<ClassifyNormalisation> = {}): Promise<TemplateScores> {
-  const now = options.now ?? (() => performance.now());
-  const started = now();
-  const t = validateTemplate(template);
-  if (t.task !== 'classification') throw wrongTask(t, 'classify', 'classification');
-  if (options.head) return withHead(lm, t, fields, options.head, options.signal, () => now() - started);
-  const normalisation = pick(options.normalisation, CLASSIFY, 'summed');
-  const run = await scoreCandidates(lm, t, checkFields(t, fields, `template "${t.id}": the query`), options);
-  let scores = run.logProbs;
-  let contentFree: number[] | undefined;
-  if (normalisation === 'mean') scores = perTokenMean(run.logProbs, run.tokenCounts);
+  if (options.head) return scoreWithHead(lm, template, fields, options, 'classification');
+  const { t, normalisation, run, finish } = await scoreQuery(lm, template, fields, options, 'classification', CLASSIFY);
+  if (normalisation === 'mean') return finish(perTokenMean(run.logProbs, run.tokenCounts));
   if (normalisation === 'calibrated') {
     // the same examples, every field of the query replaced by a content-free string
     const cfTotals: number[][] = [];
@@ -121,10 +114,10 @@ export async function classify(lm: ScoringModel, template: FewShotTemplate, fiel
       const ids = lm.tokenizer.encodePrompt(renderPrompt(t, cfFields, t.examples.filter((_, i) => run.fitted.kept.includes(i))));
       cfTotals.push((await scoreAfter(lm, ids, run.continuationIds, options.signal)).map((s) => s.total));
     }
-    contentFree = contentFreeDistribution(cfTotals);
-    scores = calibrated(run.logProbs, contentFree);
+    const contentFree = contentFreeDistribution(cfTotals);
+    return finish(calibrated(run.logProbs, contentFree), { contentFree });
   }
-  return result(t, normalisation, run, scores, now() - started, contentFree ? { contentFree } : {});
+  return finish(run.logProbs);
 }
 
 /**
@@ -132,24 +125,49 @@ export async function classify(lm: ScoringModel, template: FewShotTemplate, fiel
  * 'unconditional' also scores each option after the answer stem alone ("Answer:").
  */
 export async function choose(lm: ScoringModel, template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: ScoreOptions<ChooseNormalisation> = {}): Promise<TemplateScores> {
-  const now = options.now ?? (() => performance.now());
-  const started = now();
-  const t = validateTemplate(template);
-  if (t.task !== 'multiple-choice') throw wrongTask(t, 'choose', 'multiple-choice');
-  if (options.head) return withHead(lm, t, fields, options.head, options.signal, () => now() - started);
-  const normalisation = pick(options.normalisation, CHOOSE, 'summed');
-  const run = await scoreCandidates(lm, t, checkFields(t, fields, `template "${t.id}": the query`), options);
-  let scores = run.logProbs;
-  let unconditional: number[] | undefined;
-  if (normalisation === 'mean') scores = perTokenMean(run.logProbs, run.tokenCounts);
-  if (normalisation === 'length') scores = perByteMean(run.logProbs, run.texts);
+  if (options.head) return scoreWithHead(lm, template, fields, options, 'multiple-choice');
+  const { t, normalisation, run, finish } = await scoreQuery(lm, template, fields, options, 'multiple-choice', CHOOSE);
+  if (normalisation === 'mean') return finish(perTokenMean(run.logProbs, run.tokenCounts));
+  if (normalisation === 'length') return finish(perByteMean(run.logProbs, run.texts));
   if (normalisation === 'unconditional') {
     const ids = lm.tokenizer.encodePrompt(answerParts(t).stem);
     if (ids.length === 0) throw new GptError('bad-template', `template "${t.id}": "answer" has no text before {{answer}}, so there is no context for the unconditional score. HINT: use an answer line like "Answer: {{answer}}", or another normalisation.`);
-    unconditional = (await scoreAfter(lm, ids, run.continuationIds, options.signal)).map((s) => s.total);
-    scores = unconditionalNormalised(run.logProbs, unconditional);
+    const unconditional = (await scoreAfter(lm, ids, run.continuationIds, options.signal)).map((s) => s.total);
+    return finish(unconditionalNormalised(run.logProbs, unconditional), { unconditional });
   }
-  return result(t, normalisation, run, scores, now() - started, unconditional ? { unconditional } : {});
+  return finish(run.logProbs);
+}
+
+/**
+ * What classify and choose share: the template checked for `task`, the normalisation picked
+ * (default 'summed'), every candidate scored after the query, and `finish` turning the normalised
+ * scores into the result, timed from the call.
+ */
+async function scoreQuery<N extends ClassifyNormalisation | ChooseNormalisation>(
+  lm: ScoringModel,
+  template: FewShotTemplate,
+  fields: Readonly<Record<string, string>>,
+  options: ScoreOptions<N>,
+  task: TemplateScores['task'],
+  allowed: readonly N[],
+) {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const t = validateTemplate(template);
+  if (t.task !== task) throw wrongTask(t, task);
+  const normalisation = pick(options.normalisation, allowed, 'summed' as N);
+  const run = await scoreCandidates(lm, t, checkFields(t, fields, `template "${t.id}": the query`), options);
+  const finish = (scores: number[], extra: Pick<TemplateScores, 'contentFree' | 'unconditional'> = {}) => result(t, normalisation, run, scores, now() - started, extra);
+  return { t, normalisation, run, finish };
+}
+
+/** Scores the query with a trained task head instead of the template's label likelihoods. */
+function scoreWithHead<N extends string>(lm: ScoringModel, template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: ScoreOptions<N>, task: TemplateScores['task']): Promise<TemplateScores> {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const t = validateTemplate(template);
+  if (t.task !== task) throw wrongTask(t, task);
+  return withHead(lm, t, fields, options.head!, options.signal, () => now() - started);
 }
 
 /**
@@ -266,7 +284,7 @@ function pick<N extends string>(value: N | undefined, allowed: readonly N[], fal
   return value;
 }
 
-function wrongTask(t: FewShotTemplate, fn: string, task: string): GptError {
-  const use = t.task === 'classification' ? 'classify()' : t.task === 'multiple-choice' ? 'choose()' : 'templatePrompt() and generate()';
-  return new GptError('bad-argument', `${fn}() runs ${task} templates, but template "${t.id}" is ${t.task}. HINT: use ${use}.`);
+function wrongTask(t: FewShotTemplate, task: TemplateScores['task']): GptError {
+  const fn = (task: string) => (task === 'classification' ? 'classify()' : task === 'multiple-choice' ? 'choose()' : 'templatePrompt() and generate()');
+  return new GptError('bad-argument', `${fn(task)} runs ${task} templates, but template "${t.id}" is ${t.task}. HINT: use ${fn(t.task)}.`);
 }

@@ -4,14 +4,11 @@
  * either without knowing which. web-llm streams text, not token ids, so every piece carries
  * id -1 (the runtime's marker for text not tied to one token).
  */
-import type { ChatMessage, SamplingOptions } from '../engine/engine.ts';
+import type { ChatMessage, FinishReason, GenerationEnd, SamplingOptions } from '../engine/engine.ts';
 import type { LoadedModel } from '../engine/load-model.ts';
 import { GptError } from '../errors.ts';
 import type { WebLlmChatRequest, WebLlmChunk, WebLlmEngine } from './webllm-api.ts';
 import { webLlmError } from './webllm-errors.ts';
-
-type FinishReason = 'eos' | 'stop' | 'length' | 'aborted';
-type GenerateResult = { readonly finishReason: FinishReason; readonly promptTokens: number; readonly generatedTokens: number };
 
 /**
  * web-llm keeps its tokenizer private (MLCEngine has no encode), so counts are estimated: English
@@ -46,7 +43,7 @@ export class WebLlmModel implements LoadedModel {
   async *generate(
     messages: readonly ChatMessage[],
     options: SamplingOptions & { readonly signal?: AbortSignal },
-  ): AsyncGenerator<{ readonly id: number; readonly text: string }, GenerateResult> {
+  ): AsyncGenerator<{ readonly id: number; readonly text: string }, GenerationEnd> {
     if (this.#disposed) throw new GptError('disposed', 'This web-llm model was disposed; load it again.');
     const { signal } = options;
     const estimate = this.encode(messages).length;
@@ -105,7 +102,7 @@ export class WebLlmModel implements LoadedModel {
 }
 
 /** Estimated tokens of `messages` once rendered by the chat template. */
-export function estimateTokens(messages: readonly ChatMessage[]): number {
+function estimateTokens(messages: readonly ChatMessage[]): number {
   let n = 0;
   for (const m of messages) n += TOKENS_PER_MESSAGE + Math.ceil(m.content.length / CHARS_PER_TOKEN);
   return n;
@@ -115,7 +112,7 @@ export function estimateTokens(messages: readonly ChatMessage[]): number {
  * Our sampling options as web-llm's OpenAI-style request. web-llm has no top_k or min_p in chat
  * completions, so those two are not sent; its seed must be an integer.
  */
-export function chatRequest(messages: readonly ChatMessage[], o: SamplingOptions): WebLlmChatRequest {
+function chatRequest(messages: readonly ChatMessage[], o: SamplingOptions): WebLlmChatRequest {
   return {
     messages: messages.map((m) => ({ role: m.role, content: m.content })),
     stream: true,

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/cache/cache-store.ts';
 import { listCachedModels } from '../../src/cache/manage.ts';
-import { normalizeModelUrl, openCachedModel } from '../../src/cache/open-cached-model.ts';
+import { openCachedModel } from '../../src/cache/open-cached-model.ts';
+import { canonicalModelUrl } from '../../src/formats/model-location.ts';
 import { GptError } from '../../src/errors.ts';
 import { loadLanguageModel } from '../../src/runtime/index.ts';
 import { nodeModelFiles } from '../../src/runtime/model-files-node.ts';
@@ -40,9 +41,9 @@ const fixture = new Uint8Array(readFileSync('test/fixtures/generated/gguf/qwen2.
 
 describe('the cache with a .gguf URL', () => {
   it('keeps the URL of the file as the model key (no trailing slash) and refuses a shard', () => {
-    expect(normalizeModelUrl(`${HOST}x.Q4_K_M.gguf`)).toBe(`${HOST}x.Q4_K_M.gguf`);
-    expect(normalizeModelUrl(`${HOST}folder`)).toBe(`${HOST}folder/`);
-    expect(() => normalizeModelUrl(`${HOST}x-00002-of-00004.gguf`)).toThrow(/part 2 of a GGUF split into 4 files/);
+    expect(canonicalModelUrl(`${HOST}x.Q4_K_M.gguf`)).toBe(`${HOST}x.Q4_K_M.gguf`);
+    expect(canonicalModelUrl(`${HOST}folder`)).toBe(`${HOST}folder/`);
+    expect(() => canonicalModelUrl(`${HOST}x-00002-of-00004.gguf`)).toThrow(/part 2 of a GGUF split into 4 files/);
   });
 
   it('downloads one file in chunks, with Range, then loads it from the store alone, like the file on disk', async () => {

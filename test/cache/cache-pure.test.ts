@@ -143,13 +143,33 @@ describe('single flight', () => {
     expect(innerSignal!.aborted).toBe(false); // the second caller still waits
     finish('done');
     await expect(p2).resolves.toBe('done');
-    expect(f.has('k')).toBe(false);
 
     const b = new AbortController();
     const p3 = f.run('k', start, b.signal);
     b.abort();
     await expect(p3).rejects.toMatchObject({ code: 'aborted' });
     expect(innerSignal!.aborted).toBe(true);
+    expect(starts).toBe(2); // the finished run was forgotten: p3 started afresh
+  });
+
+  it('abort(key) ends the run for every caller, and a later run of the key starts afresh', async () => {
+    const f = new SingleFlight<string, number>();
+    const signals: AbortSignal[] = [];
+    const start = (signal: AbortSignal) => {
+      signals.push(signal);
+      return new Promise<string>((resolve, reject) => {
+        signal.addEventListener('abort', () => reject(new GptError('aborted', 'stale')));
+        if (signals.length === 2) resolve('second');
+      });
+    };
+    const p1 = f.run('k', start);
+    const p2 = f.run('k', start);
+    f.abort('k');
+    const p3 = f.run('k', start);
+    await expect(p1).rejects.toMatchObject({ code: 'aborted' });
+    await expect(p2).rejects.toMatchObject({ code: 'aborted' });
+    await expect(p3).resolves.toBe('second');
+    expect(signals.map((s) => s.aborted)).toEqual([true, false]);
   });
 });
 

@@ -24,7 +24,23 @@ class ScriptedEngine implements Engine {
   notice: string | undefined;
   disposed = false;
 
-  async load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void): Promise<ModelInfo> {
+  /** Bytes the model's download takes (the size question is asked above `spec.confirmAbove`). */
+  bytes = 1000;
+  /** A load waiting for the go-ahead: it settles with the load that gives it, as InPageEngine's do. */
+  #waiting: ((load: Promise<ModelInfo>) => void) | undefined;
+
+  load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void): Promise<ModelInfo> {
+    if (spec.confirmAbove !== undefined && this.bytes > spec.confirmAbove) {
+      onProgress?.({ phase: 'confirm', loaded: 0, total: this.bytes });
+      return new Promise((resolve, reject) => (this.#waiting = (load) => load.then(resolve, reject)));
+    }
+    const load = this.#load(spec, onProgress);
+    this.#waiting?.(load);
+    this.#waiting = undefined;
+    return load;
+  }
+
+  async #load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void): Promise<ModelInfo> {
     this.loads++;
     onProgress?.({ phase: 'download', loaded: 500, total: 1000 });
     await sleep(5);
@@ -84,9 +100,8 @@ async function chat(attrs: Record<string, string> = {}, options: { bytes?: numbe
   GptChat.deps = {
     createEngine: () => engine,
     store,
-    isModelCached: async () => false,
-    remoteModelBytes: async () => options.bytes ?? 1000,
   };
+  engine.bytes = options.bytes ?? 1000;
   const el = document.createElement('gpt-chat');
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   el.style.height = '400px';

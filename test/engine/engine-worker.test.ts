@@ -150,6 +150,34 @@ describe('WorkerClient over the protocol', () => {
     expect(liveWorkerCount()).toBe(0);
   });
 
+  it('a large download asks across the worker; the go-ahead of one element answers the other too', async () => {
+    let loads = 0;
+    const loader: ModelLoader = async (_spec, onProgress, _signal, confirmDownload) => {
+      loads++;
+      await confirmDownload?.(300e6);
+      onProgress({ phase: 'download', loaded: 300e6, total: 300e6 });
+      return { model: fakeModel(), fromCache: false };
+    };
+    const startWorker = channelWorkerFactory(new InPageEngine(loader), { count: 0 });
+    const a = new WorkerClient({ workerUrl: 'http://cdn.test/w-ask.js', startWorker });
+    const b = new WorkerClient({ workerUrl: 'http://cdn.test/w-ask.js', startWorker });
+    const asked: { who: string; p: EngineLoadProgress }[] = [];
+    const waitA = a.load({ url: 'http://x/big', confirmAbove: 50e6 }, (p) => asked.push({ who: 'a', p }));
+    await expect.poll(() => asked.length).toBe(1);
+    // b asks too and hears the question that is already waiting.
+    const waitB = b.load({ url: 'http://x/big/', confirmAbove: 50e6 }, (p) => asked.push({ who: 'b', p }));
+    await expect.poll(() => asked.length).toBe(2);
+    expect(asked.map(({ who, p }) => `${who} ${p.phase} ${p.total}`)).toEqual(['a confirm 300000000', 'b confirm 300000000']);
+    const goAhead = await b.load({ url: 'http://x/big/' }); // b's Download button
+    const [infoA, infoB] = await Promise.all([waitA, waitB]);
+    expect(infoA).toEqual(goAhead);
+    expect(infoB).toEqual(goAhead);
+    expect(loads).toBe(1);
+    expect(asked.filter(({ p }) => p.phase === 'download').map(({ who }) => who).sort()).toEqual(['a', 'b']);
+    a.dispose();
+    b.dispose();
+  });
+
   it('rebuilds worker errors as GptError with their code', async () => {
     const engine = new InPageEngine(async () => {
       throw new GptError('network', 'Could not reach http://x/m/config.json. HINT: check the URL.');

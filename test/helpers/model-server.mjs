@@ -7,6 +7,7 @@
 //            {"faults":[{"file":"model.safetensors","kind":"drop","after":100000}]}
 //            {"version":{"tiny-300000":2}}                 the files change (new bytes, new ETag)
 //   GET      /test-models/_stats                           {"requests":{path:n},"bytes":{path:n}}
+//   GET/HEAD /test-models/<dir>/<file>                     a real folder, with createModelServer({ dirs })
 //
 // Fault kinds (each applies `times` times, default 1, to GET requests whose path ends with `file`;
 // `method` picks others, "*" any; status faults hit any method by default):
@@ -14,6 +15,9 @@
 //   between 16 KiB writes), ignore-range (200 with the whole file), bad-range (206 with the wrong
 //   bytes and Content-Range), html (an HTML error page with 200 text/html), html-binary (the same
 //   page as application/octet-stream).
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const PREFIX = '/test-models/';
 
@@ -81,8 +85,18 @@ function makeFolder(name, version) {
   return files;
 }
 
-/** A fresh server state: generated folders, faults, counters. */
-export function createModelServer() {
+/** The files of a folder on disk (a real checkpoint from test/fixtures/generated/). */
+function readFolder(dir) {
+  const files = new Map();
+  for (const name of readdirSync(dir)) files.set(name, new Uint8Array(readFileSync(join(dir, name))));
+  return files;
+}
+
+/**
+ * A fresh server state: generated folders, faults, counters. `dirs` maps folder names to
+ * directories served as they are, so a real checkpoint loads through the same server.
+ */
+export function createModelServer({ dirs = {} } = {}) {
   const folders = new Map(); // `${name}@${version}` -> Map(file -> bytes)
   const versions = new Map();
   let faults = [];
@@ -91,7 +105,7 @@ export function createModelServer() {
   const folder = (name) => {
     const version = versions.get(name) ?? 1;
     const key = `${name}@${version}`;
-    if (!folders.has(key)) folders.set(key, makeFolder(name, version));
+    if (!folders.has(key)) folders.set(key, Object.hasOwn(dirs, name) ? readFolder(dirs[name]) : makeFolder(name, version));
     return folders.get(key);
   };
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent, EngineLoadProgress, ModelSpec } from '../../src/engine/engine.ts';
 import { InPageEngine } from '../../src/engine/in-page-engine.ts';
-import { loadModel } from '../../src/engine/load-model.ts';
+import { modelLoader } from '../../src/engine/load-model.ts';
 import { GptError } from '../../src/errors.ts';
 import { loadWebLlmModel, progressMapper } from '../../src/webllm/load.ts';
 import { resolveWebLlmModel } from '../../src/webllm/model-id.ts';
@@ -317,15 +317,18 @@ describe('engine="webllm" through the engine', () => {
   it("load-model.ts routes engine 'webllm' to the web-llm bundle (importer injected)", async () => {
     const { module, log } = standIn({ reply: ['Hi', ' there'] });
     const bundle = { loadWebLlmModel: (s: ModelSpec, p: (x: EngineLoadProgress) => void, sig: AbortSignal) => loadWebLlmModel(s, p, sig, async () => module, FAKE_GPU) };
-    const { model } = await loadModel(spec(SMOL), () => {}, new AbortController().signal, async () => bundle);
+    const { model } = await modelLoader({ importWebLlm: async () => bundle })(spec(SMOL), () => {}, new AbortController().signal);
     expect(model.backendKind).toBe('webllm');
     expect(log.reloaded).toEqual([{ modelId: SMOL }]);
   });
 
   it('a missing web-llm bundle is a network error that suggests engine="auto"', async () => {
-    const e = await loadModel(spec(SMOL), () => {}, new AbortController().signal, async () => {
-      throw new TypeError('Failed to fetch dynamically imported module');
-    }).catch((x) => x);
+    const failing = modelLoader({
+      importWebLlm: async () => {
+        throw new TypeError('Failed to fetch dynamically imported module');
+      },
+    });
+    const e = await failing(spec(SMOL), () => {}, new AbortController().signal).catch((x) => x);
     expect(e.code).toBe('network');
     expect(e.message).toContain('gpt-chat-webllm.js');
     expect(e.message).toContain('engine="auto"');
@@ -333,7 +336,7 @@ describe('engine="webllm" through the engine', () => {
 
   it('the in-page engine chats through it: info, tokens, done, dispose', async () => {
     const { module, log } = standIn({ reply: ['Hi', ' there'], usage: { prompt_tokens: 9, completion_tokens: 2 } });
-    const engine = new InPageEngine((s, p, sig) => loadModel(s, p, sig, async () => ({ loadWebLlmModel: (s2, p2, sig2) => loadWebLlmModel(s2, p2, sig2, async () => module, FAKE_GPU) })));
+    const engine = new InPageEngine(modelLoader({ importWebLlm: async () => ({ loadWebLlmModel: (s2, p2, sig2) => loadWebLlmModel(s2, p2, sig2, async () => module, FAKE_GPU) }) }));
     const info = await engine.load(spec(SMOL));
     expect(info).toMatchObject({ backend: 'webllm', modelType: SMOL, contextLength: 4096 });
     const events: EngineEvent[] = [];
