@@ -23,6 +23,35 @@ export function f16BitsToF32(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
+// scratch for reading a float32's bits
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/**
+ * The IEEE 754 binary16 bit pattern nearest to `x` rounded to float32 first, ties to even (what
+ * F16C's vcvtps2ph and ggml's GGML_FP32_TO_FP16 do): overflow to infinity, exact subnormals, NaN
+ * kept NaN.
+ */
+export function f32ToF16Bits(x: number): number {
+  f32Scratch[0] = x;
+  const b = u32Scratch[0];
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  const mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
+  const e = exp - 112; // the binary16 exponent field, before checking its range
+  if (e >= 31) return sign | 0x7c00;
+  // the kept bits and the dropped ones: 13 dropped for a normal, more for a subnormal
+  const shift = e > 0 ? 13 : 14 - e;
+  if (shift > 24) return sign; // below half the smallest subnormal
+  const full = e > 0 ? mant : mant | 0x800000;
+  const kept = (e > 0 ? e << 10 : 0) | (full >>> shift);
+  const dropped = full & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  // a carry out of the mantissa steps the exponent up, and past the largest normal to infinity
+  return sign | (kept + (dropped > half || (dropped === half && (kept & 1) === 1) ? 1 : 0));
+}
+
 // (65536) float32 value of every binary16 bit pattern, built on first use: 256 KiB once, then a
 // decode is one table read per element instead of a branchy bit decode.
 let f16Table: Float32Array | null = null;
