@@ -36,3 +36,35 @@ export function quantRowBytes(dtype: QuantDType, cols: number, what: string): nu
   }
   return (cols / blockElements) * blockBytes;
 }
+
+/**
+ * Where a write of `byteLength` bytes of `dtype` blocks at element `offset` lands in a (rows, cols)
+ * weight: its byte offset. Quantized weights are written in whole blocks (a block's elements share
+ * a scale, so half a block means nothing): GptError 'bad-argument' when the offset does not start
+ * a block or the bytes are not whole blocks, 'bad-tensor-shape' when the write runs past the
+ * weight.
+ */
+export function quantWriteAt(dtype: QuantDType, rows: number, cols: number, offset: number, byteLength: number, what: string): number {
+  const { blockElements, blockBytes } = quantLayout(dtype);
+  quantRowBytes(dtype, cols, what);
+  if (!Number.isInteger(offset) || offset < 0 || offset % blockElements !== 0) {
+    throw new GptError('bad-argument', `${what}: element offset ${offset} does not start a ${dtype} block (${blockElements} elements). Hint: write quantized weights in whole blocks.`);
+  }
+  if (byteLength % blockBytes !== 0) {
+    throw new GptError(
+      'bad-argument',
+      `${what}: got ${byteLength} bytes, not a whole number of ${dtype} blocks (${blockBytes} bytes each). Hint: split the stream on block boundaries and carry the remainder into the next write.`,
+    );
+  }
+  const blocks = byteLength / blockBytes;
+  const first = offset / blockElements;
+  const total = (rows * cols) / blockElements;
+  if (first + blocks > total) {
+    throw new GptError(
+      'bad-tensor-shape',
+      `${what}: writing ${blocks} ${dtype} blocks at block ${first} overruns its ${total} blocks (${rows}x${cols}). ` +
+        `Hint: the tensor in the file is larger than the shape the config implies; check config.json against the checkpoint.`,
+    );
+  }
+  return first * blockBytes;
+}
