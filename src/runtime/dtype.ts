@@ -1,4 +1,4 @@
-import type { WeightDType } from './backend.ts';
+import type { FloatDType } from './backend.ts';
 import { GptError } from '../errors.ts';
 
 /**
@@ -8,7 +8,7 @@ import { GptError } from '../errors.ts';
  */
 
 /** Bytes per element of each weight dtype. */
-export const DTYPE_BYTES: Readonly<Record<WeightDType, number>> = { f32: 4, f16: 2, bf16: 2 };
+export const DTYPE_BYTES: Readonly<Record<FloatDType, number>> = { f32: 4, f16: 2, bf16: 2 };
 
 /**
  * The float32 value of one IEEE 754 binary16 bit pattern `h` (0 .. 65535): normals, subnormals,
@@ -101,7 +101,7 @@ function f32ToF32(out: Float32Array, outOffset: number, bytes: Uint8Array, n: nu
  * Decodes whole elements of `dtype` from `bytes` into `out` starting at element `outOffset`.
  * Returns the number of elements written. `what` names the destination for error messages.
  */
-export function decodeToF32(out: Float32Array, outOffset: number, bytes: Uint8Array, dtype: WeightDType, what: string): number {
+export function decodeToF32(out: Float32Array, outOffset: number, bytes: Uint8Array, dtype: FloatDType, what: string): number {
   const size = DTYPE_BYTES[dtype];
   if (size === undefined) {
     throw new GptError('unsupported-dtype', `${what}: dtype '${String(dtype)}' is not one of f32, f16, bf16. Hint: convert the checkpoint to one of those.`);

@@ -1,4 +1,4 @@
-import type { WeightDType } from '../backend.ts';
+import type { FloatDType } from '../backend.ts';
 import { DTYPE_BYTES, f16BitsToF32, f32ToF16Bits } from '../dtype.ts';
 
 /**
@@ -8,7 +8,7 @@ import { DTYPE_BYTES, f16BitsToF32, f32ToF16Bits } from '../dtype.ts';
  */
 
 /** `bytes` of `from` elements re-encoded as `to` elements (the input itself when equal). */
-export function convertDType(bytes: Uint8Array, from: WeightDType, to: WeightDType): Uint8Array {
+export function convertDType(bytes: Uint8Array, from: FloatDType, to: FloatDType): Uint8Array {
   if (from === to) return bytes;
   const n = bytes.byteLength / DTYPE_BYTES[from];
   const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -1,4 +1,4 @@
-import type { Backend, Weight, WeightDType } from '../backend.ts';
+import type { Backend, FloatDType, Weight, WeightDType } from '../backend.ts';
 import { GptError } from '../../errors.ts';
 import type { GgmlTypeName } from '../../formats/ggml-types.ts';
 import type { GgufReader, GgufTensorInfo } from '../../formats/gguf.ts';
@@ -89,9 +89,9 @@ export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader
     const elements = part.shape.reduce((a, b) => a * b, 1);
     if (stored !== t.layout.name) {
       const values = dequantize(t.layout.name, bytes, elements, `${file} tensor ${t.name}`);
-      bytes = convertDType(new Uint8Array(values.buffer), 'f32', w.dtype);
+      bytes = convertDType(new Uint8Array(values.buffer), 'f32', w.dtype as FloatDType);
     } else {
-      bytes = convertDType(bytes, stored, w.dtype);
+      bytes = convertDType(bytes, stored as FloatDType, w.dtype as FloatDType);
     }
     backend.writeWeight(w, part.offset, bytes);
   }

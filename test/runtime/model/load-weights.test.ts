@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Activation, Backend, KvCache, Weight, WeightDType } from '../../../src/runtime/backend.ts';
+import type { Activation, Backend, FloatDType, KvCache, Weight, WeightDType } from '../../../src/runtime/backend.ts';
+import { isQuantDType, quantLayout } from '../../../src/runtime/quant/quant-dtype.ts';
 import { GptError } from '../../../src/errors.ts';
 import type { FileStream, LoadProgress, ModelFiles } from '../../../src/formats/model-files.ts';
 import { parseModelConfig } from '../../../src/runtime/model/hf-config.ts';
@@ -19,7 +20,9 @@ interface FakeWeight extends Weight {
   readonly writes: Uint8Array;
 }
 
-const ELEM: Record<WeightDType, number> = { f32: 4, f16: 2, bf16: 2 };
+const ELEM: Record<FloatDType, number> = { f32: 4, f16: 2, bf16: 2 };
+// bytes per element: a fraction for quantized types (18 bytes per 32 elements for q4_0)
+const elemBytes = (dtype: WeightDType): number => (isQuantDType(dtype) ? quantLayout(dtype).blockBytes / quantLayout(dtype).blockElements : ELEM[dtype]);
 
 /** Keeps every weight as raw bytes so the canonical layout can be checked byte for byte. */
 class RecordingBackend implements Backend {
@@ -28,14 +31,14 @@ class RecordingBackend implements Backend {
 
   createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight {
     if (this.weights.has(name)) throw new Error(`createWeight twice: ${name}`);
-    const w: FakeWeight = { name, rows, cols, dtype, bytes: new Uint8Array(rows * cols * ELEM[dtype]), writes: new Uint8Array(rows * cols) };
+    const w: FakeWeight = { name, rows, cols, dtype, bytes: new Uint8Array(rows * cols * elemBytes(dtype)), writes: new Uint8Array(rows * cols) };
     this.weights.set(name, w);
     return w;
   }
 
   writeWeight(w: Weight, offset: number, bytes: Uint8Array): void {
     const f = w as FakeWeight;
-    const e = ELEM[f.dtype];
+    const e = elemBytes(f.dtype);
     if (bytes.byteLength % e !== 0 || offset * e + bytes.byteLength > f.bytes.byteLength) {
       throw new Error(`writeWeight out of range: ${f.name} offset ${offset} bytes ${bytes.byteLength}`);
     }
