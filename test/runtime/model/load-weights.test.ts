@@ -9,6 +9,8 @@ import { parseModelConfig } from '../../../src/runtime/model/hf-config.ts';
 import type { ModelConfig } from '../../../src/runtime/model/config.ts';
 import { loadWeights } from '../../../src/runtime/model/load-weights.ts';
 import { nodeModelFiles } from '../../../src/runtime/model-files-node.ts';
+import type { QuantizeOnLoad } from '../../../src/runtime/model/quantize-on-load.ts';
+import { quantizeMatrix } from '../../../src/runtime/quant/quantize.ts';
 import { httpModelFiles } from '../../../src/runtime/model-files-http.ts';
 
 // ---------------------------------------------------------------- a recording fake backend
@@ -438,11 +440,11 @@ const ROOT = join(import.meta.dirname, '../../..');
 const index = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/generated/index.json'), 'utf8')) as Record<string, { dir: string; dtype: string }>;
 const broken = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/generated/broken/index.json'), 'utf8')) as Record<string, { dir: string; expect: string }>;
 
-async function loadFixture(dir: string) {
+async function loadFixture(dir: string, quantize?: QuantizeOnLoad) {
   const files = nodeModelFiles(join(ROOT, dir));
   const cfg = parseModelConfig(await files.text('config.json'));
   const b = new RecordingBackend();
-  const w = await loadWeights(b, cfg, files);
+  const w = await loadWeights(b, cfg, files, { quantize });
   return { cfg, b, w };
 }
 
@@ -479,6 +481,37 @@ describe('fixtures through nodeModelFiles', () => {
     });
     expect(worst).toBeLessThanOrEqual(2 ** -8); // half an ulp of bf16's 8-bit significand, relative
     expect(worst).toBeGreaterThan(0); // and really rounded, not a copy
+  });
+
+  // quantize on load: every matrix whose rows are whole blocks becomes the bytes of ggml's
+  // quantizer run on the f32 weights (after GPT-2's transpose); vectors, GPT-2's learned
+  // positions and matrices of other widths keep the checkpoint's dtype
+  it.each([
+    ['llama', 'q8_0'],
+    ['gpt2', 'q4_0'], // Conv1D weights: transposed first, then quantized by rows
+    ['qwen2.5-0.5b', 'q8_0'], // F = 172: the down projection stays f32
+    ['smollm2-bf16', 'q4_0'], // from bf16
+  ] as const)('%s quantized on load to %s holds quantizeMatrix of the unquantized weights', async (name, to) => {
+    const plain = await loadFixture(index[name].dir);
+    const q = await loadFixture(index[name].dir, to);
+    expectAllWrittenOnce(q.b);
+    let quantized = 0;
+    for (const [key, w] of plain.b.weights) {
+      const qw = q.b.weights.get(key)!;
+      const expectQuant = w.rows > 1 && key !== 'posEmb' && w.cols % 32 === 0;
+      expect(qw.dtype, key).toBe(expectQuant ? to : w.dtype);
+      if (!expectQuant) {
+        expect(Buffer.compare(qw.bytes, w.bytes), key).toBe(0);
+        continue;
+      }
+      quantized++;
+      const f32 = w.dtype === 'f32' ? new Float32Array(w.bytes.buffer, 0, w.rows * w.cols) : new Float32Array(w.rows * w.cols);
+      if (w.dtype === 'bf16') new Uint16Array(w.bytes.buffer).forEach((h, i) => (f32[i] = new Float32Array(new Uint32Array([h << 16]).buffer)[0]));
+      expect(Buffer.compare(qw.bytes, quantizeMatrix(to, f32, w.rows, w.cols)), key).toBe(0);
+    }
+    expect(quantized).toBeGreaterThanOrEqual(3 * q.cfg.L); // at least qkv, o and up of every layer
+    if (name === 'qwen2.5-0.5b') expect(q.w.layers[0].wDown.dtype).toBe('f32');
+    if (name === 'gpt2') expect(q.w.posEmb?.dtype).toBe('f32');
   });
 
   it.each(Object.keys(broken))('broken/%s fails with the expected code', async (name) => {
