@@ -44,9 +44,9 @@ export function quantizeMatrix(dtype: QuantDType, x: Float32Array, rows: number,
 
 type BlockQuantizer = (x: Float32Array, x0: number, out: Uint8Array, o0: number) => void;
 
-// ggml's roundf: halves away from zero
+// ggml's roundf: halves away from zero (Math.round takes halves up, so mirror the negatives)
 function roundAway(v: number): number {
-  return v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5);
+  return v < 0 ? -Math.round(-v) : Math.round(v);
 }
 
 function putF16(out: Uint8Array, o: number, bits: number): void {
