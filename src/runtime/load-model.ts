@@ -33,7 +33,8 @@ export interface LoadOptions {
   /**
    * Quantize the matrices to Q8_0 or Q4_0 blocks as they stream in: a quarter (q8_0: 8.5 bits a
    * weight) or an eighth (q4_0: 4.5 bits) of f32's memory, and of the bytes a decode step reads.
-   * Unset: every weight keeps the checkpoint's dtype. See README "Quantize on load" for the cost.
+   * Unset: every weight keeps the checkpoint's dtype. A GGUF file's quantized tensors stay as they
+   * are either way; this applies to its float matrices. See README "Quantize on load" for the cost.
    */
   readonly quantize?: QuantizeOnLoad;
 }
@@ -48,9 +49,10 @@ export interface LoadOptions {
 export async function loadLanguageModel(source: string | ModelFiles, options: LoadOptions = {}): Promise<LanguageModel> {
   const files = typeof source === 'string' ? httpModelFiles(source) : source;
   const { signal } = options;
+  const quantize = checkQuantize(options.quantize);
   const { ggufFile } = files;
   if (ggufFile !== undefined) {
-    return loadGgufLanguageModel(files, ggufFile, options, () => createBackend(options.backend ?? 'auto', options.device));
+    return loadGgufLanguageModel(files, ggufFile, { ...options, quantize }, () => createBackend(options.backend ?? 'auto', options.device));
   }
 
   // what the model is, and how its text maps to ids: all small files, read before any weight
@@ -70,7 +72,6 @@ export async function loadLanguageModel(source: string | ModelFiles, options: Lo
   }
   const chatTemplate = await readChatTemplate(files, tokenizerConfig, tokenizer);
   const templateNotice = missingTemplateNotice(chatTemplate, files.location, tokenizer.specialTokens);
-  const quantize = checkQuantize(options.quantize);
   signal?.throwIfAborted();
 
   const created = await createBackend(options.backend ?? 'auto', options.device);
