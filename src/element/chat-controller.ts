@@ -6,7 +6,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { isModelCached, remoteModelBytes } from '../engine/cache-admin.ts';
-import type { ChatMessage, Engine, EngineKind, EngineLoadProgress, ModelInfo } from '../engine/engine.ts';
+import type { ChatMessage, Engine, EngineKind, EngineLoadProgress, ModelInfo, QuantizeOnLoad } from '../engine/engine.ts';
 import { createEngine, type EngineChoice } from '../engine/engine-choice.ts';
 import { GptError } from '../errors.ts';
 import { idbConversationStore, type ConversationStore } from './conversation-store.ts';
@@ -30,6 +30,7 @@ export type ChatStatus = (typeof ChatStatus)[keyof typeof ChatStatus];
 export interface ChatSettings {
   readonly model: string;
   readonly engine: EngineKind;
+  readonly quantize: QuantizeOnLoad | undefined;
   readonly systemPrompt: string;
   readonly temperature: number;
   readonly topP: number;
@@ -191,7 +192,7 @@ export class ChatController implements ReactiveController {
     this.#set({ status: ChatStatus.loading, error: undefined, pendingBytes: undefined });
     const engine = this.#engineFor(s);
     const loaded = engine.load(
-      { url: s.model, engine: s.engine },
+      { url: s.model, engine: s.engine, ...(s.quantize ? { quantize: s.quantize } : {}) },
       (p) => {
         if (gen !== this.#loadGen) return;
         this.#set({ progress: { ...p, startedAt } });

@@ -1,11 +1,12 @@
 import type { GptErrorCode } from '../errors.ts';
 import type { GenerateOptions } from '../runtime/generation-options.ts';
+import type { QuantizeOnLoad } from '../runtime/model/quantize-on-load.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { TemplateScores } from '../templates/score.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadOptions, TrainHeadProgress } from '../templates/head/train-head.ts';
 
-export type { TemplateScores };
+export type { TemplateScores, QuantizeOnLoad };
 
 /**
  * The engine seam: what the <gpt-chat> element needs from whatever runs the model — our runtime
@@ -28,7 +29,10 @@ export interface ModelSpec {
   readonly sha256?: Readonly<Record<string, string>>;
   /** Context window in tokens (default: the model's, at most 2048). */
   readonly contextLength?: number;
+  /** Quantize the model's float matrices as they load (the runtime's `quantize` load option). */
+  readonly quantize?: QuantizeOnLoad;
 }
+
 
 /** Progress of a model load: download (network) or read back from this device (cache). */
 export interface EngineLoadProgress {

@@ -98,6 +98,7 @@ export const loadModel = async (
     model = await loadLanguageModel(files, {
       backend: spec.engine ?? 'auto',
       ...(spec.contextLength ? { contextLength: spec.contextLength } : {}),
+      ...(spec.quantize ? { quantize: spec.quantize } : {}),
       signal,
       onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
     });

@@ -4,9 +4,12 @@
 ;; matmul-q8-0.wat, whose notes apply; the nibbles are split with one and, one shift and a
 ;; subtraction of 8 per 16 weights, and then meet the activations in i32x4.dot_i16x8_s.
 ;;
-;; Measured (Node 20, one thread, 32000 x 288, 5.2 MB): 0.45-0.55 ms, against 0.62-0.75 ms for
-;; Q8_0 (9.8 MB) and 2.2-2.9 ms for f32 (37 MB): the kernel is bound by its arithmetic, not by
-;; memory, so halving the bytes again gains ~25%, not 2x.
+;; Measured (Node 20, one thread, best of 12, 32000 x 288, 5.2 MB): 0.68 ms, against 0.57 ms for
+;; Q8_0 (9.8 MB) and 2.2 ms for f32 (37 MB). Both are bound by their arithmetic, not by memory,
+;; once the weights are this small, and a Q4_0 block costs a few more instructions than a Q8_0 one
+;; (the nibble masks and the -8 taken off through the block sum): halving the bytes again does
+;; not pay here. Splitting the nibbles in i8 lanes (i8x16.shr_u, which x64 lacks) and subtracting
+;; 8 before widening was slower still: 0.78 ms.
 (module
   (import "env" "memory" (memory 0))
 

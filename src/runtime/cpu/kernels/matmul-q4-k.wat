@@ -7,8 +7,8 @@
 ;; the first sum in i32x4.dot_i16x8_s, the second from the activation block's stored sum (xs).
 ;; As matmul-q8-0.wat otherwise (its notes apply).
 ;;
-;; Measured (Node 20, one thread, 32000 x 768, 13.8 MB): 1.3-1.4 ms, Q8_0 on the same shape
-;; 1.5-1.6 ms (26 MB).
+;; Measured (Node 20, one thread, best of 12, 32000 x 768, 13.8 MB): 2.3 ms, Q8_0 on the same
+;; shape 1.8 ms (26 MB): bound by arithmetic like the others (see matmul-q4-0.wat).
 (module
   (import "env" "memory" (memory 0))
 
