@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadLanguageModel, type LanguageModel } from '../../../src/runtime/index.ts';
-import { nodeModelFiles } from '../../../src/runtime/model-files-node.ts';
+import { loadLanguageModel, nodeModelFiles, type LanguageModel } from '../../../src/node.ts'; // Dawn for 'webgpu'
 import type { ModelWeights } from '../../../src/runtime/model/weights.ts';
 import type { QuantDType } from '../../../src/runtime/quant/quant-dtype.ts';
 import { quantizeMatrix } from '../../../src/runtime/quant/quantize.ts';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadLanguageModel, type LanguageModel, type QuantizeOnLoad } from '../../../src/runtime/index.ts';
-import { nodeModelFiles } from '../../../src/runtime/model-files-node.ts';
+import { loadLanguageModel, nodeModelFiles, type LanguageModel, type QuantizeOnLoad } from '../../../src/node.ts'; // Dawn for 'webgpu'
 import { argmax, maxAbsDiff } from '../../helpers/parity-cases.ts';
 
 // The bundled demo model (a trained 1.9M-parameter Llama, F16 on disk) quantized on load, run on
