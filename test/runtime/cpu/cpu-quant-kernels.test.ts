@@ -5,7 +5,7 @@ import { WasmArena } from '../../../src/runtime/cpu/wasm-arena.ts';
 import { dequantizeMatrix } from '../../../src/runtime/quant/dequantize.ts';
 import { QUANT_DTYPES, type QuantDType } from '../../../src/runtime/quant/quant-dtype.ts';
 import { quantizeMatrix } from '../../../src/runtime/quant/quantize.ts';
-import { gaussian } from '../../helpers/quant-cases.ts';
+import { BLOCK, gaussian, quantShapes } from '../../helpers/quant-cases.ts';
 
 // The quantized matmul kernels (kernels/matmul-q*.wat) against the dequantize-then-f32 reference
 // (matmulQuantForward: the weights dequantized by ggml's rules, summed in float64). The kernels
@@ -14,8 +14,6 @@ import { gaussian } from '../../helpers/quant-cases.ts';
 //   |kernel - ref| <= sum_i |w_i| dx_b(i) / 2 + 1e-5 sum_i |w_i x_i|   (the last term: f32 sums)
 // a bound that holds for every output, which the tests check element by element; and on Gaussian
 // data the typical error is far below it, which they check too (RMS under 1% of the outputs' RMS).
-
-const K_TYPES = new Set<QuantDType>(['q4_k', 'q6_k']);
 
 function setup(dtype: QuantDType, T: number, I: number, O: number, seed: number, withBias: boolean) {
   const arena = new WasmArena();
@@ -54,16 +52,8 @@ function bounds(wq: Float32Array, x: Float32Array, T: number, I: number, O: numb
 
 describe.skipIf(!quantKernelsSupported())('quantized matmul kernels (WebAssembly SIMD) against dequantize-then-f32', () => {
   for (const dtype of QUANT_DTYPES) {
-    const block = K_TYPES.has(dtype) ? 256 : 32;
-    // K at the block limit (one block), the bench widths, odd O (not a multiple of anything), odd T
-    const shapes: [number, number, number][] = [
-      [1, block, 1],
-      [1, block, 7],
-      [3, 3 * block, 33],
-      [5, block === 32 ? 288 : 768, 65],
-      [1, block === 32 ? 288 : 768, 257],
-    ];
-    for (const [T, I, O] of shapes) {
+    const block = BLOCK[dtype];
+    for (const [T, I, O] of quantShapes(dtype)) {
       it(`${dtype}: T ${T}, I ${I}, O ${O} within the activation-rounding bound`, () => {
         const s = setup(dtype, T, I, O, T * 1000 + I + O, O % 2 === 1);
         const ref = new Float32Array(T * O);
