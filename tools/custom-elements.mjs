@@ -29,7 +29,7 @@ export const ELEMENTS = [
 const DEFINING_MODULE = 'dist/gpt-chat.js';
 const EVENTS_SOURCE = 'src/element/events.ts';
 const THEME_SOURCE = 'src/element/theme.ts';
-const ALIAS_SOURCES = ['src/engine/engine.ts'];
+const ALIAS_SOURCES = ['src/engine/engine.ts', 'src/runtime/model/quantize-on-load.ts'];
 
 const fail = (where, what) => {
   throw new Error(`custom-elements: ${where}: ${what}`);
@@ -163,7 +163,8 @@ export function analyzeElement({ tag, className, source: path }, read = (p) => r
   const details = eventDetailTypes(read(EVENTS_SOURCE));
   const defaults = cssDefaults(read(THEME_SOURCE));
   const aliases = typeAliases(read);
-  const spelled = (type) => type.replace(/^\w+$/, (name) => aliases.get(name) ?? name);
+  // each named member of a union (`QuantizeOnLoad | undefined`) spelled out
+  const spelled = (type) => type.split(' | ').map((t) => (/^\w+$/.test(t) ? aliases.get(t) ?? t : t)).join(' | ');
   const attributes = [];
   const members = [];
   for (const p of parseLitProperties(source, path)) {

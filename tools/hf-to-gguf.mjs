@@ -141,7 +141,7 @@ function rename(name, table) {
   return null;
 }
 
-function ggufTensors(arch, cfg, checkpoint, dtype) {
+function ggufTensors(arch, cfg, checkpoint, dtype, quantize) {
   const H = cfg.num_attention_heads ?? cfg.n_head;
   const Hkv = cfg.num_key_value_heads ?? H;
   const out = [];
@@ -157,8 +157,11 @@ function ggufTensors(arch, cfg, checkpoint, dtype) {
       shape = [shape[1], shape[0]];
     }
     // llama.cpp keeps 1-D tensors (norms, biases) in F32 whatever the file type
-    const type = shape.length === 1 ? GGML_TYPE.F32 : dtype === 'keep' ? { F32: GGML_TYPE.F32, F16: GGML_TYPE.F16, BF16: GGML_TYPE.BF16 }[t.dtype] : dtype === 'f16' ? GGML_TYPE.F16 : GGML_TYPE.F32;
-    const bytes = encode(values, type);
+    let type = shape.length === 1 ? GGML_TYPE.F32 : dtype === 'keep' ? { F32: GGML_TYPE.F32, F16: GGML_TYPE.F16, BF16: GGML_TYPE.BF16 }[t.dtype] : dtype === 'f16' ? GGML_TYPE.F16 : GGML_TYPE.F32;
+    let bytes;
+    const q = shape.length === 2 ? quantize?.(name, values, shape[0], shape[1]) : null;
+    if (q) ({ type, bytes } = q);
+    else bytes = encode(values, type);
     out.push({ name, dims: [...shape].reverse(), type, bytes });
     if (arch === 'gpt2' && name === 'token_embd.weight') out.push({ name: 'output.weight', dims: [...shape].reverse(), type, bytes });
   }
@@ -261,15 +264,18 @@ export function tokenizerMetadata(dir, V) {
 
 /**
  * GGUF bytes of the Hugging Face folder `dir`. `dtype`: 'f32' or 'f16' for every matrix, or 'keep'
- * (each matrix in its checkpoint dtype: F32, F16 or BF16).
+ * (each matrix in its checkpoint dtype: F32, F16 or BF16). `quantize(name, values, rows, cols)`,
+ * when given, may return `{ type, bytes }` for a matrix (GGUF name, float32 values in (rows, cols)
+ * order after llama's permutation): how the tests write quantized GGUF files with the runtime's
+ * own quantizer (src/runtime/quant/quantize.ts), which this .mjs cannot import.
  */
-export function convertFolder(dir, { dtype = 'keep', name } = {}) {
+export function convertFolder(dir, { dtype = 'keep', name, quantize } = {}) {
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   const arch = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', gpt2: 'gpt2' }[cfg.model_type];
   if (!arch) throw new Error(`hf-to-gguf: model_type ${cfg.model_type} is not supported`);
   const a = (k) => `${arch}.${k}`;
   const md = [kv.str('general.architecture', arch), kv.str('general.name', name ?? cfg.model_type)];
-  const tensors = ggufTensors(arch, cfg, readCheckpoint(dir), dtype);
+  const tensors = ggufTensors(arch, cfg, readCheckpoint(dir), dtype, quantize);
   const V = tensors.find((t) => t.name === 'token_embd.weight').dims[1];
   if (arch === 'gpt2') {
     md.push(

@@ -12,6 +12,7 @@ export interface RunArgs {
   topP: number;
   seed: number;
   backend: 'webgpu' | 'cpu' | 'auto';
+  quantize: 'q8_0' | 'q4_0' | null;
   printIds: boolean;
   scoreIds: number[] | null;
   help: boolean;
@@ -32,6 +33,7 @@ Q6_K) on WebGPU (Dawn) or the CPU, and streams the generated text to stdout.
   --top-p P            nucleus sampling (default 1 = off)
   --seed S             seed of the sampler (default 0)
   --backend B          webgpu | cpu | auto (default auto: WebGPU when available)
+  --quantize Q         q8_0 | q4_0: quantize the float matrices as they load
   --print-ids          last stdout line: the generated ids, comma separated
   --score-ids 4,5,6    last stdout line: the summed natural-log probability of these ids
                        after the prompt (nothing is generated)
@@ -41,7 +43,7 @@ Timing (load, prefill tok/s, decode tok/s) goes to stderr.`;
 export function parseArgs(argv: readonly string[]): RunArgs {
   const a: RunArgs = {
     modelDir: '', prompt: null, ids: null, chat: false, maxTokens: 64, temperature: 0, topK: 0, topP: 1,
-    seed: 0, backend: 'auto', printIds: false, scoreIds: null, help: false,
+    seed: 0, backend: 'auto', quantize: null, printIds: false, scoreIds: null, help: false,
   };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -71,6 +73,12 @@ export function parseArgs(argv: readonly string[]): RunArgs {
         const b = value(i++, arg);
         if (b !== 'webgpu' && b !== 'cpu' && b !== 'auto') throw new GptError('bad-argument', `--backend ${b}: expected webgpu, cpu or auto.`);
         a.backend = b;
+        break;
+      }
+      case '--quantize': {
+        const q = value(i++, arg);
+        if (q !== 'q8_0' && q !== 'q4_0') throw new GptError('bad-argument', `--quantize ${q}: expected q8_0 or q4_0.`);
+        a.quantize = q;
         break;
       }
       case '--print-ids': a.printIds = true; break;

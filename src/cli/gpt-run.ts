@@ -13,7 +13,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
       return 0;
     }
     const t0 = performance.now();
-    const lm = await loadLanguageModel(nodeModelFiles(args.modelDir), { backend: args.backend, device: { gpu: nodeGpu } });
+    const lm = await loadLanguageModel(nodeModelFiles(args.modelDir), { backend: args.backend, device: { gpu: nodeGpu }, ...(args.quantize ? { quantize: args.quantize } : {}) });
     const loadMs = performance.now() - t0;
     err.write(`gpt-run: loaded ${lm.config.modelType} (${lm.config.L} layers, C ${lm.config.C}, V ${lm.config.V}) on ${lm.backendKind} in ${loadMs.toFixed(0)} ms\n`);
     if (lm.notice) err.write(`gpt-run: ${lm.notice}\n`);

@@ -5,7 +5,7 @@
  * The element only renders from this state and forwards user actions to it.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { ChatMessage, Engine, EngineKind, EngineLoadProgress, ModelInfo } from '../engine/engine.ts';
+import type { ChatMessage, Engine, EngineKind, EngineLoadProgress, ModelInfo, QuantizeOnLoad } from '../engine/engine.ts';
 import { createEngine, type EngineChoice } from '../engine/engine-choice.ts';
 import { GptError } from '../errors.ts';
 import { idbConversationStore, type ConversationStore } from './conversation-store.ts';
@@ -29,6 +29,7 @@ export type ChatStatus = (typeof ChatStatus)[keyof typeof ChatStatus];
 export interface ChatSettings {
   readonly model: string;
   readonly engine: EngineKind;
+  readonly quantize: QuantizeOnLoad | undefined;
   readonly systemPrompt: string;
   readonly temperature: number;
   readonly topP: number;
@@ -187,7 +188,7 @@ export class ChatController implements ReactiveController {
     this.#set({ status: ChatStatus.loading, error: undefined, pendingBytes: undefined });
     const engine = this.#engineFor(s);
     const loaded = engine.load(
-      { url: s.model, engine: s.engine, ...(confirmAbove !== undefined ? { confirmAbove } : {}) },
+      { url: s.model, engine: s.engine, ...(confirmAbove !== undefined ? { confirmAbove } : {}), ...(s.quantize ? { quantize: s.quantize } : {}) },
       (p) => {
         if (id !== this.#loadId) return;
         const { phase } = p;

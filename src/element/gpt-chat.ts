@@ -40,7 +40,7 @@
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { clearCache, deleteCachedModel, isModelCached, listCachedModels, canonicalModelUrl } from '../engine/cache-admin.ts';
 import { createEngine } from '../engine/engine-choice.ts';
-import type { EngineKind, TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
+import type { EngineKind, QuantizeOnLoad, TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
 import { GptError } from '../errors.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import { idbTemplateStore, type TemplateStore } from '../templates/template-store.ts';
@@ -60,6 +60,7 @@ export class GptChat extends LitElement {
   static override properties = {
     model: { type: String },
     engine: { type: String },
+    quantize: { type: String },
     systemPrompt: { type: String, attribute: 'system-prompt' },
     temperature: { type: Number },
     topP: { type: Number, attribute: 'top-p' },
@@ -90,6 +91,11 @@ export class GptChat extends LitElement {
   declare model: string | undefined;
   /** Which engine runs the model (default auto: WebGPU when available, else the CPU). */
   declare engine: EngineKind;
+  /**
+   * Quantize the model as it loads: "q8_0" (a quarter of f32's memory, near-lossless) or "q4_0"
+   * (an eighth, a small loss); unset, the checkpoint's dtype. Any other value is an error.
+   */
+  declare quantize: QuantizeOnLoad | undefined;
   /** Instructions sent as the system message of every request. */
   declare systemPrompt: string;
   /** Sampling temperature (default 0.7; 0 is greedy). */
@@ -129,6 +135,7 @@ export class GptChat extends LitElement {
     () => ({
       model: this.#modelUrl(),
       engine: this.engine,
+      quantize: this.quantize || undefined,
       systemPrompt: this.systemPrompt,
       temperature: Number.isFinite(this.temperature) ? this.temperature : 0.7,
       topP: Number.isFinite(this.topP) ? this.topP : 0.9,
@@ -257,8 +264,8 @@ export class GptChat extends LitElement {
   #loadKey: string | undefined;
 
   protected override willUpdate(): void {
-    // A different model or engine: the old load is dropped, the new one starts.
-    const key = `${this.engine} ${this.#modelUrl()}`;
+    // A different model, engine or quantization: the old load is dropped, the new one starts.
+    const key = `${this.engine} ${this.quantize ?? ''} ${this.#modelUrl()}`;
     if (this.#loadKey !== undefined && key !== this.#loadKey) void this.#chat.prepare();
     this.#loadKey = key;
   }

@@ -1,12 +1,13 @@
 import type { GptErrorCode } from '../errors.ts';
 import type { FinishReason, GenerateOptions } from '../runtime/generation-options.ts';
 import type { GenerateResult } from '../runtime/language-model.ts';
+import type { QuantizeOnLoad } from '../runtime/model/quantize-on-load.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { TemplateScores } from '../templates/score.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadOptions, TrainHeadProgress } from '../templates/head/train-head.ts';
 
-export type { FinishReason, TemplateScores };
+export type { FinishReason, TemplateScores, QuantizeOnLoad };
 
 /**
  * The engine seam: what the <gpt-chat> element needs from whatever runs the model — our runtime
@@ -35,6 +36,8 @@ export interface ModelSpec {
    * Absent: download whatever the size.
    */
   readonly confirmAbove?: number;
+  /** Quantize the model's float matrices as they load (the runtime's `quantize` load option). */
+  readonly quantize?: QuantizeOnLoad;
 }
 
 /**

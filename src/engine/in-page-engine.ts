@@ -39,7 +39,7 @@ export class InPageEngine implements Engine {
     // web-llm names a prebuilt model by id (or a URL ending in one), not a folder.
     const url = spec.engine === 'webllm' ? spec.url : canonicalModelUrl(spec.url);
     // "The same model": URL, engine and context length (not confirmAbove: the go-ahead joins the load).
-    const key = `${spec.engine ?? 'auto'} ${spec.contextLength ?? ''} ${url}`;
+    const key = `${spec.engine ?? 'auto'} ${spec.contextLength ?? ''} ${spec.quantize ?? ''} ${url}`;
     if (this.#loaded?.key === key) return this.#loaded.info;
     if (this.#loading?.key !== key) {
       if (this.#loading) this.#loads.abort(this.#loading.key); // a different model was asked for: the old load is stale

@@ -118,6 +118,7 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }:
       model = await loadLanguageModel(files, {
         backend: spec.engine ?? 'auto',
         ...(spec.contextLength ? { contextLength: spec.contextLength } : {}),
+        ...(spec.quantize ? { quantize: spec.quantize } : {}),
         signal,
         onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
       });

@@ -45,7 +45,7 @@ export class WorkerClient implements Engine {
 
   /** Takes the shared connection for `spec`, letting go of a previous one for another model. */
   #acquire(spec: ModelSpec): WorkerConnection {
-    const key = `${this.#workerUrl} ${spec.engine ?? 'auto'} ${spec.contextLength ?? ''} ${spec.url}`;
+    const key = `${this.#workerUrl} ${spec.engine ?? 'auto'} ${spec.contextLength ?? ''} ${spec.quantize ?? ''} ${spec.url}`;
     if (this.#connection?.key === key && !this.#connection.conn.failure) return this.#connection.conn;
     this.#release();
     let conn = connections.get(key);

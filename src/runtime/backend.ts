@@ -1,7 +1,14 @@
 import type { ModelConfig } from './model/config.ts';
+import type { QuantDType } from './quant/quant-dtype.ts';
 
-/** Storage type of a weight as it sits in the backend's memory. */
-export type WeightDType = 'f32' | 'f16' | 'bf16';
+/** Element types of float weights, one element each, little-endian as safetensors stores them. */
+export type FloatDType = 'f32' | 'f16' | 'bf16';
+
+/**
+ * Storage type of a weight as it sits in the backend's memory: a float type, or one of ggml's
+ * block-quantized types (Q8_0, Q4_0, Q4_K, Q6_K; a matrix whose rows are whole blocks).
+ */
+export type WeightDType = FloatDType | QuantDType;
 
 /**
  * A weight owned by a backend. Matrices are (rows, cols) row-major with rows = outputs, cols =
@@ -52,7 +59,8 @@ export interface Backend {
   createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight;
   /**
    * Copies raw little-endian elements of `w.dtype` into `w` starting at element `offset`
-   * (row-major). Weights are filled piece by piece while the file streams in.
+   * (row-major). Weights are filled piece by piece while the file streams in. A quantized weight
+   * takes raw ggml blocks: whole blocks, from an `offset` that starts one.
    */
   writeWeight(w: Weight, offset: number, bytes: Uint8Array): void;
   createActivation(rows: number, cols: number): Activation;

@@ -2,6 +2,7 @@ import type { Activation, Backend, KvCache, Weight, WeightDType } from './backen
 import { GptError, type GptErrorCode } from '../errors.ts';
 import type { ModelConfig } from './model/config.ts';
 import { DTYPE_BYTES } from './dtype.ts';
+import { isQuantDType, QUANT_DTYPES, quantRowBytes, quantWriteAt } from './quant/quant-dtype.ts';
 
 /**
  * `inner` behind the argument checks of the {@link Backend} contract: every op is validated here,
@@ -37,18 +38,26 @@ export class CheckedBackend<B extends Backend = Backend> implements Backend {
 
   createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight {
     this.alive();
-    if (!Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype)) {
-      fail('unsupported-dtype', `createWeight '${name}': dtype '${String(dtype)}' is not one of ${Object.keys(DTYPE_BYTES).join(', ')}. Hint: convert the checkpoint to one of those.`);
+    const quantized = isQuantDType(dtype);
+    if (!quantized && !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype)) {
+      const known = [...Object.keys(DTYPE_BYTES), ...QUANT_DTYPES].join(', ');
+      fail('unsupported-dtype', `createWeight '${name}': dtype '${String(dtype)}' is not one of ${known}. Hint: convert the checkpoint to one of those.`);
     }
     positive(`createWeight '${name}'`, rows, cols);
+    if (quantized) quantRowBytes(dtype, cols, `createWeight '${name}'`); // rows must be whole blocks
     return this.own(this.inner.createWeight(name, rows, cols, dtype));
   }
 
   writeWeight(w: Weight, offset: number, bytes: Uint8Array): void {
     this.alive();
     this.mine('writeWeight', 'w', w);
-    const size = DTYPE_BYTES[w.dtype];
     const what = `writeWeight '${w.name}' (${w.rows}x${w.cols} ${w.dtype})`;
+    if (isQuantDType(w.dtype)) {
+      quantWriteAt(w.dtype, w.rows, w.cols, offset, bytes.length, what);
+      this.inner.writeWeight(w, offset, bytes);
+      return;
+    }
+    const size = DTYPE_BYTES[w.dtype];
     if (bytes.length % size !== 0) {
       fail('bad-argument', `${what}: got ${bytes.length} bytes, not a whole number of ${w.dtype} elements (${size} bytes each). Hint: split the stream on element boundaries and carry the remainder into the next write.`);
     }
@@ -245,6 +254,7 @@ export class CheckedBackend<B extends Backend = Backend> implements Backend {
   private vector(op: string, w: Weight, n: number): void {
     this.mine(op, 'weight', w);
     if (!(w.rows === 1 && w.cols === n)) fail('bad-argument', `${op}: '${w.name}' is (${w.rows}, ${w.cols}), expected a vector (1, ${n}).`);
+    if (isQuantDType(w.dtype)) fail('bad-argument', `${op}: '${w.name}' is ${w.dtype}; norm weights and biases are read as floats. Hint: keep vectors in f32, f16 or bf16.`);
   }
 
   // out (T, C) from inp (T, C), row by row

@@ -1,4 +1,4 @@
-import type { WeightDType } from './backend.ts';
+import type { FloatDType } from './backend.ts';
 import { GptError } from '../errors.ts';
 
 /**
@@ -8,7 +8,7 @@ import { GptError } from '../errors.ts';
  */
 
 /** Bytes per element of each weight dtype. */
-export const DTYPE_BYTES: Readonly<Record<WeightDType, number>> = { f32: 4, f16: 2, bf16: 2 };
+export const DTYPE_BYTES: Readonly<Record<FloatDType, number>> = { f32: 4, f16: 2, bf16: 2 };
 
 /**
  * The float32 value of one IEEE 754 binary16 bit pattern `h` (0 .. 65535): normals, subnormals,
@@ -21,6 +21,35 @@ export function f16BitsToF32(h: number): number {
   if (exp === 0) return sign * mant * 2 ** -24; // zero or subnormal: mant * 2^-14 / 1024
   if (exp === 0x1f) return mant === 0 ? sign * Infinity : NaN;
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+// scratch for reading a float32's bits
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/**
+ * The IEEE 754 binary16 bit pattern nearest to `x` rounded to float32 first, ties to even (what
+ * F16C's vcvtps2ph and ggml's GGML_FP32_TO_FP16 do): overflow to infinity, exact subnormals, NaN
+ * kept NaN.
+ */
+export function f32ToF16Bits(x: number): number {
+  f32Scratch[0] = x;
+  const b = u32Scratch[0];
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  const mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
+  const e = exp - 112; // the binary16 exponent field, before checking its range
+  if (e >= 31) return sign | 0x7c00;
+  // the kept bits and the dropped ones: 13 dropped for a normal, more for a subnormal
+  const shift = e > 0 ? 13 : 14 - e;
+  if (shift > 24) return sign; // below half the smallest subnormal
+  const full = e > 0 ? mant : mant | 0x800000;
+  const kept = (e > 0 ? e << 10 : 0) | (full >>> shift);
+  const dropped = full & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  // a carry out of the mantissa steps the exponent up, and past the largest normal to infinity
+  return sign | (kept + (dropped > half || (dropped === half && (kept & 1) === 1) ? 1 : 0));
 }
 
 // (65536) float32 value of every binary16 bit pattern, built on first use: 256 KiB once, then a
@@ -72,7 +101,7 @@ function f32ToF32(out: Float32Array, outOffset: number, bytes: Uint8Array, n: nu
  * Decodes whole elements of `dtype` from `bytes` into `out` starting at element `outOffset`.
  * Returns the number of elements written. `what` names the destination for error messages.
  */
-export function decodeToF32(out: Float32Array, outOffset: number, bytes: Uint8Array, dtype: WeightDType, what: string): number {
+export function decodeToF32(out: Float32Array, outOffset: number, bytes: Uint8Array, dtype: FloatDType, what: string): number {
   const size = DTYPE_BYTES[dtype];
   if (size === undefined) {
     throw new GptError('unsupported-dtype', `${what}: dtype '${String(dtype)}' is not one of f32, f16, bf16. Hint: convert the checkpoint to one of those.`);

@@ -3,6 +3,7 @@
  * Worker or Node. No side effects on import.
  */
 export { loadLanguageModel, createBackend, type LoadOptions, type BackendChoice } from './load-model.ts';
+export type { QuantizeOnLoad } from './model/quantize-on-load.ts';
 export { LanguageModel, type GenerateInput, type GenerateResult } from './language-model.ts';
 export { GptModel, logSoftmaxAt, type ContinuationScore, type GptModelOptions } from './model/gpt-model.ts';
 export type { ModelConfig } from './model/config.ts';

@@ -39,7 +39,10 @@ export async function loadGgufLanguageModel(
   const notice = [created.notice, missingTemplateNotice(chatTemplate, name, tokenizer.specialTokens)].filter(Boolean).join(' ') || undefined;
   try {
     const fingerprint = new WeightsFingerprint();
-    const loaded = await loadGgufWeights(backend, config, reader, { onProgress: options.onProgress, signal, fingerprint });
+    const { quantize } = options;
+    // a GGUF's float matrices quantized on load make another model to a task head (see load-model.ts)
+    if (quantize) fingerprint.add(`quantize ${quantize}`, quantize, [], new Uint8Array(0));
+    const loaded = await loadGgufWeights(backend, config, reader, { onProgress: options.onProgress, signal, fingerprint, quantize });
     const model = new GptModel(loaded.config, backend, loaded.weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
     return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex());
   } catch (err) {

@@ -66,8 +66,9 @@ describe('gpt-run', () => {
   });
 
   it('parses every documented flag', () => {
-    const a = parseArgs(['m', '--ids', '1,2', '--max-tokens', '3', '--temperature', '0.5', '--top-k', '4', '--top-p', '0.9', '--seed', '7', '--backend', 'cpu', '--print-ids', '--score-ids', '4,5']);
-    expect(a).toMatchObject({ modelDir: 'm', ids: [1, 2], maxTokens: 3, temperature: 0.5, topK: 4, topP: 0.9, seed: 7, backend: 'cpu', printIds: true, scoreIds: [4, 5] });
+    const a = parseArgs(['m', '--ids', '1,2', '--max-tokens', '3', '--temperature', '0.5', '--top-k', '4', '--top-p', '0.9', '--seed', '7', '--backend', 'cpu', '--quantize', 'q4_0', '--print-ids', '--score-ids', '4,5']);
+    expect(a).toMatchObject({ modelDir: 'm', ids: [1, 2], maxTokens: 3, temperature: 0.5, topK: 4, topP: 0.9, seed: 7, backend: 'cpu', quantize: 'q4_0', printIds: true, scoreIds: [4, 5] });
+    expect(() => parseArgs(['m', '--quantize', 'q4_k'])).toThrow(/--quantize q4_k: expected q8_0 or q4_0/);
     expect(() => parseArgs(['m', '--ids', '1,x'])).toThrow(/comma separated/);
     expect(() => parseArgs([])).toThrow(/Missing MODEL_DIR/);
     expect(parseArgs(['m', '--chat', '--prompt', 'hi'])).toMatchObject({ chat: true, prompt: 'hi' });

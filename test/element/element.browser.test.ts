@@ -17,6 +17,7 @@ class ScriptedEngine implements Engine {
   delayMs = 5;
   contextLength = 2048;
   loads = 0;
+  specs: ModelSpec[] = [];
   requests: { messages: readonly ChatMessage[]; options: SamplingOptions }[] = [];
   failLoad: GptError | undefined;
   /** Thrown by the next chat after its first token (a GPU lost mid-reply), then cleared. */
@@ -42,6 +43,7 @@ class ScriptedEngine implements Engine {
 
   async #load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void): Promise<ModelInfo> {
     this.loads++;
+    this.specs.push(spec);
     onProgress?.({ phase: 'download', loaded: 500, total: 1000 });
     await sleep(5);
     if (this.failLoad) throw this.failLoad;
@@ -171,6 +173,17 @@ describe('<gpt-chat> attributes and rendering', () => {
     await until('second load', () => loaded.length === 1);
     expect(loaded[0]).to.equal(new URL('/models/b/', location.href).href);
     expect(engine.loads).to.equal(2);
+  });
+
+  it('asks the engine to quantize on load as the quantize attribute says, and reloads when it changes', async () => {
+    const el = await chat({ quantize: 'q4_0' });
+    expect(engine.specs[0]!.quantize).to.equal('q4_0');
+    el.setAttribute('quantize', 'q8_0');
+    await until('second load', () => engine.loads === 2);
+    expect(engine.specs[1]!.quantize).to.equal('q8_0');
+    el.removeAttribute('quantize');
+    await until('third load', () => engine.loads === 3);
+    expect(engine.specs[2]!.quantize).to.equal(undefined);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Activation, Backend, KvCache, Weight, WeightDType } from '../backend.ts';
+import type { Activation, Backend, FloatDType, KvCache, Weight, WeightDType } from '../backend.ts';
 import { GptError } from '../../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { decodeToF32 } from '../dtype.ts';
@@ -16,7 +16,10 @@ import {
 import { CpuActivation, CpuKvCache, CpuWeight } from './cpu-tensors.ts';
 import { matmulHalfForward, widenHalf, writeHalf } from './half-weights.ts';
 import { attentionSimd, instantiateSimdKernels, simdSupported, type SimdKernels } from './simd-kernels.ts';
-import { F32Slot, U16Slot, WasmArena } from './wasm-arena.ts';
+import { instantiateQuantKernels, matmulQuantSimd, QuantActivationScratch, quantKernelsSupported, type QuantKernels } from './quant-kernels.ts';
+import { matmulQuantForward, quantRowInto, writeQuant } from './quant-weights.ts';
+import { isQuantDType, quantRowBytes, type QuantDType } from '../quant/quant-dtype.ts';
+import { F32Slot, U16Slot, U8Slot, WasmArena } from './wasm-arena.ts';
 
 /** Options of {@link CpuBackend}. */
 export interface CpuBackendOptions {
@@ -55,8 +58,13 @@ export class CpuBackend implements Backend {
   readonly simd: boolean;
   private arena: WasmArena | null = null;
   private kernels: SimdKernels | null = null;
+  // the kernels for block-quantized weights and their scratch (the 8-bit input rows)
+  private quant: QuantKernels | null = null;
+  private quantScratch: QuantActivationScratch | null = null;
   // everything this backend created, so destroy() can drop the memory of all of it
-  private owned: (F32Slot | U16Slot)[] = [];
+  private owned: (F32Slot | U16Slot | U8Slot)[] = [];
+  // (I) a dequantized weight row, for the TS matmul over a quantized weight; grown on demand
+  private quantRow = new Float32Array(0);
   // (I) a widened weight row, for the TS matmul over a 16-bit weight; grown on demand
   private halfRow = new Float32Array(0);
   // (2, I) the kernel's scratch for 2 widened rows of a 16-bit weight, I the widest such weight's;
@@ -73,6 +81,10 @@ export class CpuBackend implements Backend {
         const arena = new WasmArena(opts.maxWasmBytes);
         this.kernels = instantiateSimdKernels(arena.memory);
         this.arena = arena;
+        if (quantKernelsSupported()) {
+          this.quant = instantiateQuantKernels(arena.memory);
+          this.quantScratch = new QuantActivationScratch(arena);
+        }
       } catch (err) {
         // a Content-Security-Policy without 'wasm-unsafe-eval' lets validate() pass but not compile
         if (opts.simd === true) throw simdMissing(err);
@@ -83,7 +95,26 @@ export class CpuBackend implements Backend {
     this.simd = this.kernels !== null;
   }
 
+  /** Bytes of every weight, activation and cache this backend holds (in its arena or on the heap). */
+  get bytesAllocated(): number {
+    let n = 0;
+    for (const s of this.owned) n += s.length * (s instanceof F32Slot ? 4 : s instanceof U16Slot ? 2 : 1);
+    return n;
+  }
+
+  /** Bytes of the kernels' WebAssembly memory (0 without SIMD), scratch and padding included. */
+  get wasmMemoryBytes(): number {
+    return this.arena?.memory.buffer.byteLength ?? 0;
+  }
+
   createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight {
+    // Quantized weights stay as ggml's blocks, in the arena when it has room (quant-weights.ts).
+    if (isQuantDType(dtype)) {
+      const bytes = rows * quantRowBytes(dtype, cols, `createWeight '${name}'`);
+      const slot = this.arena?.allocBytes(bytes) ?? U8Slot.heap(bytes);
+      this.owned.push(slot);
+      return new CpuWeight(name, rows, cols, dtype, slot);
+    }
     // Matrices of a 16-bit checkpoint stay 16-bit where a kernel can read them (see CpuWeight);
     // one that does not fit the arena is widened to f32 on the heap like on the TS path.
     if (dtype !== 'f32' && rows > 1 && this.arena !== null) {
@@ -103,7 +134,8 @@ export class CpuBackend implements Backend {
   writeWeight(w: Weight, offset: number, bytes: Uint8Array): void {
     const cw = w as CpuWeight;
     if (cw.slot instanceof U16Slot) writeHalf(cw.slot, offset, bytes);
-    else decodeToF32(cw.slot.view, offset, bytes, cw.dtype, `writeWeight '${cw.name}'`);
+    else if (cw.slot instanceof U8Slot) writeQuant(cw.slot, offset, bytes, cw.dtype as QuantDType, cw.rows, cw.cols, `writeWeight '${cw.name}'`);
+    else decodeToF32(cw.slot.view, offset, bytes, cw.dtype as FloatDType, `writeWeight '${cw.name}'`);
   }
 
   createActivation(rows: number, cols: number): Activation {
@@ -123,7 +155,7 @@ export class CpuBackend implements Backend {
       embedForward(o.data, ids, T, C, te.slot.view, pe === null ? null : pe.data, pos0);
       return;
     }
-    // 16-bit tables: widen just the rows asked for (one per token), never the whole table
+    // 16-bit and quantized tables: widen just the rows asked for (one per token), never the whole table
     const dst = o.data; // (T, C)
     const posRow = new Float32Array(pe === null ? 0 : C); // (C) one widened position row
     for (let t = 0; t < T; t++) {
@@ -152,7 +184,13 @@ export class CpuBackend implements Backend {
     const O = cw.rows;
     const ws = cw.slot;
     const k = this.kernels !== null && inArena(o.slot, x.slot, ws, b === null ? null : b.slot) ? this.kernels : null;
-    if (ws instanceof U16Slot) {
+    if (ws instanceof U8Slot) {
+      const dtype = cw.dtype as QuantDType;
+      const q = k !== null ? this.quant : null;
+      if (q !== null && matmulQuantSimd(q, this.quantScratch!, o.slot, x.slot, ws, dtype, b === null ? null : (b.slot as F32Slot), T, I, O)) return;
+      if (this.quantRow.length < I) this.quantRow = new Float32Array(I);
+      matmulQuantForward(o.data, x.data, ws.view, dtype, b === null ? null : b.data, T, I, O, this.quantRow);
+    } else if (ws instanceof U16Slot) {
       const f16 = cw.dtype === 'f16';
       if (k !== null && this.halfScratch !== null) {
         k.matmul16(o.slot.byteOffset, x.slot.byteOffset, ws.byteOffset, b === null ? 0 : b.slot.byteOffset, T, I, O, f16 ? 1 : 0, this.halfScratch.byteOffset);
@@ -213,9 +251,12 @@ export class CpuBackend implements Backend {
     // table), and the memory must go now, not when they let go.
     for (const s of this.owned) {
       if (s instanceof U16Slot) s.view = new Uint16Array(0);
+      else if (s instanceof U8Slot) s.view = new Uint8Array(0);
       else s.view = new Float32Array(0);
     }
     this.owned = [];
+    this.quant = null;
+    this.quantScratch = null;
     this.arena?.release();
     this.arena = null;
     this.kernels = null;
@@ -237,11 +278,13 @@ function inArena(a: Placed, b: Placed, c: Placed, d: Placed | null, e: Placed | 
   return a.byteOffset > 0 && b.byteOffset > 0 && c.byteOffset > 0 && (d === null || d.byteOffset > 0) && (e === null || e.byteOffset > 0);
 }
 
-// out[at ..] (C) = row `row` of the table `w` (rows, C), widened when it is 16-bit
+// out[at ..] (C) = row `row` of the table `w` (rows, C), widened when it is 16-bit, dequantized
+// when it is quantized
 function rowInto(out: Float32Array, at: number, w: CpuWeight, row: number): void {
   const C = w.cols;
   const s = w.slot;
   if (s instanceof F32Slot) out.set(s.view.subarray(row * C, (row + 1) * C), at);
+  else if (s instanceof U8Slot) quantRowInto(out, at, s.view, w.dtype as QuantDType, row, C);
   else widenHalf(out, at, s.view, row * C, C, w.dtype === 'f16' ? 'f16' : 'bf16');
 }
 

@@ -5,7 +5,8 @@
  * needs, and nothing is ever freed one by one (the backend drops the whole arena on destroy).
  *
  * Growing detaches the old ArrayBuffer and with it every Float32Array over it, so arrays are
- * handed out as {@link F32Slot}s (and {@link U16Slot}s for 16-bit weights) whose `view` the arena
+ * handed out as {@link F32Slot}s (and {@link U16Slot}s for 16-bit weights, {@link U8Slot}s for
+ * block-quantized ones) whose `view` the arena
  * rebuilds after each growth. Only the byte offset is stable; that is what the kernels are passed.
  */
 
@@ -48,11 +49,29 @@ export class U16Slot {
   ) {}
 }
 
+/**
+ * Raw bytes (length) at a fixed byte offset: a block-quantized weight (Q8_0, Q4_0, Q4_K, Q6_K) as
+ * ggml lays it out, read by the quantized matmul kernels; or scratch for them. `byteOffset` -1 for
+ * bytes on the JavaScript heap (the pure-TS path, or an arena that was full).
+ */
+export class U8Slot {
+  constructor(
+    readonly byteOffset: number,
+    readonly length: number,
+    public view: Uint8Array, // (length), rebuilt by the arena when its memory grows
+  ) {}
+
+  /** A slot on the JavaScript heap, outside any arena. */
+  static heap(length: number): U8Slot {
+    return new U8Slot(-1, length, new Uint8Array(length));
+  }
+}
+
 /** A bump allocator over one growable WebAssembly.Memory. */
 export class WasmArena {
   readonly memory: WebAssembly.Memory;
   private top = ALIGN; // first free byte; 0 .. ALIGN-1 reserved, see ALIGN
-  private slots: (F32Slot | U16Slot)[] = [];
+  private slots: (F32Slot | U16Slot | U8Slot)[] = [];
 
   /**
    * @param maxBytes the most the memory may grow to (rounded down to whole 64 KiB pages, at least
@@ -90,6 +109,15 @@ export class WasmArena {
     return slot;
   }
 
+  /** Like {@link alloc}, for `length` zeroed bytes (a block-quantized weight, or kernel scratch). */
+  allocBytes(length: number): U8Slot | null {
+    const start = this.reserve(length);
+    if (start < 0) return null;
+    const slot = new U8Slot(start, length, new Uint8Array(this.memory.buffer, start, length));
+    this.slots.push(slot);
+    return slot;
+  }
+
   // the byte offset of `bytes` fresh bytes, growing the memory as needed; -1 when it cannot grow
   private reserve(bytes: number): number {
     const start = this.top;
@@ -113,6 +141,7 @@ export class WasmArena {
   release(): void {
     for (const s of this.slots) {
       if (s instanceof U16Slot) s.view = new Uint16Array(0);
+      else if (s instanceof U8Slot) s.view = new Uint8Array(0);
       else s.view = new Float32Array(0);
     }
     this.slots = [];
@@ -123,6 +152,7 @@ export class WasmArena {
     const buffer = this.memory.buffer;
     for (const s of this.slots) {
       if (s instanceof U16Slot) s.view = new Uint16Array(buffer, s.byteOffset, s.length);
+      else if (s instanceof U8Slot) s.view = new Uint8Array(buffer, s.byteOffset, s.length);
       else s.view = new Float32Array(buffer, s.byteOffset, s.length);
     }
   }

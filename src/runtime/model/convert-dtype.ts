@@ -1,5 +1,5 @@
-import type { WeightDType } from '../backend.ts';
-import { DTYPE_BYTES, f16BitsToF32 } from '../dtype.ts';
+import type { FloatDType } from '../backend.ts';
+import { DTYPE_BYTES, f16BitsToF32, f32ToF16Bits } from '../dtype.ts';
 
 /**
  * Re-encodes little-endian float elements between the weight dtypes. Only needed when the parts of
@@ -8,7 +8,7 @@ import { DTYPE_BYTES, f16BitsToF32 } from '../dtype.ts';
  */
 
 /** `bytes` of `from` elements re-encoded as `to` elements (the input itself when equal). */
-export function convertDType(bytes: Uint8Array, from: WeightDType, to: WeightDType): Uint8Array {
+export function convertDType(bytes: Uint8Array, from: FloatDType, to: FloatDType): Uint8Array {
   if (from === to) return bytes;
   const n = bytes.byteLength / DTYPE_BYTES[from];
   const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -17,7 +17,7 @@ export function convertDType(bytes: Uint8Array, from: WeightDType, to: WeightDTy
   for (let i = 0; i < n; i++) {
     const x = from === 'f32' ? src.getFloat32(4 * i, true) : from === 'f16' ? f16BitsToF32(src.getUint16(2 * i, true)) : bf16ToNumber(src.getUint16(2 * i, true));
     if (to === 'f32') dst.setFloat32(4 * i, x, true);
-    else dst.setUint16(2 * i, to === 'f16' ? numberToF16(x) : numberToBf16(x), true);
+    else dst.setUint16(2 * i, to === 'f16' ? f32ToF16Bits(x) : numberToBf16(x), true);
   }
   return out;
 }
@@ -36,28 +36,6 @@ function numberToBf16(x: number): number {
   if (Number.isNaN(x)) return 0x7fc0;
   // round to nearest even on the 16 bits dropped
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-function numberToF16(x: number): number {
-  if (Number.isNaN(x)) return 0x7e00;
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
-  const a = Math.abs(x);
-  if (a >= 65520) return sign | 0x7c00; // rounds past the largest half (65504): infinity
-  if (a < 2 ** -14) return sign | roundEven(a / 2 ** -24); // subnormal (may round up to the smallest normal)
-  let exp = Math.floor(Math.log2(a));
-  if (2 ** exp > a) exp -= 1; // log2 rounding near powers of two
-  let mant = roundEven((a / 2 ** exp - 1) * 1024);
-  if (mant === 1024) {
-    mant = 0;
-    exp += 1;
-  }
-  return sign | ((exp + 15) << 10) | mant;
-}
-
-function roundEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  return d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
 }
 
 /** A (rows, cols) row-major matrix of `elemBytes`-byte elements transposed to (cols, rows). */

@@ -1,8 +1,10 @@
-import type { Backend, Weight, WeightDType } from '../backend.ts';
+import type { Backend, FloatDType, Weight, WeightDType } from '../backend.ts';
 import { GptError } from '../../errors.ts';
 import type { GgmlTypeName } from '../../formats/ggml-types.ts';
 import type { GgufReader, GgufTensorInfo } from '../../formats/gguf.ts';
 import { dequantize } from '../quant/dequantize.ts';
+import { isQuantDType } from '../quant/quant-dtype.ts';
+import { quantizedDType, quantizeRows, type QuantizeOnLoad } from './quantize-on-load.ts';
 import type { ModelConfig } from './config.ts';
 import { convertDType } from './convert-dtype.ts';
 import { withRopeFactors } from './gguf-config.ts';
@@ -15,13 +17,22 @@ import type { ModelWeights } from './weights.ts';
 const PROGRESS_STEP = 1 << 20;
 
 /**
- * How a tensor of each ggml type is held by the backend. Quantized types are dequantized at load
- * into f16 until the backends keep them quantized: half the memory of f32, and f16's rounding
- * (2^-11 relative) is far below the quantization error itself (Q8_0 ~2^-8, Q4 ~2^-4).
+ * The dtype a canonical weight is held in, from the ggml types of its tensors. A matrix whose
+ * tensors share one type keeps it: quantized ones stay ggml blocks in the backend, read in place by
+ * the quantized kernels. A fused weight that mixes a quantized type with another (Q4_K_M files
+ * store attn_v in Q6_K beside Q4_K attn_q and attn_k; the backends hold one type per weight) is
+ * dequantized into f16: half of f32's memory, and f16's rounding (2^-11 relative) is far below
+ * the quantization error itself. A vector is read as floats by the norms and biases, so a
+ * quantized one becomes f32. Float matrices may be quantized on load (`quantize`), as in
+ * load-weights.ts.
  */
-const STORAGE: Readonly<Record<GgmlTypeName, WeightDType>> = {
-  f32: 'f32', f16: 'f16', bf16: 'bf16', q8_0: 'f16', q4_0: 'f16', q4_k: 'f16', q6_k: 'f16',
-};
+function storageOf(weight: WeightPlan, types: readonly GgmlTypeName[], quantize: QuantizeOnLoad | undefined): WeightDType {
+  const first = types[0]!;
+  if (weight.rows === 1) return isQuantDType(first) ? 'f32' : first;
+  if (types.every((t) => t === first) && isQuantDType(first)) return first;
+  if (types.some(isQuantDType)) return 'f16';
+  return quantizedDType(weight, quantize) ?? first;
+}
 
 /** The weights of a GGUF model, and its config with `rope_freqs.weight` applied when the file has it. */
 export interface LoadedGgufWeights {
@@ -33,7 +44,8 @@ export interface LoadedGgufWeights {
  * Streams the tensors of a GGUF file into backend weights in the canonical layout of weights.ts,
  * one tensor in memory at a time: every tensor `cfg` implies must be in the table with the implied
  * shape (GptError 'missing-tensor', 'bad-tensor-shape', checked before the first byte is read);
- * llama's q/k rows are put back in Hugging Face order; quantized tensors are dequantized.
+ * llama's q/k rows are put back in Hugging Face order; quantized tensors stay quantized (see
+ * storageOf).
  * Tensors the architecture does not use are skipped.
  */
 export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader: GgufReader, opts: LoadWeightsOptions = {}): Promise<LoadedGgufWeights> {
@@ -43,6 +55,11 @@ export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader
   const targets = new Map<string, { weight: WeightPlan; part: TensorPart }>();
   for (const weight of plan) for (const part of weight.parts) targets.set(part.names[0]!, { weight, part });
   const byName = new Map(reader.tensors.map((t) => [t.name, t]));
+  const storage = new Map<string, WeightDType>(); // weight key -> the dtype it is held in
+  for (const weight of plan) {
+    const types = weight.parts.map((p) => byName.get(p.names[0]!)?.layout.name ?? 'f32');
+    storage.set(weight.key, storageOf(weight, types, opts.quantize));
+  }
   for (const [name, { part, weight }] of targets) {
     const t = byName.get(name);
     if (!t) {
@@ -80,18 +97,23 @@ export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader
     let bytes = t.bytes;
     const heads = ropeHeads.get(t.name);
     if (heads !== undefined) bytes = unpermuteRopeRows(bytes, heads, bytes.byteLength / part.shape[0]!);
-    const stored = STORAGE[t.layout.name];
+    const to = storage.get(weight.key)!;
     let w = created.get(weight.key);
     if (!w) {
-      w = backend.createWeight(weight.key, weight.rows, weight.cols, stored);
+      w = backend.createWeight(weight.key, weight.rows, weight.cols, to);
       created.set(weight.key, w);
     }
+    const from = t.layout.name;
+    const what = `${file} tensor ${t.name}`;
     const elements = part.shape.reduce((a, b) => a * b, 1);
-    if (stored !== t.layout.name) {
-      const values = dequantize(t.layout.name, bytes, elements, `${file} tensor ${t.name}`);
-      bytes = convertDType(new Uint8Array(values.buffer), 'f32', w.dtype);
+    if (from === to) {
+      // as stored: raw ggml blocks for a quantized weight, raw elements for a float one
+    } else if (isQuantDType(to)) {
+      bytes = quantizeRows(bytes, from as FloatDType, elements / weight.cols, weight.cols, to, what);
+    } else if (isQuantDType(from)) {
+      bytes = convertDType(new Uint8Array(dequantize(from, bytes, elements, what).buffer), 'f32', to);
     } else {
-      bytes = convertDType(bytes, stored, w.dtype);
+      bytes = convertDType(bytes, from, to);
     }
     backend.writeWeight(w, part.offset, bytes);
   }

@@ -1,10 +1,11 @@
-import type { Backend, Weight, WeightDType } from '../backend.ts';
+import type { Backend, FloatDType, Weight } from '../backend.ts';
 import { GptError } from '../../errors.ts';
 import type { LoadProgress, ModelFiles } from '../../formats/model-files.ts';
 import { openSafetensors, parseSafetensorsIndex, type SafetensorsDType, type TensorInfo } from '../../formats/safetensors.ts';
 import type { ModelConfig } from './config.ts';
 import { DTYPE_BYTES } from '../dtype.ts';
 import { convertDType, transposeBytes } from './convert-dtype.ts';
+import { quantizedDType, quantizeRows, type QuantizeOnLoad } from './quantize-on-load.ts';
 import { assembleWeights, tensorPlan, type TensorPart, type WeightPlan } from './tensor-names.ts';
 import type { ModelWeights } from './weights.ts';
 import type { WeightsFingerprint } from './weights-fingerprint.ts';
@@ -17,13 +18,18 @@ export interface LoadWeightsOptions {
   readonly signal?: AbortSignal;
   /** Fed every tensor the model uses, as stored in the file (see weights-fingerprint.ts). */
   readonly fingerprint?: WeightsFingerprint;
+  /**
+   * Store the matrices as Q8_0 or Q4_0 blocks, quantized as they stream in (see
+   * quantize-on-load.ts for which ones); unset, every weight keeps the checkpoint's dtype.
+   */
+  readonly quantize?: QuantizeOnLoad;
 }
 
 const SINGLE = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
 /** Bytes between two progress reports inside one tensor. */
 const PROGRESS_STEP = 1 << 20;
-const WEIGHT_DTYPE: Readonly<Record<SafetensorsDType, WeightDType>> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
+const WEIGHT_DTYPE: Readonly<Record<SafetensorsDType, FloatDType>> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
 
 /** Where a checkpoint tensor goes: its canonical weight and the part of it. */
 interface Target {
@@ -37,7 +43,8 @@ interface Target {
  * time. Each weight takes the dtype of the first of its tensors to arrive; other parts of a fused
  * weight are converted to it. Every tensor `cfg` implies must be present with the implied shape
  * (GptError 'missing-tensor', 'bad-tensor-shape'); tensors the architecture does not use are
- * ignored (rotary_emb.inv_freq, GPT-2's attn.bias masks, a tied lm_head).
+ * ignored (rotary_emb.inv_freq, GPT-2's attn.bias masks, a tied lm_head). With `quantize`, the
+ * matrices are quantized part by part (whole rows) before they are written.
  */
 export async function loadWeights(backend: Backend, cfg: ModelConfig, files: ModelFiles, opts: LoadWeightsOptions = {}): Promise<ModelWeights> {
   const { signal, onProgress } = opts;
@@ -100,14 +107,24 @@ export async function loadWeights(backend: Backend, cfg: ModelConfig, files: Mod
       const { weight, part } = target;
       opts.fingerprint?.add(t.name, t.dtype, t.shape, t.bytes);
       const dtype = WEIGHT_DTYPE[t.dtype];
+      const quantized = quantizedDType(weight, opts.quantize);
       let w = created.get(weight.key);
       if (!w) {
-        w = backend.createWeight(weight.key, weight.rows, weight.cols, dtype);
+        w = backend.createWeight(weight.key, weight.rows, weight.cols, quantized ?? dtype);
         created.set(weight.key, w);
       }
-      let bytes = convertDType(t.bytes, dtype, w.dtype);
-      if (part.transpose) bytes = transposeBytes(bytes, part.shape[0], part.shape[1], DTYPE_BYTES[w.dtype]);
-      backend.writeWeight(w, part.offset, bytes);
+      if (quantized === null) {
+        // every part of a float weight goes in the dtype of its first part
+        const to = w.dtype as FloatDType;
+        let bytes = convertDType(t.bytes, dtype, to);
+        if (part.transpose) bytes = transposeBytes(bytes, part.shape[0], part.shape[1], DTYPE_BYTES[to]);
+        backend.writeWeight(w, part.offset, bytes);
+      } else {
+        // transposed in the checkpoint's dtype, then quantized row by row
+        const bytes = part.transpose ? transposeBytes(t.bytes, part.shape[0], part.shape[1], DTYPE_BYTES[dtype]) : t.bytes;
+        const rows = bytes.length / DTYPE_BYTES[dtype] / weight.cols;
+        backend.writeWeight(w, part.offset, quantizeRows(bytes, dtype, rows, weight.cols, quantized, `${file}: ${t.name}`));
+      }
       written.add(part);
     }
   }

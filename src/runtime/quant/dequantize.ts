@@ -1,6 +1,7 @@
 import { GptError } from '../../errors.ts';
 import { LAYOUT_BY_NAME, type GgmlTypeName } from '../../formats/ggml-types.ts';
 import { f16BitsToF32 } from '../dtype.ts';
+import type { QuantDType } from './quant-dtype.ts';
 
 /**
  * The reference dequantizers: blocks of llama.cpp's quantized types back to float32, exactly as
@@ -16,7 +17,8 @@ import { f16BitsToF32 } from '../dtype.ts';
  * - Q6_K (210 bytes / 256): u8 ql[128] (low 4 bits), u8 qh[64] (high 2 bits), i8 scales[16],
  *   f16 d; y = d * scales[k] * (q - 32), 16 elements per scale
  *
- * One place for these, shared by the GGUF loader and the quantized kernels' tests.
+ * One place for these, shared by the GGUF loader, the quantizer (../quant/quantize.ts), the
+ * embedding lookup of a quantized table (one row at a time) and the quantized kernels' tests.
  */
 
 /** A dequantizer: `nBlocks` blocks of `src` (from byte 0) into `out[outOffset ..]`. */
@@ -48,8 +50,8 @@ export const dequantizeQ4_0: BlockDecoder = (out, o, src, nBlocks) => {
   }
 };
 
-/** ggml's get_scale_min_k4: the 6-bit scale and min of sub-block j (0..7) from the 12 packed bytes. */
-function scaleMinK4(j: number, src: Uint8Array, at: number): [number, number] {
+/** ggml's get_scale_min_k4: the 6-bit scale and min of sub-block j (0..7) from the 12 packed bytes at `src[at ..]`. */
+export function scaleMinK4(j: number, src: Uint8Array, at: number): [number, number] {
   if (j < 4) return [src[at + j]! & 63, src[at + j + 4]! & 63];
   return [(src[at + j + 4]! & 0x0f) | ((src[at + j - 4]! >> 6) << 4), (src[at + j + 4]! >> 4) | ((src[at + j]! >> 6) << 4)];
 }
@@ -132,4 +134,22 @@ export function dequantize(type: GgmlTypeName, src: Uint8Array, n: number, what:
   const out = new Float32Array(n);
   decode(out, 0, src, nBlocks);
   return out;
+}
+
+/**
+ * Dequantizes `n` elements (a whole number of blocks) of `type` from `src[byteOffset ..]` into
+ * `out[outOffset ..]`: one row of a quantized matrix, where no new array is wanted.
+ */
+export function dequantizeRow(type: QuantDType, src: Uint8Array, byteOffset: number, out: Float32Array, outOffset: number, n: number): void {
+  const layout = LAYOUT_BY_NAME[type];
+  const nBlocks = n / layout.blockElements;
+  if (!Number.isInteger(nBlocks) || byteOffset + nBlocks * layout.blockBytes > src.byteLength || outOffset + n > out.length) {
+    throw new GptError('bad-argument', `dequantizeRow ${type}: ${n} elements from byte ${byteOffset} of ${src.byteLength} into ${outOffset} of ${out.length} is not a whole number of blocks that fits.`);
+  }
+  DECODERS[type]!(out, outOffset, src.subarray(byteOffset), nBlocks);
+}
+
+/** A (rows, cols) matrix of `type` blocks, row after row, as float32 (rows * cols). */
+export function dequantizeMatrix(type: QuantDType, src: Uint8Array, rows: number, cols: number): Float32Array {
+  return dequantize(type, src, rows * cols, 'dequantizeMatrix');
 }

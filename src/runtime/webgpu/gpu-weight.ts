@@ -1,9 +1,11 @@
-import type { Weight, WeightDType } from '../backend.ts';
+import type { FloatDType, Weight, WeightDType } from '../backend.ts';
 import { GptError } from '../../errors.ts';
 import { DTYPE_BYTES, decodeToF32 } from '../dtype.ts';
+import { isQuantDType, quantLayout, type QuantDType } from '../quant/quant-dtype.ts';
+import { GPU_BLOCK_BYTES, padBlocks } from './gpu-quant.ts';
 
-/** How a weight's elements sit in GPU memory; a kernel's `DTYPE` override is this code. */
-export const GPU_DTYPE_CODE: Readonly<Record<WeightDType, number>> = { f32: 0, f16: 1, bf16: 2 };
+/** How a float weight's elements sit in GPU memory; a kernel's `DTYPE` override is this code. */
+export const GPU_DTYPE_CODE: Readonly<Record<FloatDType, number>> = { f32: 0, f16: 1, bf16: 2 };
 
 /** A run of whole rows of a weight in one GPU buffer. */
 export interface WeightPart {
@@ -14,7 +16,8 @@ export interface WeightPart {
 
 /**
  * A weight on the GPU. Matrices keep their checkpoint dtype (f16 / bf16 stay 16-bit, two per u32,
- * unpacked in the shader), split by rows into parts that each fit one storage binding.
+ * unpacked in the shader; quantized ones stay ggml blocks, padded to whole u32s by gpu-quant.ts),
+ * split by rows into parts that each fit one storage binding.
  * Vectors (rows = 1: norm weights, biases) are widened to f32 on the CPU at write time: they are
  * tiny, and it lets the norm and bias code read plain `array<f32>` instead of carrying a dtype
  * switch for every extra binding.
@@ -35,8 +38,8 @@ export class GpuWeight implements Weight {
     readonly dtype: WeightDType,
     maxBindingBytes: number,
   ) {
-    this.gpuDtype = rows === 1 ? 'f32' : dtype;
-    const rowBytes = cols * DTYPE_BYTES[this.gpuDtype];
+    this.gpuDtype = rows === 1 && !isQuantDType(dtype) ? 'f32' : dtype;
+    const rowBytes = this.rowBytes;
     // Parts are rounded up to 16 bytes (below), so fit them in the limit rounded down to 16.
     const rowsPerPart = Math.floor((Math.floor(maxBindingBytes / 16) * 16) / rowBytes);
     if (rowsPerPart < 1) {
@@ -68,19 +71,47 @@ export class GpuWeight implements Weight {
    * an even width).
    */
   write(queue: GPUQueue, offset: number, bytes: Uint8Array): void {
+    if (isQuantDType(this.dtype)) {
+      this.writeBlocks(queue, this.dtype, offset, bytes);
+      return;
+    }
     const n = bytes.length / DTYPE_BYTES[this.dtype];
     if (this.gpuDtype === 'f32' && this.dtype !== 'f32') {
       // A vector: widen to f32 here (see the class comment); f32 writes are always aligned.
       const wide = new Float32Array(n);
-      decodeToF32(wide, 0, bytes, this.dtype, `writeWeight "${this.name}"`);
+      decodeToF32(wide, 0, bytes, this.dtype as FloatDType, `writeWeight "${this.name}"`);
       this.writeBytes(queue, offset, new Uint8Array(wide.buffer));
     } else {
       this.writeBytes(queue, offset, bytes);
     }
   }
 
+  /** Bytes of one row as stored on the GPU. */
+  private get rowBytes(): number {
+    const t = this.gpuDtype;
+    if (isQuantDType(t)) return (this.cols / quantLayout(t).blockElements) * GPU_BLOCK_BYTES[t];
+    return this.cols * DTYPE_BYTES[t];
+  }
+
+  // Whole ggml blocks from element `offset` (which starts a block; the Backend contract checked
+  // both), padded as the GPU stores them: every block starts on a u32, so no write is ragged.
+  private writeBlocks(queue: GPUQueue, dtype: QuantDType, offset: number, bytes: Uint8Array): void {
+    const padded = padBlocks(dtype, bytes);
+    const { blockElements } = quantLayout(dtype);
+    const gpuBlock = GPU_BLOCK_BYTES[dtype];
+    const perRow = this.cols / blockElements;
+    const first = offset / blockElements;
+    const n = padded.length / gpuBlock;
+    for (const part of this.parts) {
+      const lo = Math.max(first, part.row0 * perRow);
+      const hi = Math.min(first + n, (part.row0 + part.rows) * perRow);
+      if (lo >= hi) continue;
+      queue.writeBuffer(part.buffer, (lo - part.row0 * perRow) * gpuBlock, padded.subarray((lo - first) * gpuBlock, (hi - first) * gpuBlock));
+    }
+  }
+
   private writeBytes(queue: GPUQueue, offset: number, bytes: Uint8Array): void {
-    const elemBytes = DTYPE_BYTES[this.gpuDtype];
+    const elemBytes = DTYPE_BYTES[this.gpuDtype as FloatDType];
     const n = bytes.length / elemBytes;
     for (let p = 0; p < this.parts.length; p++) {
       const part = this.parts[p];

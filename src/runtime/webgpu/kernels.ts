@@ -16,6 +16,10 @@ import rope from './kernels/rope.wgsl';
 import siluMul from './kernels/silu-mul.wgsl';
 import weightLoad from './kernels/weight-load.wgsl';
 import workgroupReduce from './kernels/workgroup-reduce.wgsl';
+import type { WeightDType } from '../backend.ts';
+import { isQuantDType, type QuantDType } from '../quant/quant-dtype.ts';
+import { QUANT_WGSL } from './gpu-quant.ts';
+import { GPU_DTYPE_CODE } from './gpu-weight.ts';
 
 /**
  * How a kernel binds one buffer, in binding order (outputs first, the `Params` uniform last):
@@ -47,7 +51,7 @@ export interface Kernel {
 
 /** A helper file prepended to kernels: its name and length, for error line numbers. */
 export interface Prelude {
-  readonly file: 'weight-load.wgsl' | 'workgroup-reduce.wgsl';
+  readonly file: 'weight-load.wgsl' | 'workgroup-reduce.wgsl' | `quant-${'q8-0' | 'q4-0' | 'q4-k' | 'q6-k'}.wgsl`;
   readonly lines: number;
 }
 
@@ -115,6 +119,34 @@ export const KERNELS = {
   siluMul: { file: 'silu-mul.wgsl', ...plain(siluMul), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   addInPlace: { file: 'add-in-place.wgsl', ...plain(addInPlace), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
 } satisfies Record<string, Kernel>;
+
+// the variants of the weight-reading kernels for quantized weights, made on first use
+const quantVariants = new Map<string, Kernel>();
+
+/**
+ * `kernel` (one that reads a weight matrix through weight-load.wgsl's weight4 / weight1) for a
+ * weight stored as `dtype`, and the overrides that pick the type: float types share one pipeline
+ * per DTYPE code of weight-load.wgsl; a quantized type gets the kernel with its own reader
+ * (kernels/quant-*.wgsl, see gpu-quant.ts) in front instead, so the kernels themselves are the
+ * same text for every type.
+ */
+export function weightKernel(kernel: Kernel, dtype: WeightDType): [Kernel, Overrides] {
+  if (!isQuantDType(dtype)) return [kernel, { DTYPE: GPU_DTYPE_CODE[dtype] }];
+  return [quantVariant(kernel, dtype), {}];
+}
+
+function quantVariant(kernel: Kernel, dtype: QuantDType): Kernel {
+  const key = `${kernel.file}|${dtype}`;
+  let variant = quantVariants.get(key);
+  if (!variant) {
+    if (kernel.prelude?.file !== 'weight-load.wgsl') throw new Error(`${kernel.file} does not read a weight matrix`);
+    const body = kernel.code.slice(weightLoad.length + 1); // what withWeights put after the helper
+    const file = `quant-${dtype.replace('_', '-') as 'q8-0' | 'q4-0' | 'q4-k' | 'q6-k'}.wgsl` as const;
+    variant = { ...kernel, file: `${kernel.file} (${dtype})`, ...prepend(file, QUANT_WGSL[dtype])(body) };
+    quantVariants.set(key, variant);
+  }
+  return variant;
+}
 
 /** Largest head size the attention kernels take: attention.wgsl's MAX_D (4 dims a thread), attention-per-query's MAX_D4. */
 export const MAX_HEAD_SIZE = ATTENTION.WG * 4;

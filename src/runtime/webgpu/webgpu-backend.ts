@@ -2,10 +2,11 @@ import type { Activation, Backend, KvCache, Weight, WeightDType } from '../backe
 import { GptError } from '../../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { CommandRecorder } from './command-recorder.ts';
-import { GPU_DTYPE_CODE, GpuWeight, roundUp } from './gpu-weight.ts';
+import { GpuWeight, roundUp } from './gpu-weight.ts';
 import { GpuActivation, GpuKvCache, need } from './gpu-tensors.ts';
 import { isCpuBackedDevice } from './device.ts';
-import { KERNELS, MAX_HEAD_SIZE } from './kernels.ts';
+import { KERNELS, MAX_HEAD_SIZE, weightKernel } from './kernels.ts';
+import { QUANT_DTYPES } from '../quant/quant-dtype.ts';
 import { RopeTable } from './rope-table.ts';
 
 /** Options of {@link WebGpuBackend}. */
@@ -91,9 +92,10 @@ export class WebGpuBackend implements Backend {
    * lines (empty when all is well). For tests and diagnostics; ops compile kernels on first use.
    */
   async compileErrors(): Promise<string[]> {
+    const WEIGHT_DTYPES = ['f32', 'f16', 'bf16', ...QUANT_DTYPES] as const;
     this.device.pushErrorScope('validation');
     for (const kernel of Object.values(KERNELS)) {
-      if (kernel.prelude?.file === 'weight-load.wgsl') for (const DTYPE of Object.values(GPU_DTYPE_CODE)) this.recorder.pipelines.pipeline(kernel, { DTYPE });
+      if (kernel.prelude?.file === 'weight-load.wgsl') for (const dtype of WEIGHT_DTYPES) this.recorder.pipelines.pipeline(...weightKernel(kernel, dtype));
       else this.recorder.pipelines.pipeline(kernel);
     }
     const error = await this.device.popErrorScope();
@@ -148,19 +150,21 @@ export class WebGpuBackend implements Backend {
     const C = tok.cols;
     const idsBuffer = this.idsBuffer(T);
     this.device.queue.writeBuffer(idsBuffer, 0, ids, 0, T);
+    const [tokKernel, tokType] = weightKernel(KERNELS.embedRows, tok.gpuDtype);
     for (const part of tok.parts) {
       this.recorder.dispatch(
-        KERNELS.embedRows,
-        { DTYPE: GPU_DTYPE_CODE[tok.gpuDtype], ADD: 0 },
+        tokKernel,
+        { ...tokType, ADD: 0 },
         [o.buffer, idsBuffer, part.buffer],
         { u32: [T, C, part.row0, part.rows, 0, 1] },
         [C, T],
       );
     }
+    const [posKernel, posType] = weightKernel(KERNELS.embedRows, pos?.gpuDtype ?? 'f32');
     for (const part of pos?.parts ?? []) {
       this.recorder.dispatch(
-        KERNELS.embedRows,
-        { DTYPE: GPU_DTYPE_CODE[pos!.gpuDtype], ADD: 1 },
+        posKernel,
+        { ...posType, ADD: 1 },
         [o.buffer, idsBuffer, part.buffer],
         { u32: [T, C, part.row0, part.rows, pos0, 0] },
         [C, T],
@@ -201,18 +205,15 @@ export class WebGpuBackend implements Backend {
     const I = wt.cols;
     need(I % 4 === 0, `matmul: weight '${wt.name}' has ${I} columns; the WebGPU kernels need a multiple of 4. Hint: use the CPU engine for this model.`);
     const b = bias ? vector(bias) : this.empty;
-    const DTYPE = GPU_DTYPE_CODE[wt.gpuDtype];
+    // decode (T = 1) takes a matvec kernel, prefill a matmul one; the grid is (outputs, tokens)
+    const serial = this.kernels === 'serial';
+    const base = T === 1 ? (serial ? KERNELS.matvecPerRow : KERNELS.matvec) : serial ? KERNELS.matmulPerRow : KERNELS.matmulTiled;
+    const [kernel, dtype] = weightKernel(base, wt.gpuDtype);
     for (const part of wt.parts) {
       const buffers = [o.buffer, x.buffer, part.buffer, b];
       const hasBias = bias ? 1 : 0;
-      // decode (T = 1) takes a matvec kernel, prefill a matmul one; the grid is (outputs, tokens)
-      if (T === 1) {
-        const matvec = this.kernels === 'serial' ? KERNELS.matvecPerRow : KERNELS.matvec;
-        this.recorder.dispatch(matvec, { DTYPE }, buffers, { u32: [I / 4, part.rows, part.row0, hasBias] }, [part.rows]);
-      } else {
-        const matmul = this.kernels === 'serial' ? KERNELS.matmulPerRow : KERNELS.matmulTiled;
-        this.recorder.dispatch(matmul, { DTYPE }, buffers, { u32: [T, I / 4, part.rows, part.row0, o.cols, hasBias] }, [part.rows, T]);
-      }
+      if (T === 1) this.recorder.dispatch(kernel, dtype, buffers, { u32: [I / 4, part.rows, part.row0, hasBias] }, [part.rows]);
+      else this.recorder.dispatch(kernel, dtype, buffers, { u32: [T, I / 4, part.rows, part.row0, o.cols, hasBias] }, [part.rows, T]);
     }
   }
 

@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Activation, Backend, KvCache, Weight, WeightDType } from '../../../src/runtime/backend.ts';
+import type { Activation, Backend, FloatDType, KvCache, Weight, WeightDType } from '../../../src/runtime/backend.ts';
+import { isQuantDType, quantLayout } from '../../../src/runtime/quant/quant-dtype.ts';
 import { GptError } from '../../../src/errors.ts';
 import type { FileStream, LoadProgress, ModelFiles } from '../../../src/formats/model-files.ts';
 import { parseModelConfig } from '../../../src/runtime/model/hf-config.ts';
 import type { ModelConfig } from '../../../src/runtime/model/config.ts';
 import { loadWeights } from '../../../src/runtime/model/load-weights.ts';
 import { nodeModelFiles } from '../../../src/runtime/model-files-node.ts';
+import type { QuantizeOnLoad } from '../../../src/runtime/model/quantize-on-load.ts';
+import { quantizeMatrix } from '../../../src/runtime/quant/quantize.ts';
 import { httpModelFiles } from '../../../src/runtime/model-files-http.ts';
 
 // ---------------------------------------------------------------- a recording fake backend
@@ -19,7 +22,9 @@ interface FakeWeight extends Weight {
   readonly writes: Uint8Array;
 }
 
-const ELEM: Record<WeightDType, number> = { f32: 4, f16: 2, bf16: 2 };
+const ELEM: Record<FloatDType, number> = { f32: 4, f16: 2, bf16: 2 };
+// bytes per element: a fraction for quantized types (18 bytes per 32 elements for q4_0)
+const elemBytes = (dtype: WeightDType): number => (isQuantDType(dtype) ? quantLayout(dtype).blockBytes / quantLayout(dtype).blockElements : ELEM[dtype]);
 
 /** Keeps every weight as raw bytes so the canonical layout can be checked byte for byte. */
 class RecordingBackend implements Backend {
@@ -28,14 +33,14 @@ class RecordingBackend implements Backend {
 
   createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight {
     if (this.weights.has(name)) throw new Error(`createWeight twice: ${name}`);
-    const w: FakeWeight = { name, rows, cols, dtype, bytes: new Uint8Array(rows * cols * ELEM[dtype]), writes: new Uint8Array(rows * cols) };
+    const w: FakeWeight = { name, rows, cols, dtype, bytes: new Uint8Array(rows * cols * elemBytes(dtype)), writes: new Uint8Array(rows * cols) };
     this.weights.set(name, w);
     return w;
   }
 
   writeWeight(w: Weight, offset: number, bytes: Uint8Array): void {
     const f = w as FakeWeight;
-    const e = ELEM[f.dtype];
+    const e = elemBytes(f.dtype);
     if (bytes.byteLength % e !== 0 || offset * e + bytes.byteLength > f.bytes.byteLength) {
       throw new Error(`writeWeight out of range: ${f.name} offset ${offset} bytes ${bytes.byteLength}`);
     }
@@ -435,11 +440,11 @@ const ROOT = join(import.meta.dirname, '../../..');
 const index = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/generated/index.json'), 'utf8')) as Record<string, { dir: string; dtype: string }>;
 const broken = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/generated/broken/index.json'), 'utf8')) as Record<string, { dir: string; expect: string }>;
 
-async function loadFixture(dir: string) {
+async function loadFixture(dir: string, quantize?: QuantizeOnLoad) {
   const files = nodeModelFiles(join(ROOT, dir));
   const cfg = parseModelConfig(await files.text('config.json'));
   const b = new RecordingBackend();
-  const w = await loadWeights(b, cfg, files);
+  const w = await loadWeights(b, cfg, files, { quantize });
   return { cfg, b, w };
 }
 
@@ -476,6 +481,37 @@ describe('fixtures through nodeModelFiles', () => {
     });
     expect(worst).toBeLessThanOrEqual(2 ** -8); // half an ulp of bf16's 8-bit significand, relative
     expect(worst).toBeGreaterThan(0); // and really rounded, not a copy
+  });
+
+  // quantize on load: every matrix whose rows are whole blocks becomes the bytes of ggml's
+  // quantizer run on the f32 weights (after GPT-2's transpose); vectors, GPT-2's learned
+  // positions and matrices of other widths keep the checkpoint's dtype
+  it.each([
+    ['llama', 'q8_0'],
+    ['gpt2', 'q4_0'], // Conv1D weights: transposed first, then quantized by rows
+    ['qwen2.5-0.5b', 'q8_0'], // F = 172: the down projection stays f32
+    ['smollm2-bf16', 'q4_0'], // from bf16
+  ] as const)('%s quantized on load to %s holds quantizeMatrix of the unquantized weights', async (name, to) => {
+    const plain = await loadFixture(index[name].dir);
+    const q = await loadFixture(index[name].dir, to);
+    expectAllWrittenOnce(q.b);
+    let quantized = 0;
+    for (const [key, w] of plain.b.weights) {
+      const qw = q.b.weights.get(key)!;
+      const expectQuant = w.rows > 1 && key !== 'posEmb' && w.cols % 32 === 0;
+      expect(qw.dtype, key).toBe(expectQuant ? to : w.dtype);
+      if (!expectQuant) {
+        expect(Buffer.compare(qw.bytes, w.bytes), key).toBe(0);
+        continue;
+      }
+      quantized++;
+      const f32 = w.dtype === 'f32' ? new Float32Array(w.bytes.buffer, 0, w.rows * w.cols) : new Float32Array(w.rows * w.cols);
+      if (w.dtype === 'bf16') new Uint16Array(w.bytes.buffer).forEach((h, i) => (f32[i] = new Float32Array(new Uint32Array([h << 16]).buffer)[0]));
+      expect(Buffer.compare(qw.bytes, quantizeMatrix(to, f32, w.rows, w.cols)), key).toBe(0);
+    }
+    expect(quantized).toBeGreaterThanOrEqual(3 * q.cfg.L); // at least qkv, o and up of every layer
+    if (name === 'qwen2.5-0.5b') expect(q.w.layers[0].wDown.dtype).toBe('f32');
+    if (name === 'gpt2') expect(q.w.posEmb?.dtype).toBe('f32');
   });
 
   it.each(Object.keys(broken))('broken/%s fails with the expected code', async (name) => {

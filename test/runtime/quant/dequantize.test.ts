@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dequantize } from '../../../src/runtime/quant/dequantize.ts';
+import { dequantize, dequantizeRow } from '../../../src/runtime/quant/dequantize.ts';
 
 // Blocks packed by hand from ggml's layouts (ggml-common.h), with chosen scales and quants, so the
 // expected values are known without running any dequantizer.
@@ -71,5 +71,17 @@ describe('reference dequantizers (ggml layouts)', () => {
 
   it('refuses a length that is not whole blocks, naming the tensor', () => {
     expect(() => dequantize('q8_0', new Uint8Array(34), 33, 'blk.0.attn_q.weight')).toThrow(/blk.0.attn_q.weight: 33 elements of q8_0/);
+  });
+
+  it('dequantizes a row from any byte offset into any float offset', () => {
+    const one = [0x00, 0x3c]; // f16 1.0
+    const two = [0x00, 0x40]; // f16 2.0
+    const bytes = Uint8Array.from([9, 9, ...one, ...new Array(32).fill(3), ...two, ...new Array(32).fill(0xff)]);
+    const out = new Float32Array(70);
+    dequantizeRow('q8_0', bytes, 2, out, 5, 64);
+    expect([...out.subarray(5, 37)]).toEqual(new Array(32).fill(3));
+    expect([...out.subarray(37, 69)]).toEqual(new Array(32).fill(-2));
+    expect([out[4], out[69]]).toEqual([0, 0]);
+    expect(() => dequantizeRow('q4_0', new Uint8Array(18), 0, new Float32Array(64), 0, 64)).toThrow(/q4_0: 64 elements/);
   });
 });

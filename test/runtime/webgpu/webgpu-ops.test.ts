@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Activation, Backend, KvCache, Weight, WeightDType } from '../../../src/runtime/backend.ts';
+import type { Activation, Backend, FloatDType, KvCache, Weight } from '../../../src/runtime/backend.ts';
 import { checkedBackend } from '../../../src/runtime/checked-backend.ts';
 import { CpuBackend } from '../../../src/runtime/cpu/cpu-backend.ts';
 import { GptError } from '../../../src/errors.ts';
@@ -71,7 +71,7 @@ function values(n: number, seed: number, scale = 1): Float32Array {
 }
 
 /** Little-endian bytes of `xs` as `dtype` elements (rounded to nearest even). */
-function bytesOf(xs: Float32Array, dtype: WeightDType): Uint8Array {
+function bytesOf(xs: Float32Array, dtype: FloatDType): Uint8Array {
   return convertDType(new Uint8Array(xs.buffer, xs.byteOffset, xs.byteLength), 'f32', dtype);
 }
 
@@ -80,7 +80,7 @@ interface Twin<T> {
   readonly cpu: T;
 }
 
-function twinWeight(name: string, rows: number, cols: number, dtype: WeightDType, xs: Float32Array, g: Backend = gpu): Twin<Weight> {
+function twinWeight(name: string, rows: number, cols: number, dtype: FloatDType, xs: Float32Array, g: Backend = gpu): Twin<Weight> {
   const bytes = bytesOf(xs, dtype);
   const make = (b: Backend) => {
     const w = b.createWeight(name, rows, cols, dtype);
@@ -446,7 +446,7 @@ forEachStyle(() => {
 function tinyModel(b: Backend, cfg: ModelConfig, Tmax: number) {
   const { C, H, Hkv, D, F, V } = cfg;
   const W = (H + 2 * Hkv) * D;
-  const weight = (name: string, rows: number, cols: number, dtype: WeightDType, seed: number) => {
+  const weight = (name: string, rows: number, cols: number, dtype: FloatDType, seed: number) => {
     const w = b.createWeight(name, rows, cols, dtype);
     b.writeWeight(w, 0, bytesOf(values(rows * cols, seed), dtype));
     return w;
