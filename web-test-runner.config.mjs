@@ -3,6 +3,7 @@ import { fromRollup } from '@web/dev-server-rollup';
 import { watPlugin } from './tools/wat-plugin.mjs';
 import { wgslPlugin } from './tools/wgsl-plugin.mjs';
 import { chromeLauncher } from '@web/test-runner-chrome';
+import { a11ySnapshotPlugin } from '@web/test-runner-commands/plugins';
 import { chromiumPath } from './tools/check-chromium.mjs';
 import { modelServerMiddleware } from './test/helpers/model-server.mjs';
 
@@ -18,7 +19,8 @@ export default {
   // Kernels are served as JS modules, as rollup and vite build them: .wgsl exports its source,
   // .wat its compiled WebAssembly bytes.
   mimeTypes: { '**/*.wgsl': 'js', '**/*.wat': 'js' },
-  plugins: [fromRollup(wgslPlugin)(), fromRollup(watPlugin)(), esbuildPlugin({ ts: true, target: 'es2022' })],
+  // a11ySnapshot(): the browser's accessibility tree, for tests of what screen readers announce.
+  plugins: [fromRollup(wgslPlugin)(), fromRollup(watPlugin)(), esbuildPlugin({ ts: true, target: 'es2022' }), a11ySnapshotPlugin()],
   browsers: [
     chromeLauncher({
       launchOptions: {

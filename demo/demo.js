@@ -7,7 +7,7 @@ const saved = JSON.parse(localStorage.getItem('gpt-chat-demo-settings') ?? '{}')
 const save = () =>
   localStorage.setItem(
     'gpt-chat-demo-settings',
-    JSON.stringify({ model: $('model').value, template: $('template').value, engine: $('engine').value, temperature: $('temperature').value, topP: $('top-p').value, maxTokens: $('max-tokens').value, system: $('system-prompt').value }),
+    JSON.stringify({ theme: $('theme').value, model: $('model').value, template: $('template').value, engine: $('engine').value, temperature: $('temperature').value, topP: $('top-p').value, maxTokens: $('max-tokens').value, system: $('system-prompt').value }),
   );
 
 /**
@@ -31,6 +31,8 @@ function apply() {
   chat.setAttribute('top-p', $('top-p').value);
   chat.setAttribute('max-tokens', $('max-tokens').value);
   chat.setAttribute('system-prompt', $('system-prompt').value);
+  const theme = $('theme').value;
+  for (const el of document.querySelectorAll('gpt-chat, gpt-template-editor')) el.setAttribute('color-scheme', theme);
   $('temperature-out').textContent = $('temperature').value;
   $('top-p-out').textContent = $('top-p').value;
   save();
@@ -39,19 +41,24 @@ function apply() {
 if (saved.model !== undefined) $('model').value = saved.model;
 if (saved.engine) $('engine').value = saved.engine;
 if (saved.template) $('template').value = saved.template;
+if (saved.theme) $('theme').value = saved.theme;
 if (saved.temperature) $('temperature').value = saved.temperature;
 if (saved.topP) $('top-p').value = saved.topP;
 if (saved.maxTokens) $('max-tokens').value = saved.maxTokens;
 if (saved.system) $('system-prompt').value = saved.system;
 apply();
 $('model').addEventListener('change', matchEngine);
-for (const id of ['model', 'template', 'engine', 'temperature', 'top-p', 'max-tokens', 'system-prompt']) $(id).addEventListener('change', apply);
+for (const id of ['theme', 'model', 'template', 'engine', 'temperature', 'top-p', 'max-tokens', 'system-prompt']) $(id).addEventListener('change', apply);
 for (const id of ['temperature', 'top-p']) $(id).addEventListener('input', () => ($(`${id}-out`).textContent = $(id).value));
 
 const size = (n) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.round(n / 1e3)} kB`);
 
+/** Refreshes the cached models table; calls queue up, so two refreshes never interleave their rows. */
+let listing = Promise.resolve();
+const showCached = () => (listing = listing.then(renderCached, renderCached));
+
 /** The cached models table: built with DOM calls and textContent (URLs are data, not markup). */
-async function showCached() {
+async function renderCached() {
   await customElements.whenDefined('gpt-chat');
   const body = $('cached');
   const models = await chat.listCachedModels().catch(() => []);
@@ -66,7 +73,17 @@ async function showCached() {
   for (const m of models) {
     const tr = document.createElement('tr');
     const name = document.createElement('td');
-    name.textContent = m.url.replace(/^https?:\/\/(huggingface\.co\/)?/, '').replace(/\/resolve\/main\/$/, '') + (m.complete ? '' : ' (partial)');
+    name.className = 'url';
+    const shown = m.url.replace(/^https?:\/\/(huggingface\.co\/)?/, '').replace(/\/resolve\/main\/$/, '');
+    // A line may break after each '/', so a long URL wraps between path segments.
+    shown.split(/(?<=\/)/).forEach((part, i) => {
+      if (i) name.append(document.createElement('wbr'));
+      const segment = document.createElement('span');
+      segment.className = 'segment';
+      segment.textContent = part;
+      name.append(segment);
+    });
+    if (!m.complete) name.append(` (partial: ${size(m.bytes)} of ${size(m.totalBytes)})`);
     name.title = `${m.url}\nstored ${m.createdAt.toLocaleString()}`;
     const bytes = document.createElement('td');
     bytes.className = 'size';
@@ -75,7 +92,7 @@ async function showCached() {
     const del = document.createElement('button');
     del.type = 'button';
     del.textContent = 'Delete';
-    del.setAttribute('aria-label', `Delete ${name.textContent} from this device`);
+    del.setAttribute('aria-label', `Delete ${shown} from this device`);
     del.addEventListener('click', async () => {
       await chat.deleteCachedModel(m.url);
       await showCached();
@@ -89,6 +106,13 @@ async function showCached() {
 }
 
 chat.addEventListener('gpt-chat-ready', showCached);
+// While a model downloads, its partial entry grows in the list (at most one refresh a second).
+let listedAt = 0;
+chat.addEventListener('gpt-chat-load-progress', (e) => {
+  if (e.detail.phase !== 'download' || performance.now() - listedAt < 1000) return;
+  listedAt = performance.now();
+  showCached();
+});
 showCached();
 
 // The service worker keeps the page and the bundles, so the demo opens with the network off.

@@ -45,6 +45,7 @@ export type GptErrorCode =
   | 'aborted' // the caller aborted
   | 'disposed' // the model was disposed
   | 'network' // a download failed
+  | 'cors' // the model's server does not let this page read it (missing CORS headers)
   | 'quota' // storage is full
   | 'integrity' // stored or downloaded bytes do not match what was expected
   | 'bad-template' // a few-shot template is invalid

@@ -12,6 +12,7 @@ import { missingSpans, parseContentRange, rangeHeader, type ByteSpan } from './c
 import { chunkKey, fileChunksPrefix, partialKey, type ChunkRecord, type ModelRecord } from './manifest.ts';
 import type { ProgressMeter } from './progress.ts';
 import { remoteFile } from './probe.ts';
+import { corsRefusal, hiddenContentRange } from './cors.ts';
 import { checkFirstBytes, checkResponse } from './response-check.ts';
 import { sha256Hex } from './sha256.ts';
 
@@ -102,6 +103,8 @@ async function fetchSpan(ctx: FileDownloadContext, draft: Draft, f: DraftFile, s
     res = await ctx.fetch(url, { headers: range ? { Range: range } : {}, signal });
   } catch (e) {
     if (signal?.aborted) throw new GptError('aborted', `Downloading ${url} was aborted; the chunks stored so far are kept.`);
+    const refused = await corsRefusal(ctx.fetch, url, signal);
+    if (refused) throw refused;
     throw networkError(`Could not download ${url} (${e instanceof Error ? e.message : String(e)}). HINT: check the connection; stored chunks are kept and the next load resumes.`);
   }
   try {
@@ -120,6 +123,8 @@ async function fetchSpan(ctx: FileDownloadContext, draft: Draft, f: DraftFile, s
     end = f.size;
   } else if (range) {
     if (res.status !== 206) throw networkError(`${url}: HTTP ${res.status} to a Range request, expected 206 or 200.`);
+    const hidden = hiddenContentRange(res, url);
+    if (hidden) throw hidden;
     const got = res.headers.get('content-range');
     const cr = parseContentRange(got);
     if (cr && cr[2] !== null && cr[2] !== f.size) return 'changed';

@@ -6,6 +6,7 @@
 import { GptError } from '../errors.ts';
 import { ggufFileName } from '../formats/model-location.ts';
 import { contentLength } from '../formats/http-body.ts';
+import { corsRefusal } from './cors.ts';
 import { checkResponse } from './response-check.ts';
 
 /** What the server says about one file. */
@@ -48,6 +49,8 @@ async function request(fetchFn: typeof fetch, url: string, init: RequestInit, na
     return await fetchFn(url, init);
   } catch (e) {
     if (init.signal?.aborted) throw new GptError('aborted', `Loading ${url} was aborted.`);
+    const refused = await corsRefusal(fetchFn, url, init.signal ?? undefined);
+    if (refused) throw refused;
     throw new GptError('network', `Could not reach ${url} for ${name} (${e instanceof Error ? e.message : String(e)}). HINT: check the connection and the URL; a cached model loads offline.`);
   }
 }

@@ -5,17 +5,22 @@
  * The element only renders from this state and forwards user actions to it.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { ChatMessage, Engine, EngineKind, EngineLoadProgress, ModelInfo, QuantizeOnLoad } from '../engine/engine.ts';
+import type { Engine, EngineKind, ModelInfo, QuantizeOnLoad } from '../engine/engine.ts';
 import { createEngine, type EngineChoice } from '../engine/engine-choice.ts';
 import { GptError } from '../errors.ts';
 import { idbConversationStore, type ConversationStore } from './conversation-store.ts';
 import { emit, type ChatTurn } from './events.ts';
+import { fitToContext } from './context-window.ts';
+import { nextStage, type LoadStage } from './load-progress.ts';
 
 /** Where the element is in its life; `error` means the model could not be loaded. */
 export const ChatStatus = {
   /** Nothing loaded yet. */
   idle: 'idle',
-  /** A large download waits for the user's go-ahead (`pendingBytes`). */
+  /**
+   * A large download waits for the user's go-ahead (`pendingBytes` left to fetch, `storedBytes`
+   * already on this device); also where a cancelled load waits (`cancelled`).
+   */
   confirm: 'confirm',
   loading: 'loading',
   ready: 'ready',
@@ -46,6 +51,8 @@ export const LARGE_DOWNLOAD_BYTES = 50 * 1024 * 1024;
 export interface ChatDeps {
   readonly createEngine: (choice: EngineChoice) => Engine;
   readonly store: ConversationStore;
+  /** Bytes of the model already stored on this device (an interrupted download), 0 when none. */
+  readonly storedModelBytes?: (url: string) => Promise<number>;
   /** Models that load without asking (the bundled one). */
   readonly isSmallModel: (url: string) => boolean;
   /** Rewords a load error of the model at `url` (the element explains a missing bundled model). */
@@ -61,9 +68,24 @@ export class ChatController implements ReactiveController {
   /** The reply being generated, while `status` is generating. */
   reply: string | undefined;
   info: ModelInfo | undefined;
-  progress: (EngineLoadProgress & { readonly startedAt: number }) | undefined;
-  /** Bytes of a download waiting for confirmation. */
+  /** The load's progress as one bar over all its phases (load-progress.ts). */
+  progress: LoadStage | undefined;
+  /** Bytes of a download waiting for confirmation: what is left to fetch (null: unknown). */
   pendingBytes: number | null | undefined;
+  /** Bytes of that model already on this device (a cancelled or interrupted download). */
+  storedBytes = 0;
+  /** The user cancelled the load; `confirm` then offers to resume it. */
+  cancelled = false;
+  /** Tokens of the prompt of the reply being generated (its system prompt and kept turns). */
+  promptTokens: number | undefined;
+  /** Tokens per second of the reply being generated, or of the last one. */
+  tokensPerSecond: number | undefined;
+  /** True from a send until its reply ends: the last user turn is being answered. */
+  answering = false;
+  /** The turns a clear() removed, until the next message: undo() puts them back. */
+  cleared: ChatTurn[] | undefined;
+  /** False once the loaded model was deleted from this device (it still runs from memory). */
+  stored = true;
   /** The last error, shown until the next action. */
   error: GptError | undefined;
   /** A small note for the user (older turns dropped, generation stopped). */
@@ -75,6 +97,8 @@ export class ChatController implements ReactiveController {
   #loadId = 0;
   #chatGen = 0;
   #loadAbort: AbortController | undefined;
+  /** Bytes of the whole model, from the download's progress (what is left after a cancel). */
+  #downloadTotal: number | undefined;
   // The load in flight may ask before downloading: download() joins it with the go-ahead.
   #asking = false;
   #chatAbort: AbortController | undefined;
@@ -116,7 +140,11 @@ export class ChatController implements ReactiveController {
     this.#set({ status: ChatStatus.idle, info: undefined, progress: undefined });
   }
 
-  #set(patch: Partial<Pick<ChatController, 'status' | 'reply' | 'info' | 'progress' | 'pendingBytes' | 'error' | 'notice'>>): void {
+  #set(
+    patch: Partial<
+      Pick<ChatController, 'status' | 'reply' | 'info' | 'progress' | 'pendingBytes' | 'storedBytes' | 'cancelled' | 'error' | 'notice' | 'promptTokens' | 'tokensPerSecond' | 'answering' | 'cleared' | 'stored'>
+    >,
+  ): void {
     Object.assign(this, patch);
     this.host.requestUpdate();
   }
@@ -166,9 +194,34 @@ export class ChatController implements ReactiveController {
     this.#loadAbort = new AbortController();
     this.#loaded = undefined;
     const s = this.settings();
-    this.#set({ status: ChatStatus.loading, error: undefined, progress: undefined, info: undefined, pendingBytes: undefined });
+    this.#downloadTotal = undefined;
+    this.#set({ status: ChatStatus.loading, error: undefined, progress: undefined, info: undefined, pendingBytes: undefined, storedBytes: 0, cancelled: false, stored: true });
     const ask = !s.autoload && !this.deps.isSmallModel(s.model);
     await this.#load(ask ? LARGE_DOWNLOAD_BYTES : undefined).catch(() => {}); // the error is in this.error and on screen
+  }
+
+  /** Bytes of `url` already on this device (0 when unknown). */
+  async #storedBytes(url: string): Promise<number> {
+    return (await this.deps.storedModelBytes?.(url).catch(() => 0)) ?? 0;
+  }
+
+  /**
+   * Cancels the load in progress (download, reading or preparing the weights). What was
+   * downloaded stays on this device; the status becomes `confirm` with what is left, and
+   * {@link download} (or sending a message) resumes.
+   */
+  async cancelLoad(): Promise<void> {
+    if (this.status !== ChatStatus.loading) return;
+    const id = ++this.#loadId; // the load's late progress and result are dropped
+    this.#loadAbort?.abort();
+    this.#loadAbort = undefined;
+    this.#loaded = undefined;
+    this.#asking = false;
+    const downloading = this.progress?.phase === 'download' && this.#downloadTotal !== undefined;
+    this.#set({ status: ChatStatus.confirm, cancelled: true, progress: undefined, pendingBytes: downloading ? null : 0, storedBytes: 0 });
+    if (!downloading) return;
+    const storedBytes = await this.#storedBytes(this.settings().model);
+    if (id === this.#loadId) this.#set({ storedBytes, pendingBytes: Math.max(0, this.#downloadTotal! - storedBytes) });
   }
 
   /** Loads the model now (the user's go-ahead for a large download). Resolves with its info. */
@@ -184,16 +237,21 @@ export class ChatController implements ReactiveController {
     this.#asking = confirmAbove !== undefined;
     const s = this.settings();
     const abort = (this.#loadAbort ??= new AbortController());
-    const startedAt = performance.now();
-    this.#set({ status: ChatStatus.loading, error: undefined, pendingBytes: undefined });
+    this.#set({ status: ChatStatus.loading, error: undefined, pendingBytes: undefined, cancelled: false, progress: undefined });
     const engine = this.#engineFor(s);
     const loaded = engine.load(
       { url: s.model, engine: s.engine, ...(confirmAbove !== undefined ? { confirmAbove } : {}), ...(s.quantize ? { quantize: s.quantize } : {}) },
       (p) => {
         if (id !== this.#loadId) return;
         const { phase } = p;
-        if (phase === 'confirm') return this.#set({ status: ChatStatus.confirm, pendingBytes: p.total, progress: undefined });
-        this.#set({ progress: { ...p, startedAt } });
+        if (phase === 'confirm') {
+          // p.total is what is left to fetch; say how much is already here when part of it is
+          this.#set({ status: ChatStatus.confirm, pendingBytes: p.total, progress: undefined });
+          void this.#storedBytes(s.model).then((storedBytes) => id === this.#loadId && this.#set({ storedBytes }));
+          return;
+        }
+        if (phase === 'download') this.#downloadTotal = p.total;
+        this.#set({ progress: nextStage(this.progress, p) });
         emit(this.host, 'gpt-chat-load-progress', { ...p, phase });
       },
       abort.signal,
@@ -229,6 +287,7 @@ export class ChatController implements ReactiveController {
     const content = text.trim();
     if (!content || this.status === ChatStatus.generating) return false;
     this.turns = [...this.turns, { role: 'user', content }];
+    this.#set({ cleared: undefined });
     void this.#save();
     void this.#respond();
     return true;
@@ -237,7 +296,15 @@ export class ChatController implements ReactiveController {
   /** Generates the reply to the last user turn (after a failure, a stop, or for regenerate). */
   async #respond(): Promise<void> {
     const gen = ++this.#chatGen;
-    this.#set({ error: undefined, notice: undefined });
+    this.#set({ error: undefined, notice: undefined, answering: true });
+    try {
+      await this.#answer(gen);
+    } finally {
+      if (gen === this.#chatGen) this.#set({ answering: false });
+    }
+  }
+
+  async #answer(gen: number): Promise<void> {
     let info: ModelInfo;
     try {
       info = await this.download(); // sending is consent to a pending download
@@ -248,17 +315,24 @@ export class ChatController implements ReactiveController {
     const s = this.settings();
     const engine = this.#engineFor(s);
     const abort = (this.#chatAbort = new AbortController());
-    this.#set({ status: ChatStatus.generating, reply: '' });
+    this.#set({ status: ChatStatus.generating, reply: '', promptTokens: undefined, tokensPerSecond: undefined });
     let reply = '';
+    let firstTokenAt: number | undefined;
+    let tokens = 0;
     try {
-      const { messages, maxTokens, dropped } = await this.#context(engine, info, s);
+      const { messages, maxTokens, dropped, promptTokens } = await fitToContext(engine, this.turns, info.contextLength, s);
+      this.#set({ promptTokens });
       if (dropped) this.#set({ notice: `${dropped} older message${dropped > 1 ? 's were' : ' was'} left out to fit the model's ${info.contextLength}-token context.` });
       const seed = (Math.random() * 2 ** 31) | 0; // regenerate must not repeat the same sample
       for await (const ev of engine.chat(messages, { maxTokens, temperature: s.temperature, topP: s.topP, seed }, abort.signal)) {
         if (gen !== this.#chatGen) return; // cleared or superseded: drop the rest
         if (ev.type === 'token') {
           reply += ev.text;
-          this.#set({ reply });
+          // Speed counts from the first token: the wait before it is reading the prompt.
+          const now = performance.now();
+          firstTokenAt ??= now;
+          tokens++;
+          this.#set({ reply, ...(tokens > 1 ? { tokensPerSecond: ((tokens - 1) * 1000) / Math.max(1, now - firstTokenAt) } : {}) });
           emit(this.host, 'gpt-chat-token', { id: ev.id, text: ev.text });
         } else {
           this.turns = [...this.turns, { role: 'assistant', content: reply }];
@@ -280,34 +354,6 @@ export class ChatController implements ReactiveController {
       this.#set({ reply: undefined });
     } finally {
       if (this.#chatAbort === abort) this.#chatAbort = undefined;
-    }
-  }
-
-  /**
-   * The messages to send: the system prompt and as many of the latest turns as fit the context
-   * window with room for the reply. Older turns go first, in user/assistant pairs.
-   */
-  async #context(engine: Engine, info: ModelInfo, s: ChatSettings): Promise<{ messages: ChatMessage[]; maxTokens: number; dropped: number }> {
-    const system: ChatMessage[] = s.systemPrompt ? [{ role: 'system', content: s.systemPrompt }] : [];
-    let turns = this.turns.slice();
-    let dropped = 0;
-    for (;;) {
-      const messages = [...system, ...turns];
-      const n = await engine.countChatTokens(messages);
-      if (n + s.maxTokens <= info.contextLength) return { messages, maxTokens: s.maxTokens, dropped };
-      if (turns.length > 1) {
-        const cut = turns[1]?.role === 'assistant' ? 2 : 1;
-        turns = turns.slice(cut);
-        dropped += cut;
-        continue;
-      }
-      // One message alone: shrink the reply budget if a useful reply still fits.
-      const room = info.contextLength - n - 1;
-      if (room >= 16) return { messages, maxTokens: room, dropped };
-      throw new GptError(
-        'context-overflow',
-        `Your message is ${n} tokens but this model's context window holds ${info.contextLength} with room for a reply. HINT: shorten the message${s.systemPrompt ? ' or the system prompt' : ''}.`,
-      );
     }
   }
 
@@ -346,12 +392,33 @@ export class ChatController implements ReactiveController {
     } else if (answer) void this.#respond();
   }
 
-  /** Forgets the conversation (and its stored copy). */
+  /** Forgets the conversation (and its stored copy); {@link undo} brings it back until the next message. */
   clear(): void {
     this.#chatGen++;
     this.#chatAbort?.abort();
+    const cleared = this.turns;
     this.turns = [];
-    this.#set({ reply: undefined, notice: undefined, error: undefined, ...(this.status === ChatStatus.generating ? { status: ChatStatus.ready } : {}) });
+    this.#set({
+      reply: undefined,
+      notice: undefined,
+      error: undefined,
+      answering: false,
+      cleared: cleared.length ? cleared : undefined,
+      ...(this.status === ChatStatus.generating ? { status: ChatStatus.ready } : {}),
+    });
     void this.#save();
+  }
+
+  /** Puts back the conversation the last {@link clear} removed (and stores it again). */
+  undoClear(): void {
+    if (!this.cleared) return;
+    this.turns = [...this.cleared, ...this.turns];
+    this.#set({ cleared: undefined });
+    void this.#save();
+  }
+
+  /** The loaded model was deleted from this device: it keeps running from memory, but say so. */
+  forgetStored(): void {
+    if (this.info) this.#set({ info: { ...this.info, fromCache: false }, stored: false });
   }
 }

@@ -18,8 +18,10 @@
  * @csspart progress - the load progress bar
  * @csspart composer - the form with the input and buttons
  * @csspart input - the text area
- * @csspart send-button, stop-button, clear-button, retry-button, download-button - the buttons of those names
- * @csspart code-block, inline-code, link - markdown in replies
+ * @csspart send-button, stop-button, clear-button, retry-button, download-button, cancel-button, undo-button - the buttons of those names
+ * @csspart jump-button - "Jump to latest", shown when the reader scrolled up during a reply
+ * @csspart code-block, inline-code, link, table - markdown in replies
+ * @csspart copy-code-button - the Copy button of a code block
  * @csspart bars, bar-row, bar, bar-fill - label probabilities in template mode
  *
  * @cssprop --gpt-chat-background - the box's background
@@ -44,15 +46,16 @@ import type { EngineKind, QuantizeOnLoad, TemplateRunOptions, TemplateScores } f
 import { GptError } from '../errors.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import { idbTemplateStore, type TemplateStore } from '../templates/template-store.ts';
-import { renderBars, templateBarStyles } from './template-bars.ts';
+import { templateBarStyles } from './template-bars.ts';
 import { resolveTemplate, TemplateMode, type TemplateTurn } from './template-mode.ts';
+import { renderChatLog, renderTemplateLog } from './chat-log.ts';
+import { renderStatus, sendLabel } from './chat-status.ts';
+import { renderHeader } from './chat-header.ts';
 import { ChatController, ChatStatus, type ChatDeps } from './chat-controller.ts';
 import { idbConversationStore } from './conversation-store.ts';
 import { bundledModelUrl, explainBundledModelError } from './default-model.ts';
 import type { ChatTurn } from './events.ts';
 import { gptChatStyles } from './gpt-chat-styles.ts';
-import { renderMarkdown } from './markdown.ts';
-import { formatBytes, formatDuration } from './format.ts';
 
 export class GptChat extends LitElement {
   static override styles = [...gptChatStyles, templateBarStyles];
@@ -70,6 +73,8 @@ export class GptChat extends LitElement {
     template: { type: String },
     autoload: { type: Boolean },
     workerUrl: { type: String, attribute: 'worker-url' },
+    colorScheme: { type: String, attribute: 'color-scheme', reflect: true },
+    showSpeed: { type: Boolean, attribute: 'show-speed' },
   };
 
   /**
@@ -118,6 +123,10 @@ export class GptChat extends LitElement {
   declare autoload: boolean;
   /** URL of gpt-chat-worker.js, for pages whose CSP forbids blob: workers (default: beside gpt-chat.js). */
   declare workerUrl: string | undefined;
+  /** `light` or `dark` pins the palette; `auto` (or absent) follows prefers-color-scheme. */
+  declare colorScheme: 'light' | 'dark' | 'auto' | undefined;
+  /** Show the reply's speed (tokens per second) in the header. */
+  declare showSpeed: boolean;
 
   constructor() {
     super();
@@ -128,6 +137,8 @@ export class GptChat extends LitElement {
     this.maxTokens = 256;
     this.placeholder = 'Message';
     this.autoload = false;
+    this.showSpeed = false;
+    this.addEventListener('keydown', this.#onHostKeydown);
   }
 
   readonly #chat = new ChatController(
@@ -147,6 +158,7 @@ export class GptChat extends LitElement {
     {
       createEngine,
       store: idbConversationStore(),
+      storedModelBytes: async (url) => (await listCachedModels()).find((m) => m.url === canonicalModelUrl(url))?.bytes ?? 0,
       isSmallModel: (url) => url === canonicalModelUrl(GptChat.defaultModel),
       explainLoadError: (error, url) => (url === bundledModelUrl() ? explainBundledModelError(error, url) : error),
       ...GptChat.deps,
@@ -224,7 +236,7 @@ export class GptChat extends LitElement {
     this.#templates.stop();
   }
 
-  /** Forgets the conversation (also its stored copy when `persist` is set). */
+  /** Forgets the conversation (also its stored copy when `persist` is set); {@link undoClear} brings it back. */
   clear(): void {
     this.#chat.clear();
     this.#templates.clear();
@@ -235,9 +247,19 @@ export class GptChat extends LitElement {
     this.#chat.regenerate();
   }
 
-  /** Starts a download that waits for confirmation (a large model without `autoload`). */
+  /** Starts a download that waits for confirmation (a large model without `autoload`), or resumes a cancelled one. */
   download(): Promise<unknown> {
     return this.#chat.download();
+  }
+
+  /** Cancels the model load in progress; what was downloaded is kept and {@link download} resumes. */
+  cancelLoad(): Promise<void> {
+    return this.#chat.cancelLoad();
+  }
+
+  /** Puts back the conversation the last {@link clear} removed, until the next message. */
+  undoClear(): void {
+    this.#chat.undoClear();
   }
 
   /** Models stored on this device, with sizes and dates. */
@@ -245,14 +267,16 @@ export class GptChat extends LitElement {
     return listCachedModels();
   }
 
-  /** Deletes one stored model (its URL). */
-  deleteCachedModel(url: string): ReturnType<typeof deleteCachedModel> {
-    return deleteCachedModel(url);
+  /** Deletes one stored model (its URL). The model in use keeps running; the header says it is no longer stored. */
+  async deleteCachedModel(url: string): Promise<void> {
+    await deleteCachedModel(url);
+    if (canonicalModelUrl(url) === this.#modelUrl()) this.#chat.forgetStored();
   }
 
   /** Deletes every stored model. */
-  clearCache(): ReturnType<typeof clearCache> {
-    return clearCache();
+  async clearCache(): Promise<void> {
+    await clearCache();
+    this.#chat.forgetStored();
   }
 
   /** True when the model at `url` (default: this element's) is fully stored on this device. */
@@ -279,24 +303,51 @@ export class GptChat extends LitElement {
 
   #onScroll(e: Event): void {
     const log = e.currentTarget as HTMLElement;
-    this.#follow = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
+    const follow = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
+    if (follow !== this.#follow) {
+      this.#follow = follow;
+      this.requestUpdate(); // shows or hides "Jump to latest"
+    }
   }
+
+  #jumpToLatest(): void {
+    this.#follow = true;
+    this.requestUpdate();
+    this.renderRoot.querySelector<HTMLTextAreaElement>('textarea')?.focus();
+  }
+
+  /** Escape anywhere in the element: stops a reply, or cancels a model load. */
+  #onHostKeydown = (e: KeyboardEvent): void => {
+    if (e.key !== 'Escape') return;
+    if (this.#chat.status === ChatStatus.generating) this.stop();
+    else if (this.#chat.status === ChatStatus.loading) void this.cancelLoad();
+    else return;
+    e.preventDefault();
+  };
 
   #onKeydown(e: KeyboardEvent): void {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       this.#submit();
-    } else if (e.key === 'Escape' && this.#chat.status === ChatStatus.generating) {
-      e.preventDefault();
-      this.stop();
     }
+  }
+
+  /** The message box grows with its text up to its max-height, where field-sizing is missing. */
+  #onInput(e: Event): void {
+    if (CSS.supports('field-sizing', 'content')) return;
+    const area = e.currentTarget as HTMLTextAreaElement;
+    area.style.height = 'auto';
+    area.style.height = `${area.scrollHeight + 2}px`;
   }
 
   #submit(e?: Event): void {
     e?.preventDefault();
     const input = this.renderRoot.querySelector('textarea')!;
     // The text leaves the input only once the chat took it: nothing typed is lost.
-    if (this.send(input.value)) input.value = '';
+    if (this.send(input.value)) {
+      input.value = '';
+      input.style.height = '';
+    }
   }
 
   async #copy(text: string, button: HTMLButtonElement): Promise<void> {
@@ -309,114 +360,43 @@ export class GptChat extends LitElement {
     setTimeout(() => (button.textContent = 'Copy'), 1500);
   }
 
+  /** Copy buttons of code blocks (rendered by markdown.ts) copy the code beside them. */
+  #onLogClick(e: Event): void {
+    const button = (e.target as Element).closest?.('button.copy-code') as HTMLButtonElement | null;
+    const code = button?.parentElement?.querySelector('pre');
+    if (button && code) void this.#copy(code.textContent ?? '', button);
+  }
+
   override render(): TemplateResult {
     const c = this.#chat;
     const generating = c.status === ChatStatus.generating;
+    const send = sendLabel(c);
     return html`
       <div part="base" class="base">
-        <div part="header" class="header">
-          <span class="model">${c.info ? `${c.info.modelType} · ${c.info.backend === 'webgpu' ? 'WebGPU' : c.info.backend.toUpperCase()}` : this.#modelName()}</span>
-          <span class="state">${this.#stateLabel()}</span>
+        ${renderHeader(c, this.#modelUrl(), this.showSpeed)}
+        <div class="log-box">
+          <div part="log" class="log" role="log" aria-label="Conversation" aria-busy=${generating ? 'true' : 'false'} tabindex="0" @scroll=${this.#onScroll} @click=${this.#onLogClick}>
+            ${this.template
+              ? renderTemplateLog(this.#templates, this.template)
+              : renderChatLog(c, { copy: (text, b) => void this.#copy(text, b), regenerate: () => this.regenerate(), retry: () => this.#chat.retry() })}
+          </div>
+          ${!this.#follow && generating ? html`<button type="button" part="jump-button" class="jump" @click=${() => this.#jumpToLatest()}>Jump to latest ↓</button>` : nothing}
         </div>
-        <div part="log" class="log" role="log" aria-label="Conversation" aria-busy=${generating ? 'true' : 'false'} tabindex="0" @scroll=${this.#onScroll}>
-          ${this.template
-            ? this.#renderTemplateLog()
-            : html`${c.turns.length === 0 && !generating ? html`<p class="empty">Ask me something. The model runs on this device.</p>` : nothing}
-                ${c.turns.map((t, i) => this.#renderTurn(t, i === c.turns.length - 1 && !generating))}`}
-          ${generating
-            ? html`<div part="message message-assistant" class="message assistant streaming">${renderMarkdown(c.reply ?? '')}<span class="cursor" aria-hidden="true"></span></div>`
-            : nothing}
-        </div>
-        <div part="status" class="status" role="status">${this.#renderStatus()}</div>
+        <div part="status" class="status" role="status">${renderStatus(c, {
+          download: () => void c.download().catch(() => {}),
+          cancel: () => void this.cancelLoad(),
+          retry: () => this.#chat.retry(),
+          undo: () => this.undoClear(),
+        })}</div>
         <form part="composer" class="composer" @submit=${this.#submit}>
           <label for="input" class="visually-hidden">Message to the assistant</label>
-          <textarea id="input" part="input" rows="1" placeholder=${this.placeholder} @keydown=${this.#onKeydown}></textarea>
+          <textarea id="input" part="input" rows="1" placeholder=${this.placeholder} @keydown=${this.#onKeydown} @input=${this.#onInput}></textarea>
           ${generating
             ? html`<button type="button" part="stop-button" class="primary" @click=${() => this.stop()}>Stop</button>`
-            : html`<button type="submit" part="send-button" class="primary" ?disabled=${c.status === ChatStatus.confirm}>Send</button>`}
+            : html`<button type="submit" part="send-button" class="primary" aria-label=${send.label} title=${send.label}>${send.text}</button>`}
           <button type="button" part="clear-button" @click=${() => this.clear()} ?disabled=${c.turns.length === 0 && this.#templates.turns.length === 0 && !generating} aria-label="Clear conversation">Clear</button>
         </form>
       </div>
     `;
-  }
-
-  #renderTemplateLog(): TemplateResult {
-    const turns = this.#templates.turns;
-    if (turns.length === 0) return html`<p class="empty">Template "${this.template}": each message is classified by the model on this device.</p>`;
-    return html`${turns.map(
-      (t) => html`<div part="message message-user" class="message user">${t.input}</div>
-        <div part="message message-assistant" class="message assistant template-answer" aria-busy=${t.pending ? 'true' : 'false'}>
-          ${t.error
-            ? html`<span class="error" role="alert">${t.error.message}</span>`
-            : t.result
-              ? renderBars(t.result)
-              : t.completion !== undefined
-                ? html`<span>${t.completion}</span>`
-                : html`<span class="notice">Scoring with “${t.templateName}”…</span>`}
-        </div>`,
-    )}`;
-  }
-
-  #renderTurn(t: ChatTurn, last: boolean): TemplateResult {
-    if (t.role === 'user') return html`<div part="message message-user" class="message user">${t.content}</div>`;
-    return html`<div part="message message-assistant" class="message assistant">
-      ${renderMarkdown(t.content)}
-      <div part="actions" class="actions">
-        <button type="button" class="small" @click=${(e: Event) => this.#copy(t.content, e.currentTarget as HTMLButtonElement)} aria-label="Copy reply">Copy</button>
-        ${last ? html`<button type="button" class="small regenerate" @click=${() => this.regenerate()} aria-label="Regenerate reply">Regenerate</button>` : nothing}
-      </div>
-    </div>`;
-  }
-
-  #modelName(): string {
-    const url = this.#modelUrl();
-    return url === GptChat.defaultModel ? 'demo model' : url.replace(/\/+$/, '').split('/').filter((p) => p && p !== 'resolve' && p !== 'main').slice(-1)[0] ?? url;
-  }
-
-  #stateLabel(): string {
-    switch (this.#chat.status) {
-      case ChatStatus.loading:
-        return 'loading…';
-      case ChatStatus.generating:
-        return 'writing…';
-      case ChatStatus.ready:
-        return this.#chat.info?.fromCache ? 'ready (from this device)' : 'ready';
-      case ChatStatus.error:
-        return 'not loaded';
-      default:
-        return '';
-    }
-  }
-
-  #renderStatus(): unknown[] {
-    const c = this.#chat;
-    const out: unknown[] = [];
-    if (c.status === ChatStatus.loading) {
-      const p = c.progress;
-      if (p && p.total > 0) {
-        const pct = Math.min(100, Math.floor((p.loaded / p.total) * 100));
-        const eta = p.eta ?? (p.loaded > 0 ? ((performance.now() - p.startedAt) / 1000) * (p.total / p.loaded - 1) : undefined);
-        const what = p.phase === 'download' ? 'Downloading the model' : p.phase === 'cache' ? 'Loading from this device' : 'Preparing the weights';
-        out.push(html`<div class="progress">
-          <div>${what}: ${formatBytes(p.loaded)} of ${formatBytes(p.total)} (${pct}%)${p.phase === 'download' && eta !== undefined && pct < 100 ? ` · ${formatDuration(eta)} left` : ''}</div>
-          <progress part="progress" max="100" .value=${pct} aria-label="Model loading progress"></progress>
-        </div>`);
-      } else out.push(html`<p class="notice">Loading the model…</p>`);
-    }
-    if (c.status === ChatStatus.confirm) {
-      out.push(html`<div class="confirm">
-        This model is a ${formatBytes(c.pendingBytes ?? 0)} download, kept on this device afterwards.
-        <button type="button" part="download-button" class="primary" @click=${() => void c.download().catch(() => {})}>Download</button>
-      </div>`);
-    }
-    if (c.info?.notice && c.status !== ChatStatus.loading) out.push(html`<p class="notice">${c.info.notice}</p>`);
-    if (c.notice) out.push(html`<p class="notice">${c.notice}</p>`);
-    if (c.error && c.error.code !== 'aborted') {
-      out.push(html`<div class="error" role="alert">
-        <span>${c.error.message}</span>
-        <button type="button" part="retry-button" @click=${() => this.#chat.retry()}>Retry</button>
-      </div>`);
-    }
-    return out;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * A small, safe markdown renderer for model output: paragraphs, lists, headings (shown as bold
- * lines), fenced code blocks, inline code, emphasis and http(s) links. Text becomes text nodes
+ * lines), fenced code blocks (with a Copy button), tables (GitHub style), inline code, emphasis and
+ * http(s) links. Text becomes text nodes
  * through lit bindings and nothing else: there is no HTML pass-through, image syntax shows its alt
  * text (no remote fetch), and a link whose URL is not absolute http(s) is plain text.
  *
@@ -23,11 +24,27 @@ export type Block =
   | { readonly kind: 'heading'; readonly children: readonly Inline[] }
   | { readonly kind: 'list'; readonly ordered: boolean; readonly start: number; readonly items: readonly (readonly Inline[])[] }
   /** `closed` is false while a fence is still streaming in. */
-  | { readonly kind: 'code'; readonly lang: string; readonly text: string; readonly closed: boolean };
+  | { readonly kind: 'code'; readonly lang: string; readonly text: string; readonly closed: boolean }
+  /** A GitHub-style table: a header row, a `---` line (colons set the alignment), body rows. */
+  | { readonly kind: 'table'; readonly align: readonly Align[]; readonly header: readonly (readonly Inline[])[]; readonly rows: readonly (readonly (readonly Inline[])[])[] };
+
+export type Align = 'left' | 'center' | 'right' | null;
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*).*$/;
 const LIST_ITEM = /^ {0,3}([-*+]|\d{1,9}[.)])\s+(.*)$/;
 const HEADING = /^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$/;
+const TABLE_RULE = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+
+/** The cells of a table row: split on pipes that are not escaped, outer pipes dropped. */
+function tableCells(line: string): string[] {
+  const cells = line.trim().replace(/^\|/, '').replace(/(?<!\\)\|$/, '').split(/(?<!\\)\|/);
+  return cells.map((c) => c.trim().replace(/\\\|/g, '|'));
+}
+
+/** The alignment of each column from the `---` line. */
+function tableAlign(rule: string): Align[] {
+  return tableCells(rule).map((c) => (c.startsWith(':') && c.endsWith(':') ? 'center' : c.endsWith(':') ? 'right' : c.startsWith(':') ? 'left' : null));
+}
 
 /** The blocks of `text`. Never throws; any input gives some tree. */
 export function parseMarkdown(text: string): Block[] {
@@ -65,6 +82,23 @@ export function parseMarkdown(text: string): Block[] {
     if (line.trim() === '') {
       flush();
       continue;
+    }
+    // A table: a row with pipes, then a rule with as many columns; rows run to a line without a pipe.
+    const next = lines[i + 1];
+    if (line.includes('|') && next !== undefined && next.includes('-') && TABLE_RULE.test(next) && (next.includes('|') || tableCells(line).length === 1)) {
+      const header = tableCells(line);
+      const align = tableAlign(next);
+      if (align.length === header.length) {
+        flush();
+        const rows: Inline[][][] = [];
+        for (i += 2; i < lines.length && lines[i]!.includes('|') && lines[i]!.trim() !== ''; i++) {
+          const cells = tableCells(lines[i]!);
+          rows.push(header.map((_, j) => parseInline(cells[j] ?? '')));
+        }
+        i--;
+        blocks.push({ kind: 'table', align, header: header.map(parseInline), rows });
+        continue;
+      }
     }
     const heading = HEADING.exec(line);
     if (heading) {
@@ -171,7 +205,20 @@ function renderBlock(b: Block): TemplateResult {
         ? html`<ol start=${b.start === 1 ? nothing : b.start}>${b.items.map((i) => html`<li>${renderInline(i)}</li>`)}</ol>`
         : html`<ul>${b.items.map((i) => html`<li>${renderInline(i)}</li>`)}</ul>`;
     case 'code':
-      return html`<pre part="code-block" data-lang=${b.lang || nothing}><code>${b.text}</code></pre>`;
+      // The element copies the <pre>'s text when the button is clicked (one listener on the log).
+      return html`<div class="code-block"><pre part="code-block" data-lang=${b.lang || nothing}><code>${b.text}</code></pre>${
+        b.closed ? html`<button type="button" part="copy-code-button" class="small copy-code" aria-label="Copy code">Copy</button>` : nothing
+      }</div>`;
+    case 'table': {
+      const cell = (tag: 'th' | 'td', children: readonly Inline[], j: number) => {
+        const align = b.align[j] ? `text-align: ${b.align[j]}` : nothing;
+        return tag === 'th' ? html`<th scope="col" style=${align}>${renderInline(children)}</th>` : html`<td style=${align}>${renderInline(children)}</td>`;
+      };
+      return html`<div class="table-box"><table part="table">
+        <thead><tr>${b.header.map((h, j) => cell('th', h, j))}</tr></thead>
+        <tbody>${b.rows.map((r) => html`<tr>${r.map((c, j) => cell('td', c, j))}</tr>`)}</tbody>
+      </table></div>`;
+    }
   }
 }
 

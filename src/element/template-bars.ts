@@ -3,7 +3,8 @@
  * box of <gpt-template-editor>. Labels are user text, rendered as text nodes.
  *
  * @csspart bars - the list of bars; `bar-row` each row, `bar` the track, `bar-fill` the filled part
- * @cssprop --gpt-chat-accent-color - the fill (also `--gpt-chat-bar-color` for the bars alone)
+ * @cssprop --gpt-chat-accent-color - the fill (also `--gpt-chat-bar-color` for the bars alone); the
+ * empty track is a tint of the text colour, so it reads on light and dark backgrounds alike
  */
 import { css, html, type TemplateResult } from 'lit';
 import type { TemplateScores } from '../engine/engine.ts';
@@ -29,11 +30,12 @@ export function renderBars(result: TemplateScores): TemplateResult {
 }
 
 export const templateBarStyles = css`
-  .bars { display: grid; gap: 0.3rem; min-width: min(22rem, 100%); }
-  .bar-row { display: grid; grid-template-columns: minmax(4rem, max-content) 1fr 3.5rem; gap: 0.5rem; align-items: center; }
+  .bars { display: grid; gap: 0.3rem; min-width: min(22rem, 100%); max-width: 100%; }
+  .bar-row { display: grid; grid-template-columns: minmax(3rem, max-content) minmax(3rem, 1fr) 3.5rem; gap: 0.5rem; align-items: center; }
+  .bar-label { overflow-wrap: anywhere; min-width: 0; }
   .bar-row.best .bar-label { font-weight: 600; }
-  .bar { display: block; height: 0.7rem; border-radius: 999px; background: var(--gpt-chat-border-color, #d5d9e0); overflow: hidden; }
-  .bar-fill { display: block; height: 100%; background: var(--gpt-chat-bar-color, var(--gpt-chat-accent-color, #1a56db)); }
+  .bar { display: block; height: 0.7rem; border-radius: 999px; background: var(--_track); overflow: hidden; }
+  .bar-fill { display: block; height: 100%; background: var(--gpt-chat-bar-color, var(--_accent)); }
   .bar-value { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-  .bar-meta { font-size: 0.8em; color: var(--gpt-chat-muted-color, #5b6270); }
+  .bar-meta { font-size: 0.8em; color: var(--_muted); overflow-wrap: anywhere; }
 `;

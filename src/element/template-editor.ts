@@ -15,12 +15,16 @@ import type { TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
 import { GptError } from '../errors.ts';
 import { BUILTIN_TEMPLATES } from '../templates/builtins.ts';
 import { renderPrompt } from '../templates/render.ts';
-import { TEMPLATE_VERSION, type FewShotTemplate, type TaskKind, type TemplateLabel } from '../templates/schema.ts';
+import type { FewShotTemplate } from '../templates/schema.ts';
 import { idbTemplateStore, type TemplateStore } from '../templates/template-store.ts';
 import { evaluationReport, parseExampleRows, type EvaluationReport } from '../templates/rows.ts';
 import { parseTemplateJson, validateTemplate } from '../templates/validate.ts';
 import { templateEditorStyles } from './template-editor-styles.ts';
-import { renderBars, templateBarStyles } from './template-bars.ts';
+import { templateBarStyles } from './template-bars.ts';
+import { draftOf, NEW_TEMPLATE, type Draft } from './template-draft.ts';
+import { renderExamples } from './template-examples.ts';
+import { renderTemplateForm } from './template-form.ts';
+import { renderEvaluation, renderTryIt } from './template-results.ts';
 
 /** What the editor needs of <gpt-chat> (its public template API). */
 export interface TemplateRunner {
@@ -30,32 +34,12 @@ export interface TemplateRunner {
   countTokens(text: string): Promise<number>;
 }
 
-/** The editable form of a template: every key present, arrays mutable copies. */
-type Draft = { -readonly [K in keyof FewShotTemplate]: FewShotTemplate[K] };
-
-const NEW_TEMPLATE: FewShotTemplate = {
-  version: TEMPLATE_VERSION,
-  id: 'my-template',
-  name: 'My template',
-  task: 'classification',
-  instruction: 'Classify each message as {{label1}} or {{label2}}.',
-  fields: ['text'],
-  pattern: 'Message: {{text}}\n',
-  answer: 'Label: {{answer}}',
-  labels: [{ name: 'yes', text: 'yes' }, { name: 'no', text: 'no' }],
-  options: [],
-  examples: [],
-  separator: '\n\n',
-  contentFree: ['N/A'],
-};
-
-const copy = (t: FewShotTemplate): Draft => JSON.parse(JSON.stringify(t)) as Draft;
-
 export class GptTemplateEditor extends LitElement {
   static override styles = [...templateEditorStyles, templateBarStyles];
 
   static override properties = {
     for: { type: String },
+    colorScheme: { type: String, attribute: 'color-scheme', reflect: true },
     draft: { state: true },
     saved: { state: true },
     status: { state: true },
@@ -71,6 +55,8 @@ export class GptTemplateEditor extends LitElement {
 
   /** The id of the <gpt-chat> whose model runs "try it", "evaluate" and the token count. */
   declare for: string | undefined;
+  /** `light` or `dark` pins the palette; `auto` (or absent) follows prefers-color-scheme, as on <gpt-chat>. */
+  declare colorScheme: 'light' | 'dark' | 'auto' | undefined;
   /** Or set the runner directly (a <gpt-chat> element or anything with its template API). */
   runner: TemplateRunner | undefined;
 
@@ -85,7 +71,7 @@ export class GptTemplateEditor extends LitElement {
 
   constructor() {
     super();
-    this.draft = copy(BUILTIN_TEMPLATES[0]!);
+    this.draft = draftOf(BUILTIN_TEMPLATES[0]!);
     this.saved = [];
     this.tryFields = {};
     this.busy = false;
@@ -131,7 +117,7 @@ export class GptTemplateEditor extends LitElement {
 
   /** Puts `template` in the editor (a copy: nothing is saved until {@link save}). */
   load(template: FewShotTemplate): void {
-    this.draft = copy(template);
+    this.draft = draftOf(template);
     this.tryResult = undefined;
     this.evalReport = undefined;
     this.status = undefined;
@@ -286,8 +272,8 @@ export class GptTemplateEditor extends LitElement {
     return html`<div part="base" class="base">
       ${this.#renderLibrary()}
       ${this.status ? html`<p class=${this.status.kind === 'error' ? 'error status' : 'muted status'} role=${this.status.kind === 'error' ? 'alert' : 'status'}>${this.status.text}</p>` : nothing}
-      ${this.#renderForm(d)}
-      ${this.#renderExamples(d)}
+      ${renderTemplateForm(d, (patch) => this.#edit(patch))}
+      ${renderExamples(d, (patch) => this.#edit(patch), (text) => this.pasteRows(text))}
       <fieldset>
         <legend>Preview</legend>
         ${error
@@ -295,8 +281,12 @@ export class GptTemplateEditor extends LitElement {
           : html`<pre class="preview" aria-label="Rendered prompt">${preview}</pre>
               <p class="muted tokens">${this.tokens === undefined ? 'Token count: load the model in the chat to count.' : html`<span class=${ctx !== undefined && this.tokens > ctx ? 'over' : ''}>${this.tokens} tokens</span>${ctx !== undefined ? ` of a ${ctx}-token context window` : ''}`}</p>`}
       </fieldset>
-      ${this.#renderTry(d)}
-      ${this.#renderEvaluate()}
+      ${renderTryIt(
+        d,
+        { fields: this.tryFields, result: this.tryResult, busy: this.busy },
+        { input: (f, v) => (this.tryFields = { ...this.tryFields, [f]: v }), score: () => void this.tryIt() },
+      )}
+      ${renderEvaluation(this.evalReport, this.busy, (rows) => void this.evaluate(rows))}
     </div>`;
   }
 
@@ -317,8 +307,8 @@ export class GptTemplateEditor extends LitElement {
       <button type="button" class="new" @click=${() => this.load(NEW_TEMPLATE)}>New</button>
       <button type="button" class="save primary" @click=${() => this.save()}>Save</button>
       <button type="button" class="delete" ?disabled=${!this.saved.some((t) => t.id === this.draft.id)} @click=${() => this.deleteSaved()}>Delete</button>
-      <label class="import">Import JSON
-        <input type="file" accept="application/json,.json" @change=${(e: Event) => {
+      <label class="import button">Import JSON
+        <input type="file" class="visually-hidden" accept="application/json,.json" @change=${(e: Event) => {
           const input = e.target as HTMLInputElement;
           const file = input.files?.[0];
           if (file) void this.importFile(file).finally(() => (input.value = ''));
@@ -344,138 +334,5 @@ export class GptTemplateEditor extends LitElement {
     a.download = `${this.draft.id}.json`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
-  }
-
-  #renderForm(d: Draft): TemplateResult {
-    const text = (key: 'id' | 'name' | 'instruction' | 'pattern' | 'answer') => (e: Event) => this.#edit({ [key]: (e.target as HTMLInputElement).value });
-    const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
-    return html`<fieldset>
-      <legend>Template</legend>
-      <div class="row">
-        <label>Name <input class="name" .value=${d.name} @input=${text('name')} /></label>
-        <label>Id <input class="id" .value=${d.id} @input=${text('id')} /></label>
-        <label>Task
-          <select class="task" .value=${d.task} @change=${(e: Event) => this.#edit({ task: (e.target as HTMLSelectElement).value as TaskKind })}>
-            <option value="classification">classification</option>
-            <option value="multiple-choice">multiple choice</option>
-            <option value="generation">generation</option>
-          </select>
-        </label>
-      </div>
-      <label>Instruction ({{label1}}, {{label2}} … name the labels)
-        <textarea class="instruction" rows="2" .value=${d.instruction} @input=${text('instruction')}></textarea>
-      </label>
-      <label>Fields (comma-separated)
-        <input class="fields" .value=${d.fields.join(', ')} @change=${(e: Event) => this.#edit({ fields: list((e.target as HTMLInputElement).value) })} />
-      </label>
-      <label>Pattern (one example's input, {{field}} slots)
-        <textarea class="pattern" rows="2" .value=${d.pattern} @input=${text('pattern')}></textarea>
-      </label>
-      <label>Answer line (ends with {{answer}})
-        <input class="answer" .value=${d.answer} @input=${text('answer')} />
-      </label>
-      ${d.task === 'classification' ? this.#renderLabels(d.labels) : nothing}
-      ${d.task === 'multiple-choice'
-        ? html`<label>Option fields (comma-separated)
-            <input class="options" .value=${d.options.join(', ')} @change=${(e: Event) => this.#edit({ options: list((e.target as HTMLInputElement).value) })} />
-          </label>`
-        : nothing}
-    </fieldset>`;
-  }
-
-  #renderLabels(labels: readonly TemplateLabel[]): TemplateResult {
-    const set = (i: number, key: 'name' | 'text') => (e: Event) =>
-      this.#edit({ labels: labels.map((l, j) => (j === i ? { ...l, [key]: (e.target as HTMLInputElement).value } : l)) });
-    return html`<table class="labels">
-      <caption class="visually-hidden">Labels</caption>
-      <thead><tr><th scope="col">Label</th><th scope="col">Text the model writes</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-      <tbody>
-        ${labels.map(
-          (l, i) => html`<tr>
-            <td><input aria-label=${`Label ${i + 1} name`} .value=${l.name} @input=${set(i, 'name')} /></td>
-            <td><input aria-label=${`Label ${i + 1} text`} .value=${l.text} @input=${set(i, 'text')} /></td>
-            <td><button type="button" aria-label=${`Remove label ${l.name}`} @click=${() => this.#edit({ labels: labels.filter((_, j) => j !== i) })}>Remove</button></td>
-          </tr>`,
-        )}
-      </tbody>
-    </table>
-    <div><button type="button" class="add-label" @click=${() => this.#edit({ labels: [...labels, { name: `label${labels.length + 1}`, text: `label${labels.length + 1}` }] })}>Add label</button></div>`;
-  }
-
-  #renderExamples(d: Draft): TemplateResult {
-    const ex = d.examples;
-    const setField = (i: number, f: string) => (e: Event) =>
-      this.#edit({ examples: ex.map((x, j) => (j === i ? { ...x, fields: { ...x.fields, [f]: (e.target as HTMLInputElement).value } } : x)) });
-    const setAnswer = (i: number) => (e: Event) => this.#edit({ examples: ex.map((x, j) => (j === i ? { ...x, answer: (e.target as HTMLInputElement).value } : x)) });
-    const move = (i: number, by: number) => {
-      const next = ex.slice();
-      const [item] = next.splice(i, 1);
-      next.splice(i + by, 0, item!);
-      this.#edit({ examples: next });
-    };
-    return html`<fieldset>
-      <legend>Examples (${ex.length}; the oldest are left out first when the prompt is too long)</legend>
-      <table class="examples">
-        <thead><tr>${d.fields.map((f) => html`<th scope="col">${f}</th>`)}<th scope="col">answer</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-        <tbody>
-          ${ex.map(
-            (x, i) => html`<tr>
-              ${d.fields.map((f) => html`<td><input aria-label=${`Example ${i + 1} ${f}`} .value=${x.fields[f] ?? ''} @input=${setField(i, f)} /></td>`)}
-              <td><input aria-label=${`Example ${i + 1} answer`} .value=${x.answer} @input=${setAnswer(i)} /></td>
-              <td class="row">
-                <button type="button" aria-label=${`Move example ${i + 1} up`} ?disabled=${i === 0} @click=${() => move(i, -1)}>↑</button>
-                <button type="button" aria-label=${`Move example ${i + 1} down`} ?disabled=${i === ex.length - 1} @click=${() => move(i, 1)}>↓</button>
-                <button type="button" aria-label=${`Remove example ${i + 1}`} @click=${() => this.#edit({ examples: ex.filter((_, j) => j !== i) })}>Remove</button>
-              </td>
-            </tr>`,
-          )}
-        </tbody>
-      </table>
-      <div class="row">
-        <button type="button" class="add-example" @click=${() => this.#edit({ examples: [...ex, { fields: Object.fromEntries(d.fields.map((f) => [f, ''])), answer: d.labels[0]?.name ?? '' }] })}>Add example</button>
-      </div>
-      <label>Paste rows (tab-separated: ${[...d.fields, 'answer'].join(', ')})
-        <textarea class="paste" rows="2"></textarea>
-      </label>
-      <div><button type="button" class="paste-button" @click=${() => {
-        const area = this.renderRoot.querySelector<HTMLTextAreaElement>('textarea.paste')!;
-        if (this.pasteRows(area.value) > 0) area.value = '';
-      }}>Add pasted rows</button></div>
-    </fieldset>`;
-  }
-
-  #renderTry(d: Draft): TemplateResult {
-    if (d.task === 'generation') return html``;
-    return html`<fieldset class="try">
-      <legend>Try it</legend>
-      ${d.fields.map(
-        (f) => html`<label>${f}
-          <input class=${'try-' + f} .value=${this.tryFields[f] ?? ''} @input=${(e: Event) => (this.tryFields = { ...this.tryFields, [f]: (e.target as HTMLInputElement).value })} />
-        </label>`,
-      )}
-      <div><button type="button" class="try-button primary" ?disabled=${this.busy} @click=${() => this.tryIt()}>Score</button></div>
-      ${this.tryResult ? renderBars(this.tryResult) : nothing}
-    </fieldset>`;
-  }
-
-  #renderEvaluate(): TemplateResult {
-    const r = this.evalReport;
-    return html`<fieldset class="evaluate">
-      <legend>Evaluate on held-out items</legend>
-      <label>Items (tab-separated: fields, then the right answer)
-        <textarea class="eval-items" rows="3"></textarea>
-      </label>
-      <div><button type="button" class="eval-button" ?disabled=${this.busy} @click=${() => this.evaluate(this.renderRoot.querySelector<HTMLTextAreaElement>('textarea.eval-items')!.value)}>Evaluate</button></div>
-      ${r
-        ? html`<p class="accuracy" role="status">Accuracy ${((100 * r.correct) / Math.max(1, r.n)).toFixed(1)}% (${r.correct} of ${r.n})</p>
-            ${r.labels.length
-              ? html`<table class="confusion">
-                  <caption>Confusion matrix (rows: right answer, columns: predicted)</caption>
-                  <thead><tr><th scope="col"></th>${r.labels.map((l) => html`<th scope="col">${l}</th>`)}</tr></thead>
-                  <tbody>${r.labels.map((l, i) => html`<tr><th scope="row">${l}</th>${r.confusion[i]!.map((n) => html`<td>${n}</td>`)}</tr>`)}</tbody>
-                </table>`
-              : nothing}`
-        : nothing}
-    </fieldset>`;
   }
 }

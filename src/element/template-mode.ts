@@ -51,8 +51,37 @@ export async function runTemplate(engine: Engine, t: FewShotTemplate, fields: Re
   return run.call(engine, t, fields, {}, signal);
 }
 
+/** A label is "always" predicted when it wins every one of at least this many queries ... */
+const SAME_LABEL_RUNS = 3;
+/** ... each with at least this probability: the model is not reading the input. */
+const SAME_LABEL_P = 0.97;
+
+/**
+ * A hint when every answered query gave the same label near 100%: a model too small for the
+ * template, or examples that all share one label, answer that way whatever the input.
+ */
+export function sameLabelHint(turns: readonly TemplateTurn[]): string | undefined {
+  const results = turns.map((t) => t.result).filter((r): r is TemplateScores => !!r);
+  if (results.length < SAME_LABEL_RUNS) return undefined;
+  const label = results[0]!.answer;
+  if (!results.every((r) => r.answer === label && (r.probabilities[r.best] ?? 0) >= SAME_LABEL_P)) return undefined;
+  return `The model gave "${label}" near 100% for every message: it may be too small for this template, or the examples may favour that label. Try a larger model, or balance the examples.`;
+}
+
+/** What to type in template mode, shown before the first message. */
+export function inputFormat(t: FewShotTemplate): string {
+  if (t.fields.length === 1) {
+    const what = t.task === 'classification' ? ` Labels: ${t.labels.map((l) => l.name).join(', ')}.` : '';
+    return `Template "${t.name}": each message is one ${t.fields[0]}.${what}`;
+  }
+  return `Template "${t.name}": write one line per field:\n${t.fields.map((f) => `${f}: …`).join('\n')}`;
+}
+
 export class TemplateMode implements ReactiveController {
   turns: TemplateTurn[] = [];
+  /** The template of the `template` attribute, once resolved (built-in or saved). */
+  template: FewShotTemplate | undefined;
+  #templateId: string | undefined;
   #gen = 0;
   #abort: AbortController | undefined;
 
@@ -68,6 +97,23 @@ export class TemplateMode implements ReactiveController {
 
   hostDisconnected(): void {
     this.#abort?.abort();
+  }
+
+  /** Resolves template `id` for display (the input format); re-renders when it arrives. */
+  describe(id: string): FewShotTemplate | undefined {
+    if (id !== this.#templateId) {
+      this.#templateId = id;
+      this.template = undefined;
+      resolveTemplate(id, this.store()).then(
+        (t) => {
+          if (this.#templateId !== id) return;
+          this.template = t;
+          this.host.requestUpdate();
+        },
+        () => {}, // an unknown id is reported when a message is sent
+      );
+    }
+    return this.template;
   }
 
   get busy(): boolean {

@@ -105,3 +105,48 @@ describe('<gpt-chat> with the worker engine', () => {
     await until('reply', () => el.messages.length === 2, 120_000);
   });
 });
+
+describe('<gpt-chat> cancelling a real download', () => {
+  const control = (body: unknown) => fetch('/test-models/_control', { method: 'POST', body: JSON.stringify(body) });
+  const served = async (): Promise<Record<string, number>> => ((await (await fetch('/test-models/_stats')).json()) as { bytes: Record<string, number> }).bytes;
+
+  it('Cancel stops the worker\'s download, keeps the stored chunks, says what is left, and Resume fetches only the rest', async () => {
+    // a model-like folder of the test model server (test/helpers/model-server.mjs), served slowly:
+    // 40 MB is two whole 16 MiB chunks and a part; its weights are not a real model, so the load
+    // ends in an error after the download, which is all this test is about
+    const SIZE = 40_000_000;
+    const CHUNK = 16 * 1024 * 1024;
+    const url = `/test-models/cancel-${SIZE}/`;
+    const file = `${url}model.safetensors`;
+    await control({ reset: true });
+    await control({ faults: [{ file: 'model.safetensors', kind: 'slow', delayMs: 3 }] });
+    const el = await chat({ model: url });
+    await el.deleteCachedModel(url);
+    let loaded = 0;
+    el.addEventListener('gpt-chat-load-progress', (e) => e.detail.phase === 'download' && (loaded = e.detail.loaded));
+    await until('past the first chunk', () => loaded > CHUNK + 4_000_000, 120_000);
+    el.shadowRoot!.querySelector<HTMLButtonElement>('[part="cancel-button"]')!.click();
+    await until('the prompt with what is left', () => el.status === ChatStatus.confirm && /left to download/.test(el.shadowRoot!.querySelector('[part="status"]')!.textContent!), 30_000);
+    const partial = (await el.listCachedModels()).find((m) => m.url.endsWith(url));
+    expect(partial?.complete).to.equal(false);
+    expect(partial!.bytes).to.be.at.least(CHUNK);
+    const text = el.shadowRoot!.querySelector('[part="status"]')!.textContent!.replace(/\s+/g, ' ');
+    const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+    expect(text).to.match(new RegExp(`(\\d+\\.\\d) MB left to download \\(${mb(partial!.bytes).replace('.', '\\.')} already on this device\\)`));
+    // nothing more is fetched while the prompt waits
+    const before = (await served())[file] ?? 0;
+    await sleep(500);
+    expect((await served())[file] ?? 0).to.be.at.most(before + 2 * 16 * 1024);
+
+    await control({ reset: true });
+    el.shadowRoot!.querySelector<HTMLButtonElement>('[part="download-button"]')!.click();
+    await until('the download finished', () => el.status !== ChatStatus.loading, 120_000);
+    // the resume asked for the weights file from the end of its stored chunks (Range), no earlier
+    const resumed = (await served())[file] ?? 0;
+    const kept = SIZE - resumed;
+    expect(kept, 'bytes of the weights not fetched again').to.be.at.least(CHUNK);
+    expect(kept % CHUNK, 'resumed on a chunk boundary').to.equal(0);
+    expect(kept).to.be.at.most(partial!.bytes);
+    await el.deleteCachedModel(url);
+  });
+});

@@ -3,95 +3,13 @@
 // The real worker and models are in element-engine.browser.test.ts.
 import { expect } from 'chai';
 import { sendKeys } from '@web/test-runner-commands';
-import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions } from '../../src/engine/engine.ts';
 import { ChatStatus } from '../../src/element/chat-controller.ts';
 import { idbConversationStore, memoryConversationStore, type ConversationStore } from '../../src/element/conversation-store.ts';
 import { GptChat } from '../../src/gpt-chat.ts';
 import { GptError } from '../../src/errors.ts';
+import { ScriptedEngine, shown, sleep, until } from '../helpers/scripted-engine.ts';
 
 // Mocha's globals in @web/test-runner (module-scoped, so they cannot clash with other typings).
-
-/** An engine that streams `reply` in small pieces, one every `delayMs`. */
-class ScriptedEngine implements Engine {
-  replies: string[] = ['Hello **there**, friend.'];
-  delayMs = 5;
-  contextLength = 2048;
-  loads = 0;
-  specs: ModelSpec[] = [];
-  requests: { messages: readonly ChatMessage[]; options: SamplingOptions }[] = [];
-  failLoad: GptError | undefined;
-  /** Thrown by the next chat after its first token (a GPU lost mid-reply), then cleared. */
-  failChat: GptError | undefined;
-  notice: string | undefined;
-  disposed = false;
-
-  /** Bytes the model's download takes (the size question is asked above `spec.confirmAbove`). */
-  bytes = 1000;
-  /** A load waiting for the go-ahead: it settles with the load that gives it, as InPageEngine's do. */
-  #waiting: ((load: Promise<ModelInfo>) => void) | undefined;
-
-  load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void): Promise<ModelInfo> {
-    if (spec.confirmAbove !== undefined && this.bytes > spec.confirmAbove) {
-      onProgress?.({ phase: 'confirm', loaded: 0, total: this.bytes });
-      return new Promise((resolve, reject) => (this.#waiting = (load) => load.then(resolve, reject)));
-    }
-    const load = this.#load(spec, onProgress);
-    this.#waiting?.(load);
-    this.#waiting = undefined;
-    return load;
-  }
-
-  async #load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void): Promise<ModelInfo> {
-    this.loads++;
-    this.specs.push(spec);
-    onProgress?.({ phase: 'download', loaded: 500, total: 1000 });
-    await sleep(5);
-    if (this.failLoad) throw this.failLoad;
-    onProgress?.({ phase: 'download', loaded: 1000, total: 1000 });
-    return { url: spec.url, modelType: 'scripted', backend: 'cpu', contextLength: this.contextLength, fromCache: false, ...(this.notice ? { notice: this.notice } : {}) };
-  }
-
-  async *chat(messages: readonly ChatMessage[], options: SamplingOptions, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
-    this.requests.push({ messages, options });
-    const reply = this.replies[Math.min(this.requests.length - 1, this.replies.length - 1)]!;
-    let n = 0;
-    // Pieces of 3 characters: tags and link syntax get split across "tokens" on purpose.
-    for (let i = 0; i < reply.length; i += 3) {
-      await sleep(this.delayMs);
-      if (signal?.aborted) {
-        yield { type: 'done', finishReason: 'aborted', promptTokens: 1, generatedTokens: n };
-        return;
-      }
-      n++;
-      yield { type: 'token', id: n, text: reply.slice(i, i + 3) };
-      if (this.failChat) {
-        const e = this.failChat;
-        this.failChat = undefined;
-        throw e;
-      }
-    }
-    yield { type: 'done', finishReason: 'eos', promptTokens: 1, generatedTokens: n };
-  }
-
-  /** About one token per 4 characters plus 4 per message, like a real chat template. */
-  async countChatTokens(messages: readonly ChatMessage[]): Promise<number> {
-    return messages.reduce((n, m) => n + 4 + Math.ceil(m.content.length / 4), 0);
-  }
-
-  dispose(): void {
-    this.disposed = true;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = performance.now();
-  while (!ok()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 let engine: ScriptedEngine;
 let store: ConversationStore;
@@ -161,7 +79,7 @@ describe('<gpt-chat> attributes and rendering', () => {
   it('renders replies as markdown and the user text as plain text', async () => {
     const el = await chat();
     await exchange(el, '**not bold** from the user');
-    expect(q(el, '.message.user')!.textContent).to.equal('**not bold** from the user');
+    expect(shown(q(el, '.message.user')!)).to.equal('**not bold** from the user');
     expect(q(el, '.message.assistant strong')!.textContent).to.equal('there');
   });
 
@@ -251,7 +169,7 @@ describe('<gpt-chat> stop, regenerate, clear', () => {
     const el = await chat();
     const done = new Promise<GptChatMessageDetail>((r) => el.addEventListener('gpt-chat-message', (e) => r(e.detail), { once: true }));
     el.send('long one');
-    await until('two tokens', () => (el.shadowRoot!.querySelector('.streaming')?.textContent?.length ?? 0) >= 6);
+    await until('two tokens', () => shown(el.shadowRoot!.querySelector('.streaming:not(:has(.reading))')).length >= 6);
     expect(q(el, '.cursor'), 'a visible cursor while streaming').to.exist;
     q<HTMLButtonElement>(el, '[part="stop-button"]')!.click();
     const detail = await done;
@@ -337,7 +255,8 @@ describe('<gpt-chat> loading and errors', () => {
   it('shows progress with bytes and percent while loading', async () => {
     const el = await chat({}, { wait: false });
     await until('progress shown', () => !!q(el, 'progress'));
-    expect(q(el, '[part="status"]')!.textContent).to.match(/500 B of 1 kB \(50%\)/);
+    // half the download is 40% of the one bar (the download is 80% of a whole first load)
+    expect(q(el, '[part="status"]')!.textContent).to.match(/Downloading the model: 500 B of 1 kB \(40%\)/);
     await until('ready', () => el.status === ChatStatus.ready);
   });
 
@@ -476,7 +395,7 @@ describe('<gpt-chat> XSS corpus', () => {
     await until('restored', () => el.messages.length === XSS_CORPUS.length * 2);
     await el.updateComplete;
     assertInert(root(el));
-    expect(root(el).querySelectorAll('.message.user')[0]!.textContent).to.equal(XSS_CORPUS[0]);
+    expect(shown(root(el).querySelectorAll('.message.user')[0]!)).to.equal(XSS_CORPUS[0]);
   });
 });
 

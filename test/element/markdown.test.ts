@@ -99,3 +99,24 @@ describe('robustness', () => {
     for (let i = 0; i <= reply.length; i++) expect(() => parseMarkdown(reply.slice(0, i))).not.toThrow();
   });
 });
+
+describe('tables', () => {
+  it('parses a GitHub-style table with alignment, inline markup and escaped pipes', () => {
+    const blocks = parseMarkdown('Sizes:\n\n| model | size | note |\n|:---|---:|:-:|\n| **SmolLM2** | 270 MB | a \\| b |\n| gpt2 | 550 MB |\n\nafter');
+    expect(blocks.map((b) => b.kind)).toEqual(['paragraph', 'table', 'paragraph']);
+    const t = blocks[1] as Extract<(typeof blocks)[number], { kind: 'table' }>;
+    expect(t.align).toEqual(['left', 'right', 'center']);
+    expect(t.header.map(textOf)).toEqual(['model', 'size', 'note']);
+    expect(t.rows.map((r) => r.map(textOf))).toEqual([
+      ['SmolLM2', '270 MB', 'a | b'],
+      ['gpt2', '550 MB', ''], // a short row is padded to the header's columns
+    ]);
+    expect(t.rows[0]![0]![0]!.kind).toBe('strong');
+  });
+
+  it('keeps a line with pipes but no rule under it a paragraph, and HTML in cells text', () => {
+    expect(parseMarkdown('a | b\nc | d').map((b) => b.kind)).toEqual(['paragraph']);
+    const t = parseMarkdown('| x |\n|---|\n| <img src=x onerror=alert(1)> |')[0] as Extract<ReturnType<typeof parseMarkdown>[number], { kind: 'table' }>;
+    expect(textOf(t.rows[0]![0]!)).toBe('<img src=x onerror=alert(1)>');
+  });
+});

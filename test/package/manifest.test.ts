@@ -99,7 +99,7 @@ describe.skipIf(!built)('custom-elements.json', () => {
 
   it('lists exactly the parts each element renders', () => {
     const element = readdirSync(join(repo, 'src/element')).map((f) => `src/element/${f}`);
-    const chatFiles = element.filter((f) => /\/(gpt-chat[\w-]*|markdown|template-bars)\.ts$/.test(f));
+    const chatFiles = element.filter((f) => /\/(gpt-chat[\w-]*|chat-[\w-]+|markdown|template-bars)\.ts$/.test(f));
     const editorFiles = element.filter((f) => /\/(template-editor[\w-]*|template-bars)\.ts$/.test(f));
     const rendered = (files: string[]) => sorted(files.flatMap((f) => [...read(f).matchAll(/\bpart="([^"$]+)"/g)].flatMap((m) => m[1]!.split(/\s+/))));
     expect(sorted(chat.cssParts.map((p) => p.name))).toEqual(rendered(chatFiles));
