@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertFolder } from './hf-to-gguf.mjs';
+import { loadQuantizer, QUANTIZER_SOURCES } from './ts-quantizer.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` writes elsewhere (the determinism test uses a temporary folder).
@@ -686,9 +687,49 @@ function makeGgufTwins() {
   for (const name of GGUF_TWINS) writeFileSync(join(dir, `${name}.gguf`), convertFolder(join(OUT, name), { name }));
 }
 
+/**
+ * The bundled demo model (models/gpt-chat-demo, trained) as GGUF in every type the fidelity tests
+ * compare with llama.cpp: gguf/gpt-chat-demo-<dtype>.gguf. Quantized files are typed as
+ * llama-quantize would (the tied head in Q8_0, as its 192-element rows hold no 256-block) and
+ * skipped, with a message, while this checkout has no quantizer.
+ */
+async function makeDemoGguf() {
+  const dir = join(OUT, 'gguf');
+  mkdirSync(dir, { recursive: true });
+  const quantize = await loadQuantizer();
+  for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k']) {
+    if (dtype.startsWith('q') && !quantize) {
+      console.log(`fixtures: no src/runtime/quant/quantize.ts, skipping gpt-chat-demo-${dtype}.gguf`);
+      continue;
+    }
+    writeFileSync(join(dir, `gpt-chat-demo-${dtype}.gguf`), convertFolder(DEMO_MODEL, { dtype, name: 'gpt-chat-demo', quantize }));
+  }
+}
+
+/**
+ * Benchmark GGUF files (bench mode): the llama-15m shape in F32, F16, Q8_0 and Q4_0, every matrix
+ * in the named type (`pure`, so the decode speed is that type's), for ours and llama.cpp's side by
+ * side.
+ */
+async function makeBenchGguf() {
+  const dir = join(OUT, 'gguf');
+  mkdirSync(dir, { recursive: true });
+  const quantize = await loadQuantizer();
+  for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0']) {
+    if (dtype.startsWith('q') && !quantize) continue;
+    writeFileSync(join(dir, `llama-15m-${dtype}.gguf`), convertFolder(join(OUT, 'llama-15m'), { dtype, name: 'llama-15m', quantize, pure: true }));
+  }
+}
+
 // ---------------------------------------------------------------- main
 
-const self = ['make-fixtures.mjs', 'hf-to-gguf.mjs', 'gguf-writer.mjs'].map((f) => readFileSync(join(ROOT, 'tools', f)));
+const DEMO_MODEL = join(ROOT, 'models/gpt-chat-demo');
+// The stamp covers what the outputs are made from: these tools, the quantizer, the demo model.
+const self = [
+  ...['make-fixtures.mjs', 'hf-to-gguf.mjs', 'gguf-writer.mjs', 'ts-quantizer.mjs'].map((f) => join(ROOT, 'tools', f)),
+  ...QUANTIZER_SOURCES,
+  ...['model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'config.json'].map((f) => join(DEMO_MODEL, f)),
+].filter((f) => existsSync(f)).map((f) => readFileSync(f));
 const stamp = createHash('sha256').update(Buffer.concat(self)).digest('hex');
 if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && existsSync(join(OUT, 'index.json'))) {
   console.log(`fixtures: up to date in ${relative(process.cwd(), OUT) || '.'}`);
@@ -702,7 +743,8 @@ if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP
   if (!BENCH_MODE) {
     makeBroken();
     makeGgufTwins();
-  }
+    await makeDemoGguf();
+  } else await makeBenchGguf();
   writeFileSync(STAMP, stamp);
   console.log(`fixtures: wrote ${FIXTURES.length} checkpoints + broken ones to ${relative(process.cwd(), OUT)} in ${(performance.now() - t0).toFixed(0)} ms`);
 }
