@@ -512,6 +512,9 @@ const BENCH_FIXTURES = [
     dims: { L: 6, C: 288, H: 6, Hkv: 6, D: 48, F: 768 }, padVocabTo: 32000, tied: true },
   { name: 'llama-15m-f16', hfRepo: 'stories15M shape, f16', family: 'tinyllama', dtype: 'F16',
     dims: { L: 6, C: 288, H: 6, Hkv: 6, D: 48, F: 768 }, padVocabTo: 32000, tied: true, seed: 'llama-15m' },
+  // the real SmolLM2-135M-Instruct's shape and dtype (270 MB), for time to first token from the cache
+  { name: 'smollm2-135m-shape', hfRepo: 'HuggingFaceTB/SmolLM2-135M-Instruct (shape only)', family: 'smollm2', dtype: 'F16',
+    dims: { L: 30, C: 576, H: 9, Hkv: 3, D: 64, F: 1536 }, padVocabTo: 49152, tied: true },
 ];
 
 /** HF tensors of one fixture, as [{name, shape, values: Float32Array}], names sorted. */
@@ -696,29 +699,32 @@ function makeGgufTwins() {
 async function makeDemoGguf() {
   const dir = join(OUT, 'gguf');
   mkdirSync(dir, { recursive: true });
-  const quantize = await loadQuantizer();
+  const quantizer = await loadQuantizer();
   for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k']) {
-    if (dtype.startsWith('q') && !quantize) {
+    if (dtype.startsWith('q') && !quantizer) {
       console.log(`fixtures: no src/runtime/quant/quantize.ts, skipping gpt-chat-demo-${dtype}.gguf`);
       continue;
     }
-    writeFileSync(join(dir, `gpt-chat-demo-${dtype}.gguf`), convertFolder(DEMO_MODEL, { dtype, name: 'gpt-chat-demo', quantize }));
+    writeFileSync(join(dir, `gpt-chat-demo-${dtype}.gguf`), convertFolder(DEMO_MODEL, { dtype, name: 'gpt-chat-demo', quantizer }));
   }
 }
 
 /**
  * Benchmark GGUF files (bench mode): the llama-15m shape in F32, F16, Q8_0 and Q4_0, every matrix
  * in the named type (`pure`, so the decode speed is that type's), for ours and llama.cpp's side by
- * side.
+ * side; the SmolLM2-135M shape in F16 and Q4_0 (typed as llama-quantize would) for time to first
+ * token from the cache.
  */
 async function makeBenchGguf() {
   const dir = join(OUT, 'gguf');
   mkdirSync(dir, { recursive: true });
-  const quantize = await loadQuantizer();
-  for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0']) {
-    if (dtype.startsWith('q') && !quantize) continue;
-    writeFileSync(join(dir, `llama-15m-${dtype}.gguf`), convertFolder(join(OUT, 'llama-15m'), { dtype, name: 'llama-15m', quantize, pure: true }));
-  }
+  const quantizer = await loadQuantizer();
+  const write = (from, dtype, pure) => {
+    if (dtype.startsWith('q') && !quantizer) return console.log(`fixtures: no src/runtime/quant/quantize.ts, skipping ${from}-${dtype}.gguf`);
+    writeFileSync(join(dir, `${from.replace('-shape', '')}-${dtype}.gguf`), convertFolder(join(OUT, from), { dtype, name: from, quantizer, pure }));
+  };
+  for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0']) write('llama-15m', dtype, true);
+  for (const dtype of ['f16', 'q4_0']) write('smollm2-135m-shape', dtype, false);
 }
 
 // ---------------------------------------------------------------- main
@@ -746,5 +752,5 @@ if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP
     await makeDemoGguf();
   } else await makeBenchGguf();
   writeFileSync(STAMP, stamp);
-  console.log(`fixtures: wrote ${FIXTURES.length} checkpoints + broken ones to ${relative(process.cwd(), OUT)} in ${(performance.now() - t0).toFixed(0)} ms`);
+  console.log(`fixtures: wrote ${(BENCH_MODE ? BENCH_FIXTURES : FIXTURES).length} checkpoints + broken ones to ${relative(process.cwd(), OUT)} in ${(performance.now() - t0).toFixed(0)} ms`);
 }

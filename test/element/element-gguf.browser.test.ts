@@ -14,14 +14,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const control = (body: unknown) => fetch('/test-models/_control', { method: 'POST', body: JSON.stringify(body) });
 const stats = async (): Promise<{ requests: Record<string, number> }> => (await fetch('/test-models/_stats')).json();
 
-async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const start = performance.now();
-  while (!ok()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 /** The demo model's most quantized GGUF the fixtures script wrote (Q4_0, or F16 without a quantizer). */
 async function ggufPath(): Promise<string> {
   for (const type of ['q4_0', 'f16']) {
