@@ -4,15 +4,17 @@
 // does for our three architectures: llama.cpp's metadata keys and tensor names, llama's q/k rows
 // permuted for its RoPE (LlamaModel.permute), GPT-2's Conv1D matrices transposed and its head
 // written as output.weight, Llama 3 rope scaling as rope_freqs.weight, 1-D tensors in F32, the
-// tokenizer as tokenizer.ggml.*. Used by tools/make-fixtures.mjs for the GGUF twins of the fixtures
-// and by hand for the demo model:
+// tokenizer as tokenizer.ggml.*; with a quantized --dtype, the matrices quantized by the runtime's
+// own quantizer as llama-quantize would type them (quantTypeOf). Used by tools/make-fixtures.mjs for
+// the GGUF twins of the fixtures, the demo model's GGUF files and the benchmark files, and by hand:
 //
-//   node tools/hf-to-gguf.mjs MODEL_DIR OUT.gguf [--dtype f32|f16|keep]
+//   node tools/hf-to-gguf.mjs MODEL_DIR OUT.gguf [--dtype f32|f16|keep|q8_0|q4_0|q4_k|q6_k] [--pure]
 
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GGML_TYPE, ggufBytes, kv } from './gguf-writer.mjs';
+import { loadQuantizer } from './ts-quantizer.mjs';
 
 const TOKEN_TYPE = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 };
 
@@ -141,13 +143,56 @@ function rename(name, table) {
   return null;
 }
 
-function ggufTensors(arch, cfg, checkpoint, dtype, quantize) {
+const QUANT_TYPE = { q8_0: GGML_TYPE.Q8_0, q4_0: GGML_TYPE.Q4_0, q4_k: GGML_TYPE.Q4_K, q6_k: GGML_TYPE.Q6_K };
+/** general.file_type (llama_ftype) per dtype; q4_k files are "mostly Q4_K" like Q4_K_S. */
+const FILE_TYPE = { f32: 0, keep: 0, f16: 1, q4_0: 2, q8_0: 7, q4_k: 14, q6_k: 18 };
+
+/**
+ * The type of a matrix in a quantized file, after llama.cpp's llama_tensor_get_type for the types
+ * we write: the head (output.weight, or token_embd.weight when tied) in Q6_K unless the file is
+ * Q8_0 (not with `pure`, like llama-quantize --pure); positions never quantized; a row that the
+ * block does not divide falls back (llama.cpp: Q6_K -> Q8_0, Q4_K -> Q5_0, which we do not read,
+ * so Q4_0; no 32-block at all -> F16).
+ */
+function quantTypeOf(name, cols, dtype, { tiedHead, pure }) {
+  if (name === 'position_embd.weight') return 'f16';
+  let t = dtype;
+  const head = name === 'output.weight' || (tiedHead && name === 'token_embd.weight');
+  if (!pure && head && t !== 'q8_0') t = 'q6_k';
+  if (cols % 256 !== 0 && t === 'q6_k') t = 'q8_0';
+  if (cols % 256 !== 0 && t === 'q4_k') t = 'q4_0';
+  return cols % 32 === 0 ? t : 'f16';
+}
+
+function ggufTensors(arch, cfg, checkpoint, { dtype, quantizer, quantize, pure }) {
   const H = cfg.num_attention_heads ?? cfg.n_head;
   const Hkv = cfg.num_key_value_heads ?? H;
+  const quantized = dtype in QUANT_TYPE;
+  if (quantized && !quantizer) throw new Error(`hf-to-gguf: dtype ${dtype} needs the quantizer (src/runtime/quant/quantize.ts, see tools/ts-quantizer.mjs)`);
+  const named = checkpoint.map((t) => ({ t, name: rename(t.name, arch === 'gpt2' ? GPT2_NAMES : LLAMA_NAMES) })).filter((x) => x.name !== null);
+  // GPT-2's head is its embedding, written again as output.weight (llama.cpp's gpt2 reads both)
+  const tiedHead = arch !== 'gpt2' && !named.some((x) => x.name === 'output.weight');
   const out = [];
-  for (const t of checkpoint) {
-    const name = rename(t.name, arch === 'gpt2' ? GPT2_NAMES : LLAMA_NAMES);
-    if (name === null) continue; // rotary_emb.inv_freq, attn.bias / masked_bias buffers, a tied lm_head of GPT-2
+  const push = (name, shape, values, sourceDtype) => {
+    const cols = shape.length > 1 ? shape[1] : shape[0];
+    let type;
+    let bytes;
+    const chosen = shape.length === 2 ? quantize?.(name, values, shape[0], cols) : null;
+    if (chosen) ({ type, bytes } = chosen);
+    // llama.cpp keeps 1-D tensors (norms, biases) in F32 whatever the file type
+    else if (shape.length === 1) type = GGML_TYPE.F32;
+    else if (quantized) {
+      const q = quantTypeOf(name, cols, dtype, { tiedHead, pure });
+      if (q === 'f16') type = GGML_TYPE.F16;
+      else {
+        type = QUANT_TYPE[q];
+        bytes = quantizer(q, values, shape[0], cols, name);
+      }
+    } else type = dtype === 'keep' ? { F32: GGML_TYPE.F32, F16: GGML_TYPE.F16, BF16: GGML_TYPE.BF16 }[sourceDtype] : dtype === 'f16' ? GGML_TYPE.F16 : GGML_TYPE.F32;
+    out.push({ name, dims: [...shape].reverse(), type, bytes: bytes ?? encode(values, type) });
+  };
+  for (const { t, name } of named) {
+    // rotary_emb.inv_freq, attn.bias / masked_bias buffers and a tied lm_head of GPT-2 have no name (null) and were dropped
     let values = toFloats(t);
     let shape = t.shape;
     if (arch === 'llama' && /attn_q\./.test(name)) values = permute(values, shape, H);
@@ -156,14 +201,8 @@ function ggufTensors(arch, cfg, checkpoint, dtype, quantize) {
       values = transpose(values, shape[0], shape[1]);
       shape = [shape[1], shape[0]];
     }
-    // llama.cpp keeps 1-D tensors (norms, biases) in F32 whatever the file type
-    let type = shape.length === 1 ? GGML_TYPE.F32 : dtype === 'keep' ? { F32: GGML_TYPE.F32, F16: GGML_TYPE.F16, BF16: GGML_TYPE.BF16 }[t.dtype] : dtype === 'f16' ? GGML_TYPE.F16 : GGML_TYPE.F32;
-    let bytes;
-    const q = shape.length === 2 ? quantize?.(name, values, shape[0], shape[1]) : null;
-    if (q) ({ type, bytes } = q);
-    else bytes = encode(values, type);
-    out.push({ name, dims: [...shape].reverse(), type, bytes });
-    if (arch === 'gpt2' && name === 'token_embd.weight') out.push({ name: 'output.weight', dims: [...shape].reverse(), type, bytes });
+    push(name, shape, values, t.dtype);
+    if (arch === 'gpt2' && name === 'token_embd.weight') push('output.weight', shape, values, t.dtype);
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
@@ -263,19 +302,22 @@ export function tokenizerMetadata(dir, V) {
 // ---------------------------------------------------------------- the file
 
 /**
- * GGUF bytes of the Hugging Face folder `dir`. `dtype`: 'f32' or 'f16' for every matrix, or 'keep'
- * (each matrix in its checkpoint dtype: F32, F16 or BF16). `quantize(name, values, rows, cols)`,
- * when given, may return `{ type, bytes }` for a matrix (GGUF name, float32 values in (rows, cols)
- * order after llama's permutation): how the tests write quantized GGUF files with the runtime's
- * own quantizer (src/runtime/quant/quantize.ts), which this .mjs cannot import.
+ * GGUF bytes of the Hugging Face folder `dir`. `dtype`: 'f32' or 'f16' for every matrix, 'keep'
+ * (each matrix in its checkpoint dtype: F32, F16 or BF16), or a quantized file type 'q8_0' |
+ * 'q4_0' | 'q4_k' | 'q6_k' (matrices typed as llama-quantize would, see quantTypeOf; `pure`: every
+ * matrix in that type), which needs `quantizer` (the runtime's quantizeMatrix: tools/ts-quantizer.mjs).
+ * `quantize(name, values, rows, cols)`, when given, may return `{ type, bytes }` for a matrix (GGUF
+ * name, float32 values in (rows, cols) order after llama's permutation) and so choose each matrix's
+ * type itself, as the tests do.
  */
-export function convertFolder(dir, { dtype = 'keep', name, quantize } = {}) {
+export function convertFolder(dir, { dtype = 'keep', name, quantizer, quantize, pure = false } = {}) {
+  if (!(dtype in FILE_TYPE)) throw new Error(`hf-to-gguf: dtype ${dtype} is not one of ${Object.keys(FILE_TYPE).join(', ')}`);
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   const arch = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', gpt2: 'gpt2' }[cfg.model_type];
   if (!arch) throw new Error(`hf-to-gguf: model_type ${cfg.model_type} is not supported`);
   const a = (k) => `${arch}.${k}`;
   const md = [kv.str('general.architecture', arch), kv.str('general.name', name ?? cfg.model_type)];
-  const tensors = ggufTensors(arch, cfg, readCheckpoint(dir), dtype, quantize);
+  const tensors = ggufTensors(arch, cfg, readCheckpoint(dir), { dtype, quantizer, quantize, pure });
   const V = tensors.find((t) => t.name === 'token_embd.weight').dims[1];
   if (arch === 'gpt2') {
     md.push(
@@ -299,17 +341,19 @@ export function convertFolder(dir, { dtype = 'keep', name, quantize } = {}) {
     const freqs = ropeFreqs(cfg, D);
     if (freqs) tensors.unshift(freqs);
   }
-  md.push(kv.u32('general.file_type', dtype === 'f16' ? 1 : 0), ...tokenizerMetadata(dir, V));
+  md.push(kv.u32('general.file_type', FILE_TYPE[dtype]), ...tokenizerMetadata(dir, V));
   return ggufBytes({ metadata: md, tensors });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [dir, out] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const [dir, out] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--dtype');
   const i = process.argv.indexOf('--dtype');
   if (!dir || !out) {
-    console.error('usage: node tools/hf-to-gguf.mjs MODEL_DIR OUT.gguf [--dtype f32|f16|keep]');
+    console.error('usage: node tools/hf-to-gguf.mjs MODEL_DIR OUT.gguf [--dtype f32|f16|keep|q8_0|q4_0|q4_k|q6_k] [--pure]');
     process.exit(2);
   }
-  writeFileSync(out, convertFolder(dir, { dtype: i > 0 ? process.argv[i + 1] : 'keep' }));
+  const dtype = i > 0 ? process.argv[i + 1] : 'keep';
+  const quantizer = dtype in QUANT_TYPE ? await loadQuantizer() : undefined;
+  writeFileSync(out, convertFolder(dir, { dtype, quantizer, pure: process.argv.includes('--pure') }));
   console.log(`hf-to-gguf: wrote ${out}`);
 }

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertFolder } from './hf-to-gguf.mjs';
+import { loadQuantizer, QUANTIZER_SOURCES } from './ts-quantizer.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` writes elsewhere (the determinism test uses a temporary folder).
@@ -511,6 +512,9 @@ const BENCH_FIXTURES = [
     dims: { L: 6, C: 288, H: 6, Hkv: 6, D: 48, F: 768 }, padVocabTo: 32000, tied: true },
   { name: 'llama-15m-f16', hfRepo: 'stories15M shape, f16', family: 'tinyllama', dtype: 'F16',
     dims: { L: 6, C: 288, H: 6, Hkv: 6, D: 48, F: 768 }, padVocabTo: 32000, tied: true, seed: 'llama-15m' },
+  // the real SmolLM2-135M-Instruct's shape and dtype (270 MB), for time to first token from the cache
+  { name: 'smollm2-135m-shape', hfRepo: 'HuggingFaceTB/SmolLM2-135M-Instruct (shape only)', family: 'smollm2', dtype: 'F16',
+    dims: { L: 30, C: 576, H: 9, Hkv: 3, D: 64, F: 1536 }, padVocabTo: 49152, tied: true },
 ];
 
 /** HF tensors of one fixture, as [{name, shape, values: Float32Array}], names sorted. */
@@ -686,9 +690,52 @@ function makeGgufTwins() {
   for (const name of GGUF_TWINS) writeFileSync(join(dir, `${name}.gguf`), convertFolder(join(OUT, name), { name }));
 }
 
+/**
+ * The bundled demo model (models/gpt-chat-demo, trained) as GGUF in every type the fidelity tests
+ * compare with llama.cpp: gguf/gpt-chat-demo-<dtype>.gguf. Quantized files are typed as
+ * llama-quantize would (the tied head in Q8_0, as its 192-element rows hold no 256-block) and
+ * skipped, with a message, while this checkout has no quantizer.
+ */
+async function makeDemoGguf() {
+  const dir = join(OUT, 'gguf');
+  mkdirSync(dir, { recursive: true });
+  const quantizer = await loadQuantizer();
+  for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k']) {
+    if (dtype.startsWith('q') && !quantizer) {
+      console.log(`fixtures: no src/runtime/quant/quantize.ts, skipping gpt-chat-demo-${dtype}.gguf`);
+      continue;
+    }
+    writeFileSync(join(dir, `gpt-chat-demo-${dtype}.gguf`), convertFolder(DEMO_MODEL, { dtype, name: 'gpt-chat-demo', quantizer }));
+  }
+}
+
+/**
+ * Benchmark GGUF files (bench mode): the llama-15m shape in F32, F16, Q8_0 and Q4_0, every matrix
+ * in the named type (`pure`, so the decode speed is that type's), for ours and llama.cpp's side by
+ * side; the SmolLM2-135M shape in F16 and Q4_0 (typed as llama-quantize would) for time to first
+ * token from the cache.
+ */
+async function makeBenchGguf() {
+  const dir = join(OUT, 'gguf');
+  mkdirSync(dir, { recursive: true });
+  const quantizer = await loadQuantizer();
+  const write = (from, dtype, pure) => {
+    if (dtype.startsWith('q') && !quantizer) return console.log(`fixtures: no src/runtime/quant/quantize.ts, skipping ${from}-${dtype}.gguf`);
+    writeFileSync(join(dir, `${from.replace('-shape', '')}-${dtype}.gguf`), convertFolder(join(OUT, from), { dtype, name: from, quantizer, pure }));
+  };
+  for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0']) write('llama-15m', dtype, true);
+  for (const dtype of ['f16', 'q4_0']) write('smollm2-135m-shape', dtype, false);
+}
+
 // ---------------------------------------------------------------- main
 
-const self = ['make-fixtures.mjs', 'hf-to-gguf.mjs', 'gguf-writer.mjs'].map((f) => readFileSync(join(ROOT, 'tools', f)));
+const DEMO_MODEL = join(ROOT, 'models/gpt-chat-demo');
+// The stamp covers what the outputs are made from: these tools, the quantizer, the demo model.
+const self = [
+  ...['make-fixtures.mjs', 'hf-to-gguf.mjs', 'gguf-writer.mjs', 'ts-quantizer.mjs'].map((f) => join(ROOT, 'tools', f)),
+  ...QUANTIZER_SOURCES,
+  ...['model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'config.json'].map((f) => join(DEMO_MODEL, f)),
+].filter((f) => existsSync(f)).map((f) => readFileSync(f));
 const stamp = createHash('sha256').update(Buffer.concat(self)).digest('hex');
 if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && existsSync(join(OUT, 'index.json'))) {
   console.log(`fixtures: up to date in ${relative(process.cwd(), OUT) || '.'}`);
@@ -702,7 +749,8 @@ if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP
   if (!BENCH_MODE) {
     makeBroken();
     makeGgufTwins();
-  }
+    await makeDemoGguf();
+  } else await makeBenchGguf();
   writeFileSync(STAMP, stamp);
-  console.log(`fixtures: wrote ${FIXTURES.length} checkpoints + broken ones to ${relative(process.cwd(), OUT)} in ${(performance.now() - t0).toFixed(0)} ms`);
+  console.log(`fixtures: wrote ${(BENCH_MODE ? BENCH_FIXTURES : FIXTURES).length} checkpoints + broken ones to ${relative(process.cwd(), OUT)} in ${(performance.now() - t0).toFixed(0)} ms`);
 }

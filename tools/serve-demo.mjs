@@ -27,6 +27,9 @@ const TYPES = {
   '.md': 'text/plain; charset=utf-8',
   '.safetensors': 'application/octet-stream',
   '.bin': 'application/octet-stream',
+  '.gguf': 'application/octet-stream',
+  // WebAssembly.instantiateStreaming needs this type (bench/gguf-bench.mjs serves llama.cpp's wasm)
+  '.wasm': 'application/wasm',
 };
 
 /** URL prefix -> folder. The page is the demo; the rest is what it loads. */

@@ -18,6 +18,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const PREFIX = '/test-models/';
 
@@ -218,7 +219,8 @@ export function createModelServer({ dirs = {} } = {}) {
   return { handle };
 }
 
-const shared = createModelServer();
+// the GGUF fixtures (tools/make-fixtures.mjs) as /test-models/gguf-fixtures/<file>.gguf
+const shared = createModelServer({ dirs: { 'gguf-fixtures': fileURLToPath(new URL('../fixtures/generated/gguf/', import.meta.url)) } });
 
 /** The @web/test-runner (Koa) middleware serving /test-models/ from one shared server state. */
 export function modelServerMiddleware(ctx, next) {
