@@ -78,6 +78,12 @@ export class ChatController implements ReactiveController {
   // The load in flight may ask before downloading: download() joins it with the go-ahead.
   #asking = false;
   #chatAbort: AbortController | undefined;
+  /**
+   * True from a send (or retry, regenerate) until its reply ends: set before anything is awaited,
+   * so ten send() calls in one tick are one request and nine refusals, never one request with ten
+   * user messages.
+   */
+  #responding = false;
   #loaded: Promise<ModelInfo> | undefined;
   #restored: Promise<void> | undefined;
   #disposeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -223,11 +229,15 @@ export class ChatController implements ReactiveController {
 
   /**
    * Adds a user turn and generates the reply. Returns false (and keeps nothing) for empty text or
-   * while a reply is being generated.
+   * while a reply is pending or being generated; then `notice` says to wait or stop it.
    */
   send(text: string): boolean {
     const content = text.trim();
-    if (!content || this.status === ChatStatus.generating) return false;
+    if (!content) return false;
+    if (this.#responding) {
+      this.#set({ notice: 'A reply is still being written: wait for it, or stop it, before sending another message.' });
+      return false;
+    }
     this.turns = [...this.turns, { role: 'user', content }];
     void this.#save();
     void this.#respond();
@@ -237,6 +247,15 @@ export class ChatController implements ReactiveController {
   /** Generates the reply to the last user turn (after a failure, a stop, or for regenerate). */
   async #respond(): Promise<void> {
     const gen = ++this.#chatGen;
+    this.#responding = true;
+    try {
+      await this.#reply(gen);
+    } finally {
+      if (gen === this.#chatGen) this.#responding = false;
+    }
+  }
+
+  async #reply(gen: number): Promise<void> {
     this.#set({ error: undefined, notice: undefined });
     let info: ModelInfo;
     try {
@@ -327,7 +346,7 @@ export class ChatController implements ReactiveController {
 
   /** Replaces the last reply with a new one. */
   regenerate(): void {
-    if (this.status === ChatStatus.generating) return;
+    if (this.#responding) return;
     const last = this.turns[this.turns.length - 1];
     if (!last) return;
     if (last.role === 'assistant') this.turns = this.turns.slice(0, -1);
@@ -338,6 +357,7 @@ export class ChatController implements ReactiveController {
 
   /** Tries again after an error: reloads when the load failed, then answers the last user turn. */
   retry(): void {
+    if (this.#responding) return;
     const answer = this.turns[this.turns.length - 1]?.role === 'user';
     if (this.status === ChatStatus.error || this.status === ChatStatus.idle) {
       void this.prepare().then(() => {
@@ -349,6 +369,7 @@ export class ChatController implements ReactiveController {
   /** Forgets the conversation (and its stored copy). */
   clear(): void {
     this.#chatGen++;
+    this.#responding = false; // the reply in flight is dropped (its generation is stale)
     this.#chatAbort?.abort();
     this.turns = [];
     this.#set({ reply: undefined, notice: undefined, error: undefined, ...(this.status === ChatStatus.generating ? { status: ChatStatus.ready } : {}) });

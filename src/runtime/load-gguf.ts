@@ -44,6 +44,7 @@ export async function loadGgufLanguageModel(
     if (quantize) fingerprint.add(`quantize ${quantize}`, quantize, [], new Uint8Array(0));
     const loaded = await loadGgufWeights(backend, config, reader, { onProgress: options.onProgress, signal, fingerprint, quantize });
     const model = new GptModel(loaded.config, backend, loaded.weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
+    await backend.flush(); // GPU memory exhaustion shows here, before the first reply (gpu-out-of-memory)
     return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex());
   } catch (err) {
     backend.destroy();

@@ -6,34 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/engine/engine.ts';
 import { InPageEngine } from '../../src/engine/in-page-engine.ts';
 import type { ModelLoader } from '../../src/engine/load-model.ts';
-import { loadLanguageModel, nodeGpu, nodeModelFiles } from '../../src/node.ts';
-
-/** Dawn's `GPU`, recording every device it hands out, so the test can destroy the live one. */
-function recordingGpu(devices: GPUDevice[], gone = { gpu: false }): () => Promise<GPU> {
-  return async () => {
-    const gpu = await nodeGpu();
-    return {
-      requestAdapter: async (options?: GPURequestAdapterOptions) => {
-        if (gone.gpu) return null; // the GPU went away with its device (a driver crash, an unplugged eGPU)
-        const adapter = await gpu.requestAdapter(options);
-        if (!adapter) return null;
-        return new Proxy(adapter, {
-          get(target, name) {
-            if (name === 'requestDevice') {
-              return async (descriptor?: GPUDeviceDescriptor) => {
-                const device = await target.requestDevice(descriptor);
-                devices.push(device);
-                return device;
-              };
-            }
-            const value = Reflect.get(target, name) as unknown;
-            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-          },
-        });
-      },
-    } as unknown as GPU;
-  };
-}
+import { loadLanguageModel, nodeModelFiles } from '../../src/node.ts';
+import { dawnGpu } from '../helpers/dawn-gpu.ts';
 
 /** The runtime's loader over a fixture folder on disk, counting its calls. */
 function diskLoader(devices: GPUDevice[], gone?: { gpu: boolean }): ModelLoader & { calls: number } {
@@ -41,7 +15,7 @@ function diskLoader(devices: GPUDevice[], gone?: { gpu: boolean }): ModelLoader 
     loader.calls++;
     const model = await loadLanguageModel(nodeModelFiles('test/fixtures/generated/smollm2-135m'), {
       backend: spec.engine === 'webgpu' ? 'webgpu' : 'auto',
-      device: { gpu: recordingGpu(devices, gone) },
+      device: { gpu: dawnGpu({ onDevice: (d) => (devices.push(d), d), ...(gone ? { gone } : {}) }) },
       signal,
     });
     return { model, fromCache: loader.calls > 1 };
