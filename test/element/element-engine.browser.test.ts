@@ -71,6 +71,21 @@ describe('<gpt-chat> with the worker engine', () => {
     expect(long, 'long tasks (ms) during generation').to.deep.equal([]);
   });
 
+  it('ten send() calls in one tick: one request with one user message, nine refusals that say why', async () => {
+    const el = await chat({ model: MODEL, 'max-tokens': '4' });
+    await until('ready', () => el.status === ChatStatus.ready);
+    const sent = Array.from({ length: 10 }, (_, i) => el.send(`message ${i}`));
+    expect(sent).to.deep.equal([true, false, false, false, false, false, false, false, false, false]);
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('.notice')?.textContent).to.contain('still being written');
+    await until('reply', () => el.status === ChatStatus.ready && el.messages.length === 2);
+    expect(el.messages.map((m) => m.role)).to.deep.equal(['user', 'assistant']);
+    expect(el.messages[0]!.content).to.equal('message 0');
+    expect(el.send('message 10')).to.equal(true); // once the reply ended, the next one goes
+    await until('second reply', () => el.status === ChatStatus.ready && el.messages.length === 4);
+    expect(el.messages[2]!.content).to.equal('message 10');
+  });
+
   it('says when the model URL cannot be reached', async () => {
     const el = await chat({ model: 'http://127.0.0.1:9/no-server/' });
     await until('error', () => el.status === ChatStatus.error);
