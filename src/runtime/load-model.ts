@@ -8,6 +8,7 @@ import { CpuBackend } from './cpu/cpu-backend.ts';
 import { GptError } from '../errors.ts';
 import { LanguageModel } from './language-model.ts';
 import { loadGgufLanguageModel } from './load-gguf.ts';
+import { contextLengthFor } from './model/config-limits.ts';
 import { GptModel } from './model/gpt-model.ts';
 import { loadWeights } from './model/load-weights.ts';
 import type { QuantizeOnLoad } from './model/quantize-on-load.ts';
@@ -70,6 +71,7 @@ async function loadOn(files: ModelFiles, options: LoadOptions, newBackend: Backe
 
   // what the model is, and how its text maps to ids: all small files, read before any weight
   const config = parseModelConfig(await files.text('config.json'), 'config.json');
+  contextLengthFor(config, options.contextLength); // a contextLength past the model or memory fails before any allocation
   const readOptional = async (name: string): Promise<JsonObject | null> =>
     (await files.has(name)) ? parseJsonObject(await files.text(name), name) : null;
   const tokenizerJson = parseJsonObject(await files.text('tokenizer.json'), 'tokenizer.json');
