@@ -312,7 +312,11 @@ export class ChatController implements ReactiveController {
     let dropped = 0;
     for (;;) {
       const messages = [...system, ...turns];
-      const n = await engine.countChatTokens(messages);
+      // An old message too long to count (context-overflow before tokenizing) is dropped like any other.
+      const n = await engine.countChatTokens(messages).catch((e: unknown) => {
+        if (turns.length > 1 && GptError.from(e).code === 'context-overflow') return Infinity;
+        throw e;
+      });
       if (n + s.maxTokens <= info.contextLength) return { messages, maxTokens: s.maxTokens, dropped };
       if (turns.length > 1) {
         const cut = turns[1]?.role === 'assistant' ? 2 : 1;

@@ -65,3 +65,22 @@ describe('contextLength', () => {
     expect(await load(dir, 1 << 24)).toMatchObject({ code: 'bad-argument', message: expect.stringMatching(/KV cache of \d+ MiB.*at most \d+ tokens/) });
   });
 });
+
+describe('message length', () => {
+  it('a message far past the context is context-overflow before it is tokenized; one that might fit is tokenized', async () => {
+    const lm = await loadLanguageModel(nodeModelFiles(FIXTURE), { backend: 'cpu' }); // context 256
+    try {
+      const huge = 'word '.repeat(1_000_000); // 5 MB
+      expect(() => lm.encode([{ role: 'user', content: huge }])).toThrow(expect.objectContaining({ code: 'context-overflow', message: expect.stringMatching(/user message is 5000000 characters, far more than the 256-token context/) }));
+      expect(() => lm.encode(huge)).toThrow(expect.objectContaining({ code: 'context-overflow', message: expect.stringMatching(/prompt is 5000000 characters/) }));
+      const gen = lm.generate([{ role: 'user', content: huge }]);
+      await expect(gen.next()).rejects.toMatchObject({ code: 'context-overflow' });
+      // Under the character bound the tokenizer decides: counted in tokens, refused by generate in tokens.
+      const long = 'word '.repeat(1000);
+      expect(lm.encode([{ role: 'user', content: long }]).length).toBeGreaterThan(256);
+      await expect(lm.generate([{ role: 'user', content: long }]).next()).rejects.toMatchObject({ code: 'context-overflow', message: expect.stringMatching(/tokens/) });
+    } finally {
+      lm.dispose();
+    }
+  });
+});
