@@ -5,6 +5,7 @@
  * The element only renders from this state and forwards user actions to it.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { requestPersistentStorage } from '../engine/cache-admin.ts';
 import type { ChatMessage, Engine, EngineKind, EngineLoadProgress, ModelInfo, QuantizeOnLoad } from '../engine/engine.ts';
 import { createEngine, type EngineChoice } from '../engine/engine-choice.ts';
 import { GptError } from '../errors.ts';
@@ -48,6 +49,8 @@ export interface ChatDeps {
   readonly store: ConversationStore;
   /** Models that load without asking (the bundled one). */
   readonly isSmallModel: (url: string) => boolean;
+  /** Asks for persistent storage after the user confirmed a download (default: navigator.storage.persist). */
+  readonly requestPersistence?: () => Promise<boolean | null>;
   /** Rewords a load error of the model at `url` (the element explains a missing bundled model). */
   readonly explainLoadError?: (error: GptError, url: string) => GptError;
 }
@@ -68,6 +71,12 @@ export class ChatController implements ReactiveController {
   error: GptError | undefined;
   /** A small note for the user (older turns dropped, generation stopped). */
   notice: string | undefined;
+  /**
+   * The browser's answer when persistent storage was asked for (after a confirmed download):
+   * true when the cache is kept under storage pressure, false when it may be evicted, null when
+   * the browser cannot say; undefined until asked.
+   */
+  persistentStorage: boolean | null | undefined;
 
   #engine: Engine | undefined;
   #engineKey = '';
@@ -180,6 +189,14 @@ export class ChatController implements ReactiveController {
   /** Loads the model now (the user's go-ahead for a large download). Resolves with its info. */
   download(): Promise<ModelInfo> {
     if (this.#loaded && !this.#asking) return this.#loaded;
+    if (this.status === ChatStatus.confirm) {
+      // The user said yes to a large download: the moment to ask that it be kept. From the page,
+      // since workers cannot ask (see requestPersistentStorage).
+      void (this.deps.requestPersistence ?? requestPersistentStorage)().then((answer) => {
+        this.persistentStorage = answer;
+        this.host.requestUpdate();
+      });
+    }
     return this.#load(undefined);
   }
 
