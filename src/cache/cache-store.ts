@@ -4,7 +4,7 @@
  * IndexedDB use the in-memory one. Every other module of src/cache talks only to this interface, so
  * faults (QuotaExceededError, corrupted values) are injected by wrapping it.
  */
-import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { promisifyRequest, type UseStore } from 'idb-keyval';
 
 /**
  * Keys are arrays so that one model's entries sort together and a prefix is an IndexedDB key
@@ -43,8 +43,24 @@ function prefixRange(prefix: CacheKey): IDBKeyRange {
 /** The IndexedDB store (database {@link DB_NAME}, object store {@link STORE_NAME}). */
 export function idbStore(dbName = DB_NAME, storeName = STORE_NAME): CacheStore {
   let use: UseStore | undefined;
-  // createStore opens lazily and throws synchronously where indexedDB.open is forbidden.
-  const store = (): UseStore => (use ??= createStore(dbName, storeName));
+  // connect opens lazily and throws synchronously where indexedDB.open is forbidden.
+  const connection = (): UseStore => {
+    if (use) return use;
+    const made = connect(dbName, storeName, () => {
+      if (use === made) use = undefined;
+    });
+    return (use = made);
+  };
+  // A call that races a closing connection fails with InvalidStateError: once more, on a new one.
+  const store = (): UseStore => async (mode, callback) => {
+    try {
+      return await connection()(mode, callback);
+    } catch (e) {
+      if ((e as { name?: string } | null)?.name !== 'InvalidStateError') throw e;
+      use = undefined;
+      return connection()(mode, callback);
+    }
+  };
   return {
     persistent: true,
     async available() {
@@ -75,6 +91,26 @@ export function idbStore(dbName = DB_NAME, storeName = STORE_NAME): CacheStore {
         return promisifyRequest(s.transaction);
       }),
   };
+}
+
+/**
+ * idb-keyval's createStore, plus the two ways a connection ends under us: another tab opening the
+ * database at a higher version (`versionchange`: we close ours rather than block its upgrade), and
+ * the browser closing it (`close`: Safari after a storage purge or a crash of its IndexedDB
+ * process). Either way `forget` runs and the next call opens a new connection.
+ */
+function connect(dbName: string, storeName: string, forget: () => void): UseStore {
+  const request = indexedDB.open(dbName);
+  request.onupgradeneeded = () => request.result.createObjectStore(storeName);
+  const db = promisifyRequest(request).then((d) => {
+    d.onversionchange = () => {
+      d.close();
+      forget();
+    };
+    d.onclose = forget;
+    return d;
+  });
+  return (mode, callback) => db.then((d) => callback(d.transaction(storeName, mode).objectStore(storeName)));
 }
 
 /** Orders keys like IndexedDB does for the types we use: numbers < strings < arrays. */

@@ -5,6 +5,7 @@
  * The element only renders from this state and forwards user actions to it.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { requestPersistentStorage } from '../engine/cache-admin.ts';
 import type { Engine, EngineKind, ModelInfo, QuantizeOnLoad } from '../engine/engine.ts';
 import { createEngine, type EngineChoice } from '../engine/engine-choice.ts';
 import { GptError } from '../errors.ts';
@@ -55,6 +56,8 @@ export interface ChatDeps {
   readonly storedModelBytes?: (url: string) => Promise<number>;
   /** Models that load without asking (the bundled one). */
   readonly isSmallModel: (url: string) => boolean;
+  /** Asks for persistent storage after the user confirmed a download (default: navigator.storage.persist). */
+  readonly requestPersistence?: () => Promise<boolean | null>;
   /** Rewords a load error of the model at `url` (the element explains a missing bundled model). */
   readonly explainLoadError?: (error: GptError, url: string) => GptError;
 }
@@ -90,6 +93,12 @@ export class ChatController implements ReactiveController {
   error: GptError | undefined;
   /** A small note for the user (older turns dropped, generation stopped). */
   notice: string | undefined;
+  /**
+   * The browser's answer when persistent storage was asked for (after a confirmed download):
+   * true when the cache is kept under storage pressure, false when it may be evicted, null when
+   * the browser cannot say; undefined until asked.
+   */
+  persistentStorage: boolean | null | undefined;
 
   #engine: Engine | undefined;
   #engineKey = '';
@@ -102,6 +111,11 @@ export class ChatController implements ReactiveController {
   // The load in flight may ask before downloading: download() joins it with the go-ahead.
   #asking = false;
   #chatAbort: AbortController | undefined;
+  /**
+   * True from a send (or retry, regenerate) until its reply ends: set before anything is awaited,
+   * so ten send() calls in one tick are one request and nine refusals, never one request with ten
+   * user messages.
+   */
   #loaded: Promise<ModelInfo> | undefined;
   #restored: Promise<void> | undefined;
   #disposeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -227,6 +241,14 @@ export class ChatController implements ReactiveController {
   /** Loads the model now (the user's go-ahead for a large download). Resolves with its info. */
   download(): Promise<ModelInfo> {
     if (this.#loaded && !this.#asking) return this.#loaded;
+    if (this.status === ChatStatus.confirm) {
+      // The user said yes to a large download: the moment to ask that it be kept. From the page,
+      // since workers cannot ask (see requestPersistentStorage).
+      void (this.deps.requestPersistence ?? requestPersistentStorage)().then((answer) => {
+        this.persistentStorage = answer;
+        this.host.requestUpdate();
+      });
+    }
     return this.#load(undefined);
   }
 
@@ -281,11 +303,15 @@ export class ChatController implements ReactiveController {
 
   /**
    * Adds a user turn and generates the reply. Returns false (and keeps nothing) for empty text or
-   * while a reply is being generated.
+   * while a reply is pending or being generated; then `notice` says to wait or stop it.
    */
   send(text: string): boolean {
     const content = text.trim();
-    if (!content || this.status === ChatStatus.generating) return false;
+    if (!content) return false;
+    if (this.answering) {
+      this.#set({ notice: 'A reply is still being written: wait for it, or stop it, before sending another message.' });
+      return false;
+    }
     this.turns = [...this.turns, { role: 'user', content }];
     this.#set({ cleared: undefined });
     void this.#save();
@@ -358,6 +384,7 @@ export class ChatController implements ReactiveController {
   }
 
   /**
+/**
    * Runs `fn` with the engine once the model is loaded (asking is consent to a pending download):
    * the way template mode and the template editor reach the engine this controller owns.
    */
@@ -373,7 +400,7 @@ export class ChatController implements ReactiveController {
 
   /** Replaces the last reply with a new one. */
   regenerate(): void {
-    if (this.status === ChatStatus.generating) return;
+    if (this.answering) return;
     const last = this.turns[this.turns.length - 1];
     if (!last) return;
     if (last.role === 'assistant') this.turns = this.turns.slice(0, -1);
@@ -384,6 +411,7 @@ export class ChatController implements ReactiveController {
 
   /** Tries again after an error: reloads when the load failed, then answers the last user turn. */
   retry(): void {
+    if (this.answering) return;
     const answer = this.turns[this.turns.length - 1]?.role === 'user';
     if (this.status === ChatStatus.error || this.status === ChatStatus.idle) {
       void this.prepare().then(() => {

@@ -27,7 +27,11 @@ export async function fitToContext(
   let dropped = 0;
   for (;;) {
     const messages = [...system, ...turns];
-    const n = await engine.countChatTokens(messages);
+    // An old message too long to count (context-overflow before tokenizing) is dropped like any other.
+    const n = await engine.countChatTokens(messages).catch((e: unknown) => {
+      if (turns.length > 1 && GptError.from(e).code === 'context-overflow') return Infinity;
+      throw e;
+    });
     if (n + s.maxTokens <= contextLength) return { messages, maxTokens: s.maxTokens, dropped, promptTokens: n };
     if (turns.length > 1) {
       const cut = turns[1]?.role === 'assistant' ? 2 : 1;

@@ -7,3 +7,19 @@
 export { clearCache, deleteCachedModel, isModelCached, listCachedModels } from '../cache/index.ts';
 /** The one spelling of a model URL (absolute; a folder with a trailing slash, or one .gguf file), as the cache and the engine key it. */
 export { canonicalModelUrl } from '../formats/model-location.ts';
+
+/**
+ * Asks the browser to keep this site's storage, the weight cache with it, under storage pressure
+ * (`navigator.storage.persist()`). Only a page can ask: StorageManager.persist is exposed to
+ * windows, not workers, so the engine worker cannot. Call it after a user action (the download
+ * confirmation): browsers weigh engagement, and Firefox shows a prompt. Resolves with the answer,
+ * or null where the API is missing or failed.
+ */
+export async function requestPersistentStorage(storage: Partial<Pick<StorageManager, 'persist' | 'persisted'>> | undefined = globalThis.navigator?.storage): Promise<boolean | null> {
+  if (!storage?.persist) return null;
+  try {
+    return (await storage.persisted?.()) || (await storage.persist());
+  } catch {
+    return null;
+  }
+}

@@ -23,7 +23,9 @@ function isFeatureModel(m: ScoringModel): m is FeatureModel {
 
 /** Runs the model in this thread. `loader` is a seam for tests (a fake model). */
 export class InPageEngine implements Engine {
-  #loaded?: { key: string; model: LoadedModel; info: ModelInfo };
+  #loaded?: { key: string; spec: ModelSpec; model: LoadedModel; info: ModelInfo };
+  /** The model whose GPU device was lost: loaded again (from the cache) by the next request. */
+  #lost?: ModelSpec;
   /** The load in flight, shared by every caller that asks for the same model meanwhile. */
   readonly #loads = new SingleFlight<ModelInfo, EngineLoadProgress>();
   #loading?: { readonly key: string; readonly gate: DownloadGate };
@@ -41,6 +43,7 @@ export class InPageEngine implements Engine {
     // "The same model": URL, engine and context length (not confirmAbove: the go-ahead joins the load).
     const key = `${spec.engine ?? 'auto'} ${spec.contextLength ?? ''} ${spec.quantize ?? ''} ${url}`;
     if (this.#loaded?.key === key) return this.#loaded.info;
+    this.#lost = undefined; // this load replaces the lost model, whichever it is
     if (this.#loading?.key !== key) {
       if (this.#loading) this.#loads.abort(this.#loading.key); // a different model was asked for: the old load is stale
       this.#loading = { key, gate: new DownloadGate() };
@@ -74,7 +77,7 @@ export class InPageEngine implements Engine {
         model.dispose();
         throw new GptError('aborted', 'The model load was aborted.');
       }
-      this.#loaded = { key, model, info };
+      this.#loaded = { key, spec, model, info };
       return info;
     } finally {
       if (this.#loading?.gate === gate) this.#loading = undefined;
@@ -91,6 +94,7 @@ export class InPageEngine implements Engine {
     signal?: AbortSignal,
     start?: () => ReturnType<LoadedModel['generate']>,
   ): AsyncGenerator<EngineEvent> {
+    await this.#recover(signal);
     let release!: () => void;
     const previous = this.#turn;
     this.#turn = new Promise((resolve) => (release = resolve));
@@ -115,6 +119,7 @@ export class InPageEngine implements Engine {
         }
       } catch (e) {
         const error = GptError.from(e);
+        if (error.code === 'device-lost') throw this.#dropLost(model, error);
         // An abort inside a forward pass is a normal end, not a failure.
         if (error.code === 'aborted' || signal?.aborted) {
           yield { type: 'done', finishReason: 'aborted', promptTokens: 0, generatedTokens };
@@ -139,6 +144,7 @@ export class InPageEngine implements Engine {
 
   /** Streams a completion after a generation template's prompt, leaving `maxTokens` of room for it. */
   async *complete(template: FewShotTemplate, fields: Readonly<Record<string, string>>, options: SamplingOptions & { readonly k?: number }, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+    await this.#recover(signal);
     const scoring = this.#scoring();
     const maxTokens = options.maxTokens ?? 64;
     const prompt = templatePrompt(scoring, template, fields, maxTokens, options.k);
@@ -159,17 +165,25 @@ export class InPageEngine implements Engine {
   }
 
   async countTokens(text: string): Promise<number> {
+    await this.#recover();
     return this.#scoring().tokenizer.encodePrompt(text).length;
   }
 
   /** Runs `fn` when the previous generation or scoring is done: the model has one KV cache. */
   async #inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    await this.#recover();
     let release!: () => void;
     const previous = this.#turn;
     this.#turn = new Promise((resolve) => (release = resolve));
     try {
       await previous;
-      return await fn();
+      const model = this.#loaded?.model;
+      try {
+        return await fn();
+      } catch (e) {
+        const error = GptError.from(e);
+        throw error.code === 'device-lost' && model ? this.#dropLost(model, error) : error;
+      }
     } finally {
       release();
     }
@@ -188,7 +202,28 @@ export class InPageEngine implements Engine {
   }
 
   async countChatTokens(messages: readonly ChatMessage[]): Promise<number> {
+    await this.#recover();
     return this.#model().encode(messages).length;
+  }
+
+  /**
+   * Frees a model whose GPU device was lost (its buffers with it: they are dead) and remembers
+   * its spec, so that the next request loads it again: from the cache, on a new device or, with
+   * `auto` and no GPU left, on the CPU with a notice. Returns the error the caller should see.
+   */
+  #dropLost(model: LoadedModel, error: GptError): GptError {
+    if (this.#loaded?.model === model) {
+      this.#lost = this.#loaded.spec;
+      this.#loaded = undefined;
+      model.dispose();
+    }
+    const reason = /\(([^)]*)\)/.exec(error.message)?.[1] ?? 'no reason given';
+    return new GptError('device-lost', `The GPU device was lost (${reason}) and the reply stopped. The model is loaded again from this device on the next request: press Retry.`);
+  }
+
+  /** Loads the model again after its device was lost (see #dropLost); nothing otherwise. */
+  async #recover(signal?: AbortSignal): Promise<void> {
+    if (this.#lost && !this.#loaded) await this.load(this.#lost, undefined, signal);
   }
 
   /** The loaded model, or a GptError saying to load one first. */

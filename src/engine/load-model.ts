@@ -94,45 +94,72 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }:
       }
       return bundle.loadWebLlmModel(spec, onProgress, signal);
     }
-    const notes: string[] = [];
-    const files = await openCachedModel(spec.url, {
-      signal,
-      onNotKept: (message) => notes.push(message),
-      onQuotaWarning: (w) => notes.push(w.message),
-      ...(store ? { store } : {}),
-      ...(fetch ? { fetch } : {}),
-      ...(spec.sha256 ? { sha256: spec.sha256 } : {}),
-      ...(confirmDownload ? { confirmDownload } : {}),
-      onProgress: (p) =>
-        onProgress({
-          phase: 'download',
-          loaded: p.loaded,
-          total: p.total,
-          rate: p.bytesPerSecond,
-          ...(p.secondsLeft !== null ? { eta: p.secondsLeft } : {}),
-          file: p.file,
-        }),
-    });
-    let model: LoadedModel;
+    const backend = spec.engine ?? 'auto';
     try {
-      model = await loadLanguageModel(files, {
-        backend: spec.engine ?? 'auto',
-        ...(spec.contextLength ? { contextLength: spec.contextLength } : {}),
-        ...(spec.quantize ? { quantize: spec.quantize } : {}),
-        signal,
-        onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
-      });
+      return await loadThroughCache(backend);
     } catch (e) {
-      // A GGUF the runtime refuses (an architecture, tokenizer or type it does not run) is no use
-      // cached: drop it, so that it is not kept as a complete model.
-      if (files.ggufFile !== undefined && e instanceof GptError && REFUSED.has(e.code)) await deleteCachedModel(spec.url, store).catch(() => {});
+      // Stored bytes that failed their checksum while loading (a damaged disk, storage cut short):
+      // the cache dropped the damaged chunk and its manifest; load once more, which downloads that
+      // chunk again (cached-model-files.ts) instead of failing until the user thinks of Retry.
+      if (e instanceof GptError && REPAIRABLE.has(e)) return loadThroughCache(backend);
       throw e;
     }
-    return { model, fromCache: files.fromCache, ...(notes.length ? { notice: notes.join(' ') } : {}) };
+
+    async function loadThroughCache(backend: 'auto' | 'webgpu' | 'cpu'): Promise<LoadResult> {
+      const notes: string[] = [];
+      const files = await openCachedModel(spec.url, {
+        signal,
+        onNotKept: (message) => notes.push(message),
+        onQuotaWarning: (w) => notes.push(w.message),
+        ...(store ? { store } : {}),
+        ...(fetch ? { fetch } : {}),
+        ...(spec.sha256 ? { sha256: spec.sha256 } : {}),
+        ...(confirmDownload ? { confirmDownload } : {}),
+        onProgress: (p) =>
+          onProgress({
+            phase: 'download',
+            loaded: p.loaded,
+            total: p.total,
+            rate: p.bytesPerSecond,
+            ...(p.secondsLeft !== null ? { eta: p.secondsLeft } : {}),
+            file: p.file,
+          }),
+      });
+      let model: LoadedModel;
+      try {
+        model = await loadLanguageModel(files, {
+          backend,
+          ...(spec.contextLength ? { contextLength: spec.contextLength } : {}),
+          ...(spec.quantize ? { quantize: spec.quantize } : {}),
+          signal,
+          onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
+        });
+      } catch (e) {
+        if (e instanceof GptError && e.code === 'integrity') REPAIRABLE.add(e);
+        // A model the runtime refuses (files it cannot parse, an architecture, tokenizer or type it
+        // does not run) is no use cached: delete it, so that it is never served again as complete,
+        // and say so. Downloading it again would fetch the same bytes, so it is not retried.
+        if (!(e instanceof GptError) || !REFUSED.has(e.code)) throw e;
+        const deleted = await deleteCachedModel(spec.url, store).then(
+          () => true,
+          () => false,
+        );
+        if (!deleted) throw e;
+        throw new GptError(e.code, `${e.message} (The copy of this model on this device was deleted, so it is not used again.)`);
+      }
+      return { model, fromCache: files.fromCache, ...(notes.length ? { notice: notes.join(' ') } : {}) };
+    }
   };
 }
 
-const REFUSED: ReadonlySet<string> = new Set(['bad-gguf', 'unsupported-model', 'unsupported-dtype', 'bad-config', 'missing-tensor', 'bad-tensor-shape']);
+/** Load errors that mean the model's files are bad: for the GGUF and the folder alike. */
+const REFUSED: ReadonlySet<string> = new Set([
+  'bad-gguf', 'bad-json', 'bad-safetensors', 'bad-config', 'unsupported-model', 'unsupported-dtype',
+  'missing-tensor', 'bad-tensor-shape', 'bad-template', 'file-missing',
+]);
+
+/** Integrity errors from reading the cache while loading: one more load repairs them. */
+const REPAIRABLE = new WeakSet<GptError>();
 
 /** The loader of the engine worker and the in-page engine. */
 export const loadModel: ModelLoader = modelLoader();

@@ -1,6 +1,7 @@
 import { Template } from '@huggingface/jinja';
 import type { JsonObject } from '../formats/json.ts';
 import { GptError } from '../errors.ts';
+import { renderWithinBudget, TemplateBudgetError } from './template-budget.ts';
 import type { TextSegment, TextTokenizer } from './tokenizer.ts';
 
 /** Who wrote a message of the conversation. */
@@ -133,13 +134,20 @@ export class ChatTemplate {
 
   private renderRaw(messages: readonly ChatMessage[], addGenerationPrompt: boolean): string {
     try {
-      return this.template.render({
+      return renderWithinBudget(this.template, {
         messages,
         bos_token: this.specials.bosToken ?? '',
         eos_token: this.specials.eosToken ?? '',
         add_generation_prompt: addGenerationPrompt,
       });
     } catch (err) {
+      if (err instanceof TemplateBudgetError || err instanceof RangeError) {
+        throw new GptError(
+          'bad-template',
+          `${this.file} was stopped while rendering ${messages.length} message(s): ${err instanceof TemplateBudgetError ? err.message : `it ran out of room (${(err as Error).message})`}. ` +
+            'A chat template this costly is broken or hostile. Hint: use the model\'s original tokenizer_config.json or chat_template.jinja.',
+        );
+      }
       throw new GptError(
         'bad-config',
         `${this.file} failed to render ${messages.length} message(s): ${message(err)}. ` +

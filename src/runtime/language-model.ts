@@ -7,6 +7,9 @@ import { Sampler } from './sampler.ts';
 import { StopStringMatcher } from './stop-strings.ts';
 import type { TextTokenizer } from './tokenizer.ts';
 
+/** Characters a token covers at most, for refusing oversized text before tokenizing it. */
+export const MAX_CHARS_PER_TOKEN = 64;
+
 /** What `generate` returns when it finishes. */
 export interface GenerateResult {
   readonly finishReason: FinishReason;
@@ -54,9 +57,26 @@ export class LanguageModel {
 
   /** Token ids of `input` as `generate` would feed them. User text never produces special tokens. */
   encode(input: GenerateInput): number[] {
-    if (typeof input === 'string') return this.tokenizer.encodePrompt(input);
+    if (typeof input === 'string') {
+      this.#refuseOversized(input.length, 'The prompt');
+      return this.tokenizer.encodePrompt(input);
+    }
     if ('ids' in input) return Array.from(input.ids);
+    for (const m of input as readonly ChatMessage[]) this.#refuseOversized(m.content.length, `A ${m.role} message`);
     return encodeChat(this.tokenizer, this.chatTemplate, input as readonly ChatMessage[]);
+  }
+
+  /**
+   * Throws context-overflow for text that cannot fit the context window whatever its tokens, before
+   * tokenizing it: a pasted megabyte would otherwise keep the tokenizer busy for seconds only to
+   * be refused. No vocabulary we load has tokens near {@link MAX_CHARS_PER_TOKEN} characters.
+   */
+  #refuseOversized(chars: number, what: string): void {
+    if (chars <= this.contextLength * MAX_CHARS_PER_TOKEN) return;
+    throw new GptError(
+      'context-overflow',
+      `${what} is ${chars} characters, far more than the ${this.contextLength}-token context window can hold. HINT: shorten it, or split it over several messages.`,
+    );
   }
 
   /**

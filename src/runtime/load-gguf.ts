@@ -6,6 +6,7 @@ import { ggufTokenizer } from './gguf-tokenizer.ts';
 import { LanguageModel } from './language-model.ts';
 import type { Backend } from './backend.ts';
 import { ggufModelConfig } from './model/gguf-config.ts';
+import { contextLengthFor } from './model/config-limits.ts';
 import { GptModel } from './model/gpt-model.ts';
 import { loadGgufWeights } from './model/load-gguf-weights.ts';
 import { WeightsFingerprint } from './model/weights-fingerprint.ts';
@@ -25,6 +26,7 @@ export async function loadGgufLanguageModel(
   const { signal } = options;
   const reader = await openGguf(await files.open(name, signal), name);
   const config = ggufModelConfig(reader.metadata, reader.tensors);
+  contextLengthFor(config, options.contextLength); // a contextLength past the model or memory fails before any allocation
   const { tokenizer, chatTemplate } = ggufTokenizer(reader.metadata);
   if (tokenizer.vocabSize > config.V) {
     throw new GptError(
@@ -44,6 +46,7 @@ export async function loadGgufLanguageModel(
     if (quantize) fingerprint.add(`quantize ${quantize}`, quantize, [], new Uint8Array(0));
     const loaded = await loadGgufWeights(backend, config, reader, { onProgress: options.onProgress, signal, fingerprint, quantize });
     const model = new GptModel(loaded.config, backend, loaded.weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
+    await backend.flush(); // GPU memory exhaustion shows here, before the first reply (gpu-out-of-memory)
     return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex());
   } catch (err) {
     backend.destroy();

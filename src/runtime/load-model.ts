@@ -8,6 +8,7 @@ import { CpuBackend } from './cpu/cpu-backend.ts';
 import { GptError } from '../errors.ts';
 import { LanguageModel } from './language-model.ts';
 import { loadGgufLanguageModel } from './load-gguf.ts';
+import { contextLengthFor } from './model/config-limits.ts';
 import { GptModel } from './model/gpt-model.ts';
 import { loadWeights } from './model/load-weights.ts';
 import type { QuantizeOnLoad } from './model/quantize-on-load.ts';
@@ -48,15 +49,29 @@ export interface LoadOptions {
  */
 export async function loadLanguageModel(source: string | ModelFiles, options: LoadOptions = {}): Promise<LanguageModel> {
   const files = typeof source === 'string' ? httpModelFiles(source) : source;
+  const choice = options.backend ?? 'auto';
+  try {
+    return await loadOn(files, options, () => createBackend(choice, options.device));
+  } catch (err) {
+    // A model too large for the GPU still runs from main memory on the CPU: 'auto' does that and says so.
+    if (choice !== 'auto' || !(err instanceof GptError) || err.code !== 'gpu-out-of-memory') throw err;
+    const needed = /needs about ([^ ]+ [GM]iB)/.exec(err.message)?.[1] ?? 'more than it has';
+    const notice = `The model does not fit in this GPU's memory (it needs about ${needed}), so it runs on the CPU (slower).`;
+    return loadOn(files, options, async () => ({ backend: checkedBackend(new CpuBackend()), notice }));
+  }
+}
+
+type BackendFactory = () => Promise<{ backend: Backend; notice?: string }>;
+
+async function loadOn(files: ModelFiles, options: LoadOptions, newBackend: BackendFactory): Promise<LanguageModel> {
   const { signal } = options;
   const quantize = checkQuantize(options.quantize);
   const { ggufFile } = files;
-  if (ggufFile !== undefined) {
-    return loadGgufLanguageModel(files, ggufFile, { ...options, quantize }, () => createBackend(options.backend ?? 'auto', options.device));
-  }
+  if (ggufFile !== undefined) return loadGgufLanguageModel(files, ggufFile, { ...options, quantize }, newBackend);
 
   // what the model is, and how its text maps to ids: all small files, read before any weight
   const config = parseModelConfig(await files.text('config.json'), 'config.json');
+  contextLengthFor(config, options.contextLength); // a contextLength past the model or memory fails before any allocation
   const readOptional = async (name: string): Promise<JsonObject | null> =>
     (await files.has(name)) ? parseJsonObject(await files.text(name), name) : null;
   const tokenizerJson = parseJsonObject(await files.text('tokenizer.json'), 'tokenizer.json');
@@ -74,7 +89,7 @@ export async function loadLanguageModel(source: string | ModelFiles, options: Lo
   const templateNotice = missingTemplateNotice(chatTemplate, files.location, tokenizer.specialTokens);
   signal?.throwIfAborted();
 
-  const created = await createBackend(options.backend ?? 'auto', options.device);
+  const created = await newBackend();
   const { backend } = created;
   const notice = [created.notice, templateNotice].filter(Boolean).join(' ') || undefined;
   try {
@@ -83,6 +98,7 @@ export async function loadLanguageModel(source: string | ModelFiles, options: Lo
     if (quantize) fingerprint.add(`quantize ${quantize}`, quantize, [], new Uint8Array(0));
     const weights = await loadWeights(backend, config, files, { onProgress: options.onProgress, signal, fingerprint, quantize });
     const model = new GptModel(config, backend, weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
+    await backend.flush(); // GPU memory exhaustion shows here, before the first reply (gpu-out-of-memory)
     return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex());
   } catch (err) {
     backend.destroy();

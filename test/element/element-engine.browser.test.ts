@@ -71,6 +71,36 @@ describe('<gpt-chat> with the worker engine', () => {
     expect(long, 'long tasks (ms) during generation').to.deep.equal([]);
   });
 
+  it('ten send() calls in one tick: one request with one user message, nine refusals that say why', async () => {
+    const el = await chat({ model: MODEL, 'max-tokens': '4' });
+    await until('ready', () => el.status === ChatStatus.ready);
+    const sent = Array.from({ length: 10 }, (_, i) => el.send(`message ${i}`));
+    expect(sent).to.deep.equal([true, false, false, false, false, false, false, false, false, false]);
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('.notice')?.textContent).to.contain('still being written');
+    await until('reply', () => el.status === ChatStatus.ready && el.messages.length === 2);
+    expect(el.messages.map((m) => m.role)).to.deep.equal(['user', 'assistant']);
+    expect(el.messages[0]!.content).to.equal('message 0');
+    expect(el.send('message 10')).to.equal(true); // once the reply ended, the next one goes
+    await until('second reply', () => el.status === ChatStatus.ready && el.messages.length === 4);
+    expect(el.messages[2]!.content).to.equal('message 10');
+  });
+
+  it('refuses a megabyte message without tokenizing it, and the next message still gets an answer', async () => {
+    const el = await chat({ model: MODEL, 'max-tokens': '4' });
+    await until('ready', () => el.status === ChatStatus.ready);
+    const codes: string[] = [];
+    el.addEventListener('gpt-chat-error', (e) => codes.push(e.detail.code));
+    el.send('word '.repeat(200_000));
+    await until('refused', () => codes.length === 1);
+    expect(codes).to.deep.equal(['context-overflow']);
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('.error')!.textContent).to.match(/is 999999 characters/) // send() trims the last space;
+    el.send('hello'); // the oversized turn is dropped from the context like any old turn
+    await until('answer', () => el.status === ChatStatus.ready && el.messages.at(-1)?.role === 'assistant');
+    expect(codes).to.deep.equal(['context-overflow']);
+  });
+
   it('says when the model URL cannot be reached', async () => {
     const el = await chat({ model: 'http://127.0.0.1:9/no-server/' });
     await until('error', () => el.status === ChatStatus.error);

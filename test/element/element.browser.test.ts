@@ -271,6 +271,24 @@ describe('<gpt-chat> loading and errors', () => {
     expect(engine.loads).to.equal(1);
   });
 
+  it('asks the browser to keep the cache (navigator.storage.persist) from the page, on the download click only', async () => {
+    // A spy on the real StorageManager that calls through: the browser's answer is its own.
+    const storage = navigator.storage;
+    const real = storage.persist.bind(storage);
+    let asked = 0;
+    storage.persist = () => (asked++, real());
+    try {
+      const el = await chat({ model: '/big/' }, { bytes: 300e6, wait: false });
+      await until('confirm', () => el.status === ChatStatus.confirm);
+      expect(asked).to.equal(0); // not before the user said yes
+      q<HTMLButtonElement>(el, '[part="download-button"]')!.click();
+      await until('ready', () => el.status === ChatStatus.ready);
+      expect(asked + Number(await storage.persisted())).to.be.greaterThan(0); // asked, unless already granted
+    } finally {
+      storage.persist = real;
+    }
+  });
+
   it('says when WebGPU was missing and the CPU is used', async () => {
     engine.notice = 'WebGPU is not available, so the model runs on the CPU (slower).';
     const el = await chat();

@@ -2,6 +2,7 @@ import { GptError } from '../../errors.ts';
 import type { GgufTensorInfo } from '../../formats/gguf.ts';
 import type { GgufMetadata } from '../../formats/gguf-metadata.ts';
 import type { ModelConfig } from './config.ts';
+import { checkConfigLimits } from './config-limits.ts';
 import { ropeInvFreq } from './hf-config.ts';
 
 /** The `general.architecture` values of GGUF files we can load (llama.cpp's names). */
@@ -58,6 +59,10 @@ export function ggufModelConfig(meta: GgufMetadata, tensors: readonly GgufTensor
   } else if (!Number.isInteger(D)) {
     fail(k('attention.head_count'), `is ${H}, which does not divide ${k('embedding_length')} ${C}`);
   }
+  checkConfigLimits({ L, C, H, Hkv, D, F, V, maxPositions }, meta.file, {
+    L: k('block_count'), C: k('embedding_length'), H: k('attention.head_count'), Hkv: k('attention.head_count_kv'), D: k('attention.key_length'),
+    F: k('feed_forward_length'), V: 'token_embd.weight rows', maxPositions: k('context_length'),
+  });
   const vocabSize = meta.uint(k('vocab_size'), V);
   if (vocabSize !== V) fail(k('vocab_size'), `is ${vocabSize} but token_embd.weight has ${V} rows`);
   const tiedHead = !tensors.some((t) => t.name === 'output.weight');

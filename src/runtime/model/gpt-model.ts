@@ -1,6 +1,7 @@
 import type { Backend } from '../backend.ts';
 import { GptError } from '../../errors.ts';
 import type { ModelConfig } from './config.ts';
+import { contextLengthFor } from './config-limits.ts';
 import { forward } from './forward.ts';
 import { createRunState, type RunState } from './run-state.ts';
 import type { ModelWeights } from './weights.ts';
@@ -46,10 +47,7 @@ export class GptModel {
     private readonly weights: ModelWeights,
     options: GptModelOptions = {},
   ) {
-    const S = options.contextLength ?? Math.min(config.maxPositions, 2048);
-    if (!(S >= 1 && S <= config.maxPositions)) {
-      throw new GptError('bad-argument', `contextLength ${S} is outside 1 .. ${config.maxPositions} (max_position_embeddings of this model).`);
-    }
+    const S = contextLengthFor(config, options.contextLength);
     const Tmax = Math.min(options.prefillChunk ?? 64, S);
     this.contextLength = S;
     this.s = createRunState(backend, config, Tmax, S);

@@ -1,5 +1,6 @@
 import { GptError } from '../../errors.ts';
 import type { ModelConfig } from './config.ts';
+import { checkConfigLimits } from './config-limits.ts';
 import { describe, parseJsonObject, type JsonObject } from '../../formats/json.ts';
 
 /** The `model_type` values of config.json we can load. */
@@ -38,16 +39,13 @@ function gpt2Config(f: Fields): ModelConfig {
   // gelu_new and gelu_pytorch_tanh are the same tanh approximation; exact-erf "gelu" is not.
   if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') f.fail('activation_function', 'must be "gelu_new" (the tanh GELU)');
   const maxPositions = f.has('n_positions') ? f.int('n_positions') : f.int('n_ctx');
+  const dims = { L: f.int('n_layer'), C, H, Hkv: H, D: C / H, F: f.raw['n_inner'] == null ? 4 * C : f.int('n_inner'), V: f.int('vocab_size'), maxPositions };
+  checkConfigLimits(dims, f.file, {
+    L: 'n_layer', C: 'n_embd', H: 'n_head', Hkv: 'n_head', D: 'n_embd / n_head', F: 'n_inner', V: 'vocab_size', maxPositions: f.has('n_positions') ? 'n_positions' : 'n_ctx',
+  });
   return {
     modelType: 'gpt2',
-    L: f.int('n_layer'),
-    C,
-    H,
-    Hkv: H,
-    D: C / H,
-    F: f.raw['n_inner'] == null ? 4 * C : f.int('n_inner'),
-    V: f.int('vocab_size'),
-    maxPositions,
+    ...dims,
     norm: 'layernorm',
     normEps: f.num('layer_norm_epsilon', 1e-5),
     position: 'learned',
@@ -83,16 +81,13 @@ function llamaConfig(f: Fields, modelType: 'llama' | 'mistral' | 'qwen2'): Model
   const windowOn = modelType === 'mistral' || (modelType === 'qwen2' && f.bool('use_sliding_window', false));
   if (windowOn && window != null) maxPositions = Math.min(maxPositions, f.int('sliding_window'));
   const theta = f.num('rope_theta', 10000);
+  const dims = { L: f.int('num_hidden_layers'), C, H, Hkv, D, F: f.int('intermediate_size'), V: f.int('vocab_size'), maxPositions };
+  checkConfigLimits(dims, f.file, {
+    L: 'num_hidden_layers', C: 'hidden_size', H: 'num_attention_heads', Hkv: 'num_key_value_heads', D: 'head_dim', F: 'intermediate_size', V: 'vocab_size', maxPositions: 'max_position_embeddings',
+  });
   return {
     modelType,
-    L: f.int('num_hidden_layers'),
-    C,
-    H,
-    Hkv,
-    D,
-    F: f.int('intermediate_size'),
-    V: f.int('vocab_size'),
-    maxPositions,
+    ...dims,
     norm: 'rmsnorm',
     normEps: f.num('rms_norm_eps', 1e-6),
     position: 'rope',

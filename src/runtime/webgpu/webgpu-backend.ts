@@ -1,6 +1,7 @@
 import type { Activation, Backend, KvCache, Weight, WeightDType } from '../backend.ts';
 import { GptError } from '../../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
+import { AllocationWatch } from './allocation-watch.ts';
 import { CommandRecorder } from './command-recorder.ts';
 import { GpuWeight, roundUp } from './gpu-weight.ts';
 import { GpuActivation, GpuKvCache, need } from './gpu-tensors.ts';
@@ -59,6 +60,7 @@ export class WebGpuBackend implements Backend {
   private lostReason: string | null = null;
   private destroyed = false;
   private bufferBytes = 0; // sizes of the live buffers created here, uniforms aside
+  private readonly allocations: AllocationWatch;
 
   constructor(
     readonly device: GPUDevice,
@@ -67,6 +69,7 @@ export class WebGpuBackend implements Backend {
     const limits = device.limits;
     this.maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.kernels = options.kernels ?? (isCpuBackedDevice(device) ? 'serial' : 'cooperative');
+    this.allocations = new AllocationWatch(device);
     this.recorder = new CommandRecorder(device);
     this.empty = this.buffer('empty', 16, GPUBufferUsage.STORAGE);
     device.lost.then((info) => {
@@ -108,7 +111,11 @@ export class WebGpuBackend implements Backend {
 
   createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight {
     this.check();
-    const w = new GpuWeight(this.device, name, rows, cols, dtype, this.maxBindingBytes);
+    const w = this.allocations.around(
+      `weight "${name}"`,
+      () => new GpuWeight(this.device, name, rows, cols, dtype, this.maxBindingBytes),
+      (made) => made.parts.reduce((n, p) => n + p.buffer.size, 0),
+    );
     this.weights.push(w);
     for (const part of w.parts) this.bufferBytes += part.buffer.size;
     return w;
@@ -300,6 +307,7 @@ export class WebGpuBackend implements Backend {
 
   async flush(): Promise<void> {
     this.check();
+    await this.allocations.check(this.bytesAllocated);
     if (this.recorder.pending) await this.submit();
   }
 
@@ -319,6 +327,7 @@ export class WebGpuBackend implements Backend {
 
   private async submit(): Promise<void> {
     this.embedCalls = 0;
+    await this.allocations.check(this.bytesAllocated); // an invalid buffer would fail the submit less clearly
     try {
       await this.recorder.submit();
     } catch (err) {
@@ -336,7 +345,8 @@ export class WebGpuBackend implements Backend {
   }
 
   private buffer(label: string, bytes: number, usage: number): GPUBuffer {
-    const buffer = this.device.createBuffer({ label, size: roundUp(Math.max(bytes, 4), 16), usage });
+    const size = roundUp(Math.max(bytes, 4), 16);
+    const buffer = this.allocations.around(`the ${label} buffer`, () => this.device.createBuffer({ label, size, usage }), () => size);
     this.owned.push(buffer);
     this.bufferBytes += buffer.size;
     return buffer;
