@@ -1,11 +1,13 @@
-// Benchmark of the GPT runtime in Node: greedy decoding on the CPU backend and on WebGPU (Dawn;
-// SwiftShader on a machine without a GPU) for the llama-15m bench models: f32, f16, and the f16
-// model quantized on load to Q8_0 and Q4_0. Prints prefill and decode tok/s (median of the runs
-// after a warm-up), memory (the backend's buffers: WebAssembly memory on the CPU, GPU buffers on
-// WebGPU), the WebGPU / CPU ratio against the CPU baseline measured in the same run, and each
-// quantized model's ratio against the f16 model on the same backend.
+// Benchmark of the GPT runtime in Node, per model shape and backend (the CPU path, WebGPU through
+// Dawn: SwiftShader on a machine without a GPU, whose figures say nothing of a real GPU's):
+// load from disk (weights, then kernels prepared), time to first token after a 128-token prompt,
+// prefill tok/s (128 tokens, and 1024 where the context allows), greedy decode tok/s at positions 0
+// and 1024, dispatches per decode step (WebGPU), bytes of weights a step reads and the GB/s that
+// implies, the backend's memory (WebAssembly memory on the CPU, GPU buffers on WebGPU). Ratios
+// (1024 vs 0, backend vs CPU, a model quantized on load vs the same folder unquantized) are
+// measured in the same run.
 //   npm run build && node tools/make-fixtures.mjs --bench
-//   node bench/runtime-bench.mjs [--tokens 128] [--runs 3] [--budget 20] [--backends cpu,webgpu] [model dir[@q8_0|@q4_0] ...]
+//   node bench/runtime-bench.mjs [--tokens 32] [--runs 3] [--budget 120] [--backends cpu,webgpu] [model dir[@q8_0|@q4_0] ...]
 // or from another script: `import { runRuntimeBench } from './runtime-bench.mjs'; await runRuntimeBench()`.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,40 +15,33 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // `dir@q8_0` loads the folder with { quantize: 'q8_0' }. Q4_K is not among them: its 256-element
-// blocks do not divide this shape's rows (C = 288), which is why llama.cpp falls back to other
+// blocks do not divide the 15M shape's rows (C = 288), which is why llama.cpp falls back to other
 // types for such tensors too.
 const DEFAULT_MODELS = [
+  'models/gpt-chat-demo',
   '.cache/bench-models/llama-15m',
   '.cache/bench-models/llama-15m-f16',
   '.cache/bench-models/llama-15m-f16@q8_0',
   '.cache/bench-models/llama-15m-f16@q4_0',
+  '.cache/bench-models/smollm2-135m',
 ];
-// A short story opening (about 30 tokens with the bench models' tokenizer): prefill runs as one batch.
-const PROMPT = 'Once upon a time, there was a little girl named Lily. She loved to play outside.';
+const PROMPT = 128;
+const LONG = 1024;
 
 /**
  * Runs the benchmark and prints a table (one row per model and backend).
  * @param {{
- *   models?: string[],        model folders (default: the llama-15m f32 and f16 bench models)
+ *   models?: string[],        model folders (default: the demo model and the bench models)
  *   backends?: ('cpu' | 'webgpu')[],
- *   decodeTokens?: number,    greedy tokens decoded after the prompt (default 128)
- *   runs?: number,            timed runs after one warm-up; the median is reported (default 3)
- *   budgetS?: number,         no further run starts once a model and backend took this long (default
- *                             20 s), so slow backends report fewer runs and the default stays ~2 min
- *   prompt?: string,
+ *   decodeTokens?: number,    greedy tokens timed at each position (default 32)
+ *   runs?: number,            timed runs of the short prompt and decode; the median is reported (default 3)
+ *   budgetS?: number,         the 1024-token phase is skipped where the short runs predict it takes
+ *                             longer than this (default 120 s: SwiftShader on the largest shape)
  *   log?: (line: string) => void,
  * }} [options]
- * @returns {Promise<object[]>} the rows: model, backend, prefill and decode tok/s, memory, ratio
+ * @returns {Promise<object[]>} the rows
  */
-export async function runRuntimeBench({
-  models = DEFAULT_MODELS,
-  backends = ['cpu', 'webgpu'],
-  decodeTokens = 128,
-  runs = 3,
-  budgetS = 20,
-  prompt = PROMPT,
-  log = console.log,
-} = {}) {
+export async function runRuntimeBench({ models = DEFAULT_MODELS, backends = ['cpu', 'webgpu'], decodeTokens = 32, runs = 3, budgetS = 120, log = console.log } = {}) {
   const runtimeUrl = pathToFileURL(join(root, 'dist/node/index.js'));
   if (!existsSync(runtimeUrl)) throw new Error('runtime-bench: dist/node/index.js is missing. HINT: run `npm run build` first.');
   const runtime = await import(runtimeUrl.href);
@@ -58,75 +53,101 @@ export async function runRuntimeBench({
       throw new Error(`runtime-bench: no model in ${dir}. HINT: run \`node tools/make-fixtures.mjs --bench\` first.`);
     }
     for (const backend of backends) {
-      const row = await benchOne(runtime, dir, backend, { decodeTokens, runs, budgetS, prompt, quantize });
-      rows.push({ model, path, quantize, ...row });
-      log(`  ${model} ${backend}: prefill ${row.prefillTokS.toFixed(1)} tok/s, decode ${row.decodeTokS.toFixed(1)} tok/s`);
+      const row = { model: model.split('/').pop(), path: path.split('/').pop(), quantize, ...(await benchOne(runtime, dir, backend, { decodeTokens, runs, budgetS, quantize })) };
+      rows.push(row);
+      log(`  ${row.model} ${backend}: ttft ${fmt(row.ttftMs, 0)} ms, prefill ${fmt(row.prefillTokS)} tok/s, decode ${fmt(row.decode0TokS)} tok/s at 0, ${fmt(row.decodeLongTokS)} at ${LONG}${row.note ? ` (${row.note})` : ''}`);
     }
-  }
-  for (const row of rows) {
-    const base = rows.find((r) => r.model === row.model && r.backend === 'cpu');
-    row.decodeVsCpu = base ? row.decodeTokS / base.decodeTokS : null;
-    row.prefillVsCpu = base ? row.prefillTokS / base.prefillTokS : null;
-    // a quantized model against the same folder unquantized, on the same backend
-    const plain = row.quantize ? rows.find((r) => r.model === row.path && r.backend === row.backend) : null;
-    row.decodeVsPlain = plain ? row.decodeTokS / plain.decodeTokS : null;
   }
   log(table(rows, decodeTokens, runs));
   return rows;
 }
 
-async function benchOne(runtime, dir, backend, { decodeTokens, runs, budgetS, prompt, quantize }) {
-  globalThis.gc?.();
-  const before = process.memoryUsage();
+async function benchOne(runtime, dir, backend, { decodeTokens, runs, budgetS, quantize }) {
   const t0 = performance.now();
-  const lm = await runtime.loadLanguageModel(runtime.nodeModelFiles(dir), { backend, quantize });
+  const lm = await runtime.loadLanguageModel(runtime.nodeModelFiles(dir), { backend, ...(quantize ? { quantize } : {}) });
   const loadMs = performance.now() - t0;
-  const after = process.memoryUsage();
   try {
-    const model = lm.model;
-    const ids = lm.encode(prompt);
-    if (ids.length + decodeTokens > lm.contextLength) {
-      throw new Error(`runtime-bench: ${ids.length} prompt + ${decodeTokens} tokens pass the context of ${lm.contextLength}. HINT: lower --tokens.`);
-    }
-    const once = async (n) => {
-      model.rewind(0);
-      const t1 = performance.now();
-      let logits = await model.prefill(ids);
-      const t2 = performance.now();
-      const out = [];
-      for (let i = 0; i < n; i++) {
-        const id = argmax(logits);
-        out.push(id);
-        logits = await model.decode(id);
-      }
-      const t3 = performance.now();
-      return { prefillTokS: ids.length / ((t2 - t1) / 1000), decodeTokS: n / ((t3 - t2) / 1000), out };
-    };
-    await once(Math.min(decodeTokens, 16)); // warm-up: pipelines, bind groups, JIT
-    const timed = [];
-    const start = performance.now();
-    while (timed.length < runs && (timed.length === 0 || performance.now() - start < budgetS * 1000)) timed.push(await once(decodeTokens));
-    // Greedy decoding is deterministic: every run must produce the same tokens.
-    const first = timed[0].out.join(',');
-    if (timed.some((t) => t.out.join(',') !== first)) throw new Error(`runtime-bench: ${backend} decoded different tokens in two runs of ${dir}.`);
-    // createBackend's CheckedBackend wraps the backend: GPU buffers, or the CPU's WebAssembly memory
-    const inner = model.backend.inner;
+    const m = lm.model;
+    const inner = m.backend.inner; // createBackend's CheckedBackend wraps the backend
+    const gpu = backend === 'webgpu' ? inner : null;
     const memoryBytes = backend === 'webgpu' ? inner?.bytesAllocated ?? null : inner?.wasmMemoryBytes ?? null;
+    const V = lm.config.V;
+    const S = m.contextLength;
+    const promptLength = Math.min(PROMPT, S - decodeTokens - 1);
+    const prompt = seededIds(promptLength, V, 1);
+
+    // the first token after load, as a visitor waits for it
+    let t = performance.now();
+    argmax(await m.prefill(prompt));
+    const ttftMs = performance.now() - t;
+
+    const prefills = [];
+    for (let r = 0; r < runs; r++) {
+      m.rewind(0);
+      t = performance.now();
+      await m.prefill(prompt);
+      prefills.push(promptLength / ((performance.now() - t) / 1000));
+    }
+
+    // decode from position 0 (a one-token prompt), greedy
+    const decodes = [];
+    let dispatches = null;
+    for (let r = 0; r < runs; r++) {
+      m.rewind(0);
+      const first = argmax(await m.prefill([prompt[0]]));
+      const before = gpu?.dispatchCount;
+      decodes.push(await decodeTokS(m, first, decodeTokens));
+      if (gpu) dispatches = (gpu.dispatchCount - before) / decodeTokens;
+    }
+    const decode0TokS = median(decodes);
+
+    // decode from position 1024, after prefilling 1024 tokens
+    let prefillLongTokS = null;
+    let decodeLongTokS = null;
+    let note = '';
+    const estimateS = LONG / median(prefills) + decodeTokens / decode0TokS;
+    if (S < LONG + decodeTokens + 1) note = `context ${S}`;
+    else if (estimateS > budgetS) note = `1024-token phase skipped: ~${estimateS.toFixed(0)} s`;
+    else {
+      m.rewind(0);
+      t = performance.now();
+      const logits = await m.prefill(seededIds(LONG, V, 2));
+      prefillLongTokS = LONG / ((performance.now() - t) / 1000);
+      decodeLongTokS = await decodeTokS(m, argmax(logits), decodeTokens);
+    }
+    const weightBytes = m.weightBytesPerToken;
     return {
       backend,
-      promptTokens: ids.length,
       loadMs,
-      runs: timed.length,
-      prefillTokS: median(timed.map((t) => t.prefillTokS)),
-      decodeTokS: median(timed.map((t) => t.decodeTokS)),
-      rssMB: (after.rss - before.rss) / 2 ** 20,
-      arrayBuffersMB: (after.arrayBuffers - before.arrayBuffers) / 2 ** 20,
+      ttftMs,
+      prefillTokS: median(prefills),
+      prefillLongTokS,
+      decode0TokS,
+      decodeLongTokS,
+      dispatches,
+      weightMB: weightBytes / 1e6,
+      gbPerS: (weightBytes * decode0TokS) / 1e9,
       memoryMB: memoryBytes === null ? null : memoryBytes / 2 ** 20,
-      tokens: timed[0].out,
+      note,
     };
   } finally {
     lm.dispose();
   }
+}
+
+async function decodeTokS(m, id, n) {
+  const t = performance.now();
+  for (let i = 0; i < n; i++) id = argmax(await m.decode(id));
+  return n / ((performance.now() - t) / 1000);
+}
+
+// Token ids spread over the vocabulary, the same every run.
+function seededIds(n, V, seed) {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s % V;
+  });
 }
 
 function argmax(xs) {
@@ -141,29 +162,42 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+function fmt(v, d = 1) {
+  return v === null || v === undefined ? '-' : v.toFixed(d);
+}
+
 function table(rows, decodeTokens, runs) {
-  const head = ['model', 'backend', 'runs', 'prefill tok/s', 'decode tok/s', 'x CPU (decode)', 'x CPU (prefill)', 'x unquantized (decode)', 'load ms', 'rss +MB', 'wasm / GPU MB'];
-  const fmt = (v, d = 1) => (v === null || v === undefined ? '-' : v.toFixed(d));
-  const body = rows.map((r) => [
-    r.model.split('/').pop().replace('@', ' '),
-    r.backend,
-    String(r.runs),
-    fmt(r.prefillTokS),
-    fmt(r.decodeTokS),
-    fmt(r.decodeVsCpu, 2),
-    fmt(r.prefillVsCpu, 2),
-    fmt(r.decodeVsPlain, 2),
-    fmt(r.loadMs, 0),
-    fmt(r.rssMB),
-    fmt(r.memoryMB),
-  ]);
+  const head = ['model', 'backend', 'load ms', 'TTFT ms', 'prefill tok/s', `prefill ${LONG}`, 'decode @0', `decode @${LONG}`, `@${LONG}/@0`, 'dispatches', 'weights MB/tok', 'GB/s @0', 'x CPU @0', 'x unquantized', 'wasm / GPU MB'];
+  const body = rows.map((r) => {
+    const cpu = rows.find((c) => c.model === r.model && c.backend === 'cpu');
+    const plain = r.quantize ? rows.find((c) => c.model === r.path && c.backend === r.backend) : null;
+    return [
+      r.model,
+      r.backend,
+      fmt(r.loadMs, 0),
+      fmt(r.ttftMs, 0),
+      fmt(r.prefillTokS),
+      fmt(r.prefillLongTokS),
+      fmt(r.decode0TokS),
+      fmt(r.decodeLongTokS),
+      r.decodeLongTokS === null ? '-' : fmt(r.decodeLongTokS / r.decode0TokS, 2),
+      fmt(r.dispatches, 0),
+      fmt(r.weightMB),
+      fmt(r.gbPerS, 2),
+      cpu ? fmt(r.decode0TokS / cpu.decode0TokS, 2) : '-',
+      plain ? fmt(r.decode0TokS / plain.decode0TokS, 2) : '-',
+      fmt(r.memoryMB),
+    ];
+  });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const notes = rows.filter((r) => r.note).map((r) => `  ${r.model} ${r.backend}: ${r.note}`);
   return [
-    `Runtime: greedy decode of ${decodeTokens} tokens after a ${rows[0]?.promptTokens ?? '?'}-token prompt, median of up to ${runs} runs after a warm-up`,
+    `Runtime: TTFT = first prefill of a ${PROMPT}-token prompt after load; decode = ${decodeTokens} greedy tokens; median of ${runs} runs (the ${LONG} phase: one run)`,
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
     ...body.map(line),
+    ...(notes.length ? ['no figure at 1024:', ...notes] : []),
   ].join('\n');
 }
 
@@ -175,8 +209,7 @@ function parseArgs(argv) {
     else if (a === '--runs') options.runs = Number(argv[++i]);
     else if (a === '--budget') options.budgetS = Number(argv[++i]);
     else if (a === '--backends') options.backends = argv[++i].split(',');
-    else if (a === '--prompt') options.prompt = argv[++i];
-    else if (a.startsWith('--')) throw new Error(`runtime-bench: unknown option ${a}. Options: --tokens N --runs N --budget S --backends cpu,webgpu --prompt TEXT [model dir ...]`);
+    else if (a.startsWith('--')) throw new Error(`runtime-bench: unknown option ${a}. Options: --tokens N --runs N --budget S --backends cpu,webgpu [model dir[@q8_0|@q4_0] ...]`);
     else options.models.push(a);
   }
   if (options.models.length === 0) delete options.models;

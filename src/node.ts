@@ -1,5 +1,5 @@
 import type { ModelFiles } from './formats/model-files.ts';
-import type { Backend } from './runtime/backend.ts';
+import { createBackend as choose, type BackendChoice, type BackendChoiceOptions, type BackendDecision } from './runtime/backend-choice.ts';
 import type { LanguageModel } from './runtime/language-model.ts';
 import * as runtime from './runtime/load-model.ts';
 import type { AcquireDeviceOptions } from './runtime/webgpu/device.ts';
@@ -21,9 +21,9 @@ export function loadLanguageModel(source: string | ModelFiles, options: runtime.
   return runtime.loadLanguageModel(source, { ...options, device: withDawn(options.device) });
 }
 
-/** {@link runtime.createBackend}, with WebGPU from Dawn unless `deviceOptions.gpu` says otherwise. */
-export function createBackend(choice: runtime.BackendChoice, deviceOptions?: AcquireDeviceOptions): Promise<{ backend: Backend; notice?: string }> {
-  return runtime.createBackend(choice, withDawn(deviceOptions));
+/** {@link choose createBackend} of the runtime, with WebGPU from Dawn unless `options.device.gpu` says otherwise. */
+export function createBackend(choice: BackendChoice, options: BackendChoiceOptions = {}): Promise<BackendDecision> {
+  return choose(choice, { ...options, device: withDawn(options.device) });
 }
 
 function withDawn(options: AcquireDeviceOptions = {}): AcquireDeviceOptions {

@@ -376,13 +376,13 @@ const FAMILIES = {
       config: {
         activation_function: 'gelu_new', architectures: ['GPT2LMHeadModel'], attn_pdrop: 0.1, bos_token_id: eot,
         embd_pdrop: 0.1, eos_token_id: eot, initializer_range: 0.02, layer_norm_epsilon: 1e-5, model_type: 'gpt2',
-        n_ctx: TINY.maxPositions, n_embd: d.C, n_head: d.H, n_inner: null, n_layer: d.L, n_positions: TINY.maxPositions,
+        n_ctx: d.maxPositions, n_embd: d.C, n_head: d.H, n_inner: null, n_layer: d.L, n_positions: d.maxPositions,
         reorder_and_upcast_attn: false, resid_pdrop: 0.1, scale_attn_by_inverse_layer_idx: false, scale_attn_weights: true,
         summary_activation: null, summary_first_dropout: 0.1, summary_proj_to_labels: true, summary_type: 'cls_index',
         summary_use_proj: true, task_specific_params: { 'text-generation': { do_sample: true, max_length: 50 } },
         transformers_version: '4.26.0.dev0', use_cache: true, vocab_size: d.V, ...d.extraConfig,
       },
-      tokenizerConfig: { model_max_length: TINY.maxPositions, bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>', add_prefix_space: false, tokenizer_class: 'GPT2Tokenizer' },
+      tokenizerConfig: { model_max_length: d.maxPositions, bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>', add_prefix_space: false, tokenizer_class: 'GPT2Tokenizer' },
       generationConfig: { _from_model_config: true, bos_token_id: eot, eos_token_id: eot, transformers_version: '4.26.0.dev0' },
     };
   },
@@ -391,7 +391,7 @@ const FAMILIES = {
       config: {
         architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: 1, eos_token_id: 2,
         head_dim: d.D, hidden_act: 'silu', hidden_size: d.C, initializer_range: 0.041666666666666664,
-        intermediate_size: d.F, is_llama_config: true, max_position_embeddings: TINY.maxPositions, mlp_bias: false,
+        intermediate_size: d.F, is_llama_config: true, max_position_embeddings: d.maxPositions, mlp_bias: false,
         model_type: 'llama', num_attention_heads: d.H, num_hidden_layers: d.L, num_key_value_heads: d.Hkv, pad_token_id: 2,
         pretraining_tp: 1, rms_norm_eps: 1e-5, rope_interleaved: false, rope_scaling: null, rope_theta: 100000,
         tie_word_embeddings: true, torch_dtype: 'bfloat16', transformers_version: '4.42.3',
@@ -400,7 +400,7 @@ const FAMILIES = {
       tokenizerConfig: {
         add_prefix_space: false, added_tokens_decoder: addedTokensDecoder(tok), additional_special_tokens: ['<|im_start|>', '<|im_end|>'],
         bos_token: '<|im_start|>', chat_template: SMOLLM2_TEMPLATE, clean_up_tokenization_spaces: false, eos_token: '<|im_end|>',
-        model_max_length: TINY.maxPositions, pad_token: '<|im_end|>', tokenizer_class: 'GPT2Tokenizer', unk_token: '<|endoftext|>', vocab_size: d.V,
+        model_max_length: d.maxPositions, pad_token: '<|im_end|>', tokenizer_class: 'GPT2Tokenizer', unk_token: '<|endoftext|>', vocab_size: d.V,
       },
       generationConfig: { bos_token_id: 1, eos_token_id: 2, pad_token_id: 2, transformers_version: '4.42.3' },
     };
@@ -411,15 +411,15 @@ const FAMILIES = {
     return {
       config: {
         architectures: ['Qwen2ForCausalLM'], attention_dropout: 0.0, bos_token_id: eot, eos_token_id: imEnd, hidden_act: 'silu',
-        hidden_size: d.C, initializer_range: 0.02, intermediate_size: d.F, max_position_embeddings: TINY.maxPositions,
+        hidden_size: d.C, initializer_range: 0.02, intermediate_size: d.F, max_position_embeddings: d.maxPositions,
         max_window_layers: d.L, model_type: 'qwen2', num_attention_heads: d.H, num_hidden_layers: d.L, num_key_value_heads: d.Hkv,
-        rms_norm_eps: 1e-6, rope_theta: 1000000.0, sliding_window: TINY.maxPositions, tie_word_embeddings: true,
+        rms_norm_eps: 1e-6, rope_theta: 1000000.0, sliding_window: d.maxPositions, tie_word_embeddings: true,
         torch_dtype: 'bfloat16', transformers_version: '4.43.1', use_cache: true, use_sliding_window: false, vocab_size: d.V,
       },
       tokenizerConfig: {
         add_bos_token: false, add_prefix_space: false, added_tokens_decoder: addedTokensDecoder(tok),
         additional_special_tokens: QWEN2_SPECIALS.slice(1), bos_token: null, chat_template: QWEN25_TEMPLATE,
-        clean_up_tokenization_spaces: false, eos_token: '<|im_end|>', errors: 'replace', model_max_length: TINY.maxPositions,
+        clean_up_tokenization_spaces: false, eos_token: '<|im_end|>', errors: 'replace', model_max_length: d.maxPositions,
         pad_token: '<|endoftext|>', split_special_tokens: false, tokenizer_class: 'Qwen2Tokenizer', unk_token: null,
       },
       generationConfig: {
@@ -432,7 +432,7 @@ const FAMILIES = {
     return {
       config: {
         architectures: ['LlamaForCausalLM'], attention_bias: false, bos_token_id: 1, eos_token_id: 2, hidden_act: 'silu',
-        hidden_size: d.C, initializer_range: 0.02, intermediate_size: d.F, max_position_embeddings: TINY.maxPositions,
+        hidden_size: d.C, initializer_range: 0.02, intermediate_size: d.F, max_position_embeddings: d.maxPositions,
         model_type: 'llama', num_attention_heads: d.H, num_hidden_layers: d.L, num_key_value_heads: d.Hkv, pretraining_tp: 1,
         rms_norm_eps: 1e-5, rope_scaling: null, rope_theta: 10000.0, tie_word_embeddings: false, torch_dtype: 'bfloat16',
         transformers_version: '4.35.0', use_cache: true, vocab_size: d.V,
@@ -440,10 +440,10 @@ const FAMILIES = {
       tokenizerConfig: {
         add_bos_token: true, add_eos_token: false, added_tokens_decoder: addedTokensDecoder(tok), bos_token: '<s>',
         chat_template: TINYLLAMA_TEMPLATE, clean_up_tokenization_spaces: false, eos_token: '</s>', legacy: false,
-        model_max_length: TINY.maxPositions, pad_token: '</s>', padding_side: 'right', sp_model_kwargs: {},
+        model_max_length: d.maxPositions, pad_token: '</s>', padding_side: 'right', sp_model_kwargs: {},
         tokenizer_class: 'LlamaTokenizer', unk_token: '<unk>',
       },
-      generationConfig: { bos_token_id: 1, eos_token_id: 2, max_length: TINY.maxPositions, pad_token_id: 0, transformers_version: '4.35.0' },
+      generationConfig: { bos_token_id: 1, eos_token_id: 2, max_length: d.maxPositions, pad_token_id: 0, transformers_version: '4.35.0' },
     };
   },
   llama3(tok, d) {
@@ -453,7 +453,7 @@ const FAMILIES = {
       config: {
         architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: id('<|begin_of_text|>'),
         eos_token_id: eos, hidden_act: 'silu', hidden_size: d.C, initializer_range: 0.02, intermediate_size: d.F,
-        max_position_embeddings: TINY.maxPositions, mlp_bias: false, model_type: 'llama', num_attention_heads: d.H,
+        max_position_embeddings: d.maxPositions, mlp_bias: false, model_type: 'llama', num_attention_heads: d.H,
         num_hidden_layers: d.L, num_key_value_heads: d.Hkv, pretraining_tp: 1, rms_norm_eps: 1e-5,
         // original_max_position_embeddings scaled down with the context, so that at D 16 the head's
         // frequencies fall in all three llama3 bands (kept, smoothed, divided by factor).
@@ -463,7 +463,7 @@ const FAMILIES = {
       tokenizerConfig: {
         added_tokens_decoder: addedTokensDecoder(tok), bos_token: '<|begin_of_text|>', chat_template: LLAMA3_TEMPLATE,
         clean_up_tokenization_spaces: true, eos_token: '<|eot_id|>', model_input_names: ['input_ids', 'attention_mask'],
-        model_max_length: TINY.maxPositions, tokenizer_class: 'PreTrainedTokenizerFast',
+        model_max_length: d.maxPositions, tokenizer_class: 'PreTrainedTokenizerFast',
       },
       generationConfig: { bos_token_id: id('<|begin_of_text|>'), do_sample: true, eos_token_id: eos, temperature: 0.6, top_p: 0.9, transformers_version: '4.42.3' },
     };
@@ -515,6 +515,9 @@ const BENCH_FIXTURES = [
   // the real SmolLM2-135M-Instruct's shape and dtype (270 MB), for time to first token from the cache
   { name: 'smollm2-135m-shape', hfRepo: 'HuggingFaceTB/SmolLM2-135M-Instruct (shape only)', family: 'smollm2', dtype: 'F16',
     dims: { L: 30, C: 576, H: 9, Hkv: 3, D: 64, F: 1536 }, padVocabTo: 49152, tied: true },
+  // 540 MB: the shape of the smallest real chat model the element targets, 2048 positions (for decode at 1024)
+  { name: 'smollm2-135m', hfRepo: 'HuggingFaceTB/SmolLM2-135M-Instruct (shape only)', family: 'smollm2', dtype: 'F32',
+    dims: { L: 30, C: 576, H: 9, Hkv: 3, D: 64, F: 1536 }, padVocabTo: 49152, maxPositions: 2048 },
 ];
 
 /** HF tensors of one fixture, as [{name, shape, values: Float32Array}], names sorted. */
@@ -533,7 +536,7 @@ function makeTensors(fx, d, cfg) {
   if (fx.family === 'gpt2') {
     const p = fx.gpt2Prefix ? 'transformer.' : '';
     add(`${p}wte.weight`, [V, C], 'emb');
-    add(`${p}wpe.weight`, [TINY.maxPositions, C], 'emb');
+    add(`${p}wpe.weight`, [d.maxPositions, C], 'emb');
     for (let l = 0; l < L; l++) {
       const h = `${p}h.${l}`;
       add(`${h}.ln_1.weight`, [C], 'norm');
@@ -599,7 +602,7 @@ function makeFixture(fx) {
   const tok = TOKENIZERS[fx.family]();
   const pad = fx.padVocabTo ?? 1;
   const V = Math.ceil(tok.tokens.length / pad) * pad;
-  const d = { Hkv: fx.dims.H, D: fx.dims.C / fx.dims.H, ...fx.dims, V, extraConfig: fx.extraConfig };
+  const d = { Hkv: fx.dims.H, D: fx.dims.C / fx.dims.H, ...fx.dims, V, maxPositions: fx.maxPositions ?? TINY.maxPositions, extraConfig: fx.extraConfig };
   const files = FAMILIES[fx.family](tok, d);
   const dir = join(OUT, fx.name);
   mkdirSync(dir, { recursive: true });

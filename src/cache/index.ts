@@ -6,6 +6,7 @@ export { openCachedModel, DEFAULT_CHUNK_SIZE, type OpenCachedModelOptions } from
 export type { CachedModel, ReadVerification } from './cached-model-files.ts';
 export { listCachedModels, deleteCachedModel, clearCache, isModelCached, checkModelUpdate, refreshModel, type CachedModelInfo } from './manage.ts';
 export { defaultStore, idbStore, memoryStore, type CacheStore, type CacheKey } from './cache-store.ts';
+export { probeStore, type ProbeStore } from './probe-store.ts';
 export type { CacheProgress } from './progress.ts';
 export type { QuotaWarning, StorageLike } from './quota.ts';
 export type { ModelRecord, CachedFile, ChunkRecord } from './manifest.ts';

@@ -2,7 +2,7 @@
  * The header line of <gpt-chat>: which model (its name from the URL, its architecture, what runs
  * it) and the state, with the reply's speed when `show-speed` is set.
  */
-import { html, type TemplateResult } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
 import { ChatStatus, type ChatController } from './chat-controller.ts';
 
 /** "SmolLM2-135M-Instruct" for .../SmolLM2-135M-Instruct/resolve/main/: the last named path segment. */
@@ -15,7 +15,7 @@ function modelLabel(c: ChatController, url: string): string {
   const name = modelName(url);
   if (!c.info) return name;
   const backend = c.info.backend === 'webgpu' ? 'WebGPU' : c.info.backend === 'webllm' ? 'web-llm' : c.info.backend.toUpperCase();
-  return `${name} · ${c.info.modelType} · ${backend}`;
+  return `${name} · ${c.info.modelType} · ${backend}${c.info.backendReason ? ` (${c.info.backendReason})` : ''}`;
 }
 
 function stateLabel(c: ChatController, showSpeed: boolean): string {
@@ -39,7 +39,7 @@ function stateLabel(c: ChatController, showSpeed: boolean): string {
 /** The header of the chat for the model at `url`. */
 export function renderHeader(c: ChatController, url: string, showSpeed: boolean): TemplateResult {
   return html`<div part="header" class="header">
-    <span class="model">${modelLabel(c, url)}</span>
+    <span class="model" title=${c.info?.backendReason ?? nothing}>${modelLabel(c, url)}</span>
     <span class="state">${stateLabel(c, showSpeed)}</span>
   </div>`;
 }

@@ -28,6 +28,8 @@ function stageLine(p: LoadStage): string {
       return `Preparing the weights${of}`;
     case 'compile':
       return 'Getting the model ready on this device…';
+    case 'prepare':
+      return `Preparing the GPU: ${p.loaded} of ${p.total} kernels`;
     case 'confirm':
       return 'Waiting for the go-ahead to download';
   }

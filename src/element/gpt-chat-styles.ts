@@ -29,6 +29,7 @@ export const gptChatStyles = [
     padding: 0.4rem var(--_gap); border-bottom: 1px solid var(--_border); color: var(--_muted); font-size: 0.85em;
   }
   .log-box { flex: 1; min-height: 0; position: relative; display: flex; flex-direction: column; }
+  .model { min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
   .log { flex: 1; overflow-y: auto; padding: var(--_gap); display: flex; flex-direction: column; gap: var(--_gap); overscroll-behavior: contain; }
   .empty { color: var(--_muted); margin: auto; text-align: center; }
   .message { max-width: 92%; padding: 0.5rem 0.75rem; border-radius: var(--_radius); overflow-wrap: anywhere; }

@@ -33,7 +33,8 @@ const READY = 0.98;
 /** The stage after progress report `p`, given the stage before it (undefined at the start). */
 export function nextStage(previous: LoadStage | undefined, p: EngineLoadProgress): LoadStage {
   const part = p.total > 0 ? Math.min(1, Math.max(0, p.loaded / p.total)) : 0;
-  const samePhase = previous && (previous.phase === p.phase || (previous.phase === 'compile' && p.phase === 'weights'));
+  // 'prepare' (GPU pipelines, after the weights) shares the weights' end of the bar
+  const samePhase = previous && (previous.phase === p.phase || (previous.phase === 'compile' && (p.phase === 'weights' || p.phase === 'prepare')));
   const span: readonly [number, number] = samePhase
     ? previous.span
     : p.phase === 'download'

@@ -43,10 +43,11 @@ export interface ModelSpec {
 /**
  * Progress of a model load: download (network), read back from this device (cache), weights
  * prepared for the backend, or `confirm`: the download of `total` bytes waits for the go-ahead
- * (see {@link ModelSpec.confirmAbove}).
+ * (see {@link ModelSpec.confirmAbove}), then `prepare`: GPU kernels compiled ahead of the first token
+ * (loaded / total count them).
  */
 export interface EngineLoadProgress {
-  readonly phase: 'download' | 'cache' | 'weights' | 'confirm';
+  readonly phase: 'download' | 'cache' | 'weights' | 'confirm' | 'prepare';
   readonly loaded: number;
   readonly total: number;
   /** Bytes per second, when downloading. */
@@ -60,6 +61,11 @@ export interface ModelInfo {
   readonly url: string;
   readonly modelType: string;
   readonly backend: 'webgpu' | 'cpu' | 'webllm';
+  /**
+   * Why this backend runs, in a few words: "asked for", "no WebGPU here", "WebGPU here runs in
+   * software (SwiftShader ...), slower than the CPU path", "faster on this device (...)".
+   */
+  readonly backendReason?: string;
   readonly contextLength: number;
   /** True when the weights came from IndexedDB without touching the network. */
   readonly fromCache: boolean;

@@ -69,6 +69,7 @@ export class InPageEngine implements Engine {
         url: spec.url,
         modelType: model.config.modelType,
         backend: model.backendKind,
+        backendReason: model.backendReason ?? 'asked for',
         contextLength: model.contextLength,
         fromCache,
         ...(notice ? { notice } : {}),

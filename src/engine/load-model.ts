@@ -4,8 +4,8 @@
  * knows the cache's and the runtime's APIs; the in-page engine receives it as a parameter so tests
  * can hand it a fake model.
  */
-import { deleteCachedModel, openCachedModel, type CacheStore } from '../cache/index.ts';
-import { loadLanguageModel } from '../runtime/index.ts';
+import { deleteCachedModel, openCachedModel, probeStore, type CacheStore } from '../cache/index.ts';
+import { compileSimdKernels, loadLanguageModel } from '../runtime/index.ts';
 import { GptError } from '../errors.ts';
 import type { ScoringModel } from '../templates/score.ts';
 import type { FeatureModel } from '../templates/head/features.ts';
@@ -19,6 +19,8 @@ export interface LoadedModel {
   readonly config: { readonly modelType: string; readonly C?: number };
   /** Set when WebGPU was asked for but missing and the CPU was used. */
   readonly notice?: string;
+  /** Why this backend runs (see ModelInfo.backendReason); absent: it was asked for. */
+  readonly backendReason?: string;
   generate(
     messages: readonly ChatMessage[],
     options: SamplingOptions & { readonly signal?: AbortSignal },
@@ -106,6 +108,7 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }:
     }
 
     async function loadThroughCache(backend: 'auto' | 'webgpu' | 'cpu'): Promise<LoadResult> {
+      void compileSimdKernels(); // while the weights download or are read back
       const notes: string[] = [];
       const files = await openCachedModel(spec.url, {
         signal,
@@ -129,10 +132,12 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }:
       try {
         model = await loadLanguageModel(files, {
           backend,
+          probeStore: probeStore(store),
           ...(spec.contextLength ? { contextLength: spec.contextLength } : {}),
           ...(spec.quantize ? { quantize: spec.quantize } : {}),
           signal,
           onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
+          onPrepare: (done, total) => onProgress({ phase: 'prepare', loaded: done, total }),
         });
       } catch (e) {
         if (e instanceof GptError && e.code === 'integrity') REPAIRABLE.add(e);

@@ -73,6 +73,12 @@ export interface Backend {
   layerNorm(out: Activation, inp: Activation, weight: Weight, bias: Weight, T: number, eps: number): void;
   /** out (T, C) = inp / rms(inp) * weight. */
   rmsNorm(out: Activation, inp: Activation, weight: Weight, T: number, eps: number): void;
+  /**
+   * x (T, C) += inp (T, C), then out (T, C) = norm(x): LayerNorm with `bias`, RMSNorm when `bias`
+   * is null. The residual add of one block fused with the next block's norm (one pass, one
+   * dispatch on a GPU).
+   */
+  addNorm(out: Activation, x: Activation, inp: Activation, weight: Weight, bias: Weight | null, T: number, eps: number): void;
   /** out (T, O) = inp (T, I) @ w^T (w is (O, I)) + bias (O). A matvec when T is 1. */
   matmul(out: Activation, inp: Activation, w: Weight, bias: Weight | null, T: number): void;
   /**
@@ -100,6 +106,16 @@ export interface Backend {
   read(act: Activation, rows: number, into: Float32Array): Promise<void>;
   /** Runs what was recorded without reading anything back. */
   flush(): Promise<void>;
+
+  // ---- load time ----
+  /**
+   * Readies, ahead of the first token, what the ops that `plan` calls will need, so no op
+   * compiles on first use: WebGPU runs `plan` without recording anything, only to learn which
+   * pipelines it dispatches, and creates them all with createComputePipelineAsync in parallel;
+   * the CPU waits for its WebAssembly kernels' compilation and does not call `plan`.
+   * `onProgress` counts what was readied.
+   */
+  prepare(plan: () => void, onProgress?: (done: number, total: number) => void): Promise<void>;
 
   /** Frees every buffer this backend created. The backend is unusable afterwards. */
   destroy(): void;

@@ -122,6 +122,15 @@ export class CheckedBackend<B extends Backend = Backend> implements Backend {
     this.inner.rmsNorm(out, inp, weight, T, eps);
   }
 
+  addNorm(out: Activation, x: Activation, inp: Activation, weight: Weight, bias: Weight | null, T: number, eps: number): void {
+    this.rowwise('addNorm', x, inp, T);
+    this.rowwise('addNorm', out, x, T);
+    distinct('addNorm', out, inp);
+    this.vector('addNorm', weight, x.cols);
+    if (bias !== null) this.vector('addNorm', bias, x.cols);
+    this.inner.addNorm(out, x, inp, weight, bias, T, eps);
+  }
+
   matmul(out: Activation, inp: Activation, w: Weight, bias: Weight | null, T: number): void {
     this.alive();
     this.mine('matmul', 'w', w);
@@ -226,6 +235,11 @@ export class CheckedBackend<B extends Backend = Backend> implements Backend {
   flush(): Promise<void> {
     if (this.destroyed) return Promise.reject(disposed());
     return this.inner.flush();
+  }
+
+  prepare(plan: () => void, onProgress?: (done: number, total: number) => void): Promise<void> {
+    if (this.destroyed) return Promise.reject(disposed());
+    return this.inner.prepare(plan, onProgress);
   }
 
   destroy(): void {

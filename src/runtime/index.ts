@@ -2,7 +2,9 @@
  * The gpt-chat runtime: a decoder-only GPT on WebGPU or the CPU, for the main thread, a Web
  * Worker or Node. No side effects on import.
  */
-export { loadLanguageModel, createBackend, type LoadOptions, type BackendChoice } from './load-model.ts';
+export { loadLanguageModel, type LoadOptions } from './load-model.ts';
+export { compileSimdKernels } from './cpu/simd-kernels.ts';
+export { createBackend, type BackendChoice, type BackendChoiceOptions, type BackendDecision, type BackendProbe, type ProbeStore } from './backend-choice.ts';
 export type { QuantizeOnLoad } from './model/quantize-on-load.ts';
 export { LanguageModel, type GenerateInput, type GenerateResult } from './language-model.ts';
 export { GptModel, logSoftmaxAt, type ContinuationScore, type GptModelOptions } from './model/gpt-model.ts';

@@ -40,6 +40,8 @@ export class LanguageModel {
     readonly notice?: string,
     /** A fingerprint of the weights (model/weights-fingerprint.ts): which checkpoint this is. */
     readonly weightsHash = '',
+    /** Why this backend runs, in a few words ("asked for", "WebGPU here runs in software ..."). */
+    readonly backendReason: string = 'asked for',
   ) {}
 
   /** Which backend runs the forward pass. */

@@ -4,13 +4,12 @@ import { GptError } from '../errors.ts';
 import { missingTemplateNotice } from './chat-template-source.ts';
 import { ggufTokenizer } from './gguf-tokenizer.ts';
 import { LanguageModel } from './language-model.ts';
-import type { Backend } from './backend.ts';
 import { ggufModelConfig } from './model/gguf-config.ts';
 import { contextLengthFor } from './model/config-limits.ts';
 import { GptModel } from './model/gpt-model.ts';
 import { loadGgufWeights } from './model/load-gguf-weights.ts';
 import { WeightsFingerprint } from './model/weights-fingerprint.ts';
-import type { LoadOptions } from './load-model.ts';
+import type { BackendFactory, LoadOptions } from './load-model.ts';
 
 /**
  * Loads a model from one GGUF file: the header (metadata, tokenizer, tensor table) is read and
@@ -21,7 +20,7 @@ export async function loadGgufLanguageModel(
   files: ModelFiles,
   name: string,
   options: LoadOptions,
-  createBackend: () => Promise<{ backend: Backend; notice?: string }>,
+  createBackend: BackendFactory,
 ): Promise<LanguageModel> {
   const { signal } = options;
   const reader = await openGguf(await files.open(name, signal), name);
@@ -36,8 +35,8 @@ export async function loadGgufLanguageModel(
   }
   signal?.throwIfAborted();
 
-  const created = await createBackend();
-  const { backend } = created;
+  const created = await createBackend(config);
+  const { backend, reason } = created;
   const notice = [created.notice, missingTemplateNotice(chatTemplate, name, tokenizer.specialTokens)].filter(Boolean).join(' ') || undefined;
   try {
     const fingerprint = new WeightsFingerprint();
@@ -47,7 +46,8 @@ export async function loadGgufLanguageModel(
     const loaded = await loadGgufWeights(backend, config, reader, { onProgress: options.onProgress, signal, fingerprint, quantize });
     const model = new GptModel(loaded.config, backend, loaded.weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
     await backend.flush(); // GPU memory exhaustion shows here, before the first reply (gpu-out-of-memory)
-    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex());
+    await model.prepare(options.onPrepare);
+    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex(), reason);
   } catch (err) {
     backend.destroy();
     throw err;

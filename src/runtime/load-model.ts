@@ -15,13 +15,18 @@ import type { QuantizeOnLoad } from './model/quantize-on-load.ts';
 import { WeightsFingerprint } from './model/weights-fingerprint.ts';
 import { httpModelFiles } from './model-files-http.ts';
 import { TextTokenizer } from './tokenizer.ts';
-import { acquireDevice, type AcquireDeviceOptions } from './webgpu/device.ts';
-import { WebGpuBackend } from './webgpu/webgpu-backend.ts';
+import type { AcquireDeviceOptions } from './webgpu/device.ts';
+import { createBackend, type BackendChoice, type ProbeStore } from './backend-choice.ts';
+import { compileSimdKernels } from './cpu/simd-kernels.ts';
+import type { ModelConfig } from './model/config.ts';
 
-export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
+export type { BackendChoice };
 
 export interface LoadOptions {
-  /** 'webgpu' fails without WebGPU; 'auto' (default) falls back to the CPU and sets `notice`. */
+  /**
+   * 'webgpu' fails without WebGPU; 'auto' (default) takes the faster backend for this device (see
+   * createBackend in backend-choice.ts) and sets `notice` when it found no WebGPU.
+   */
   readonly backend?: BackendChoice;
   /** Context window in tokens (default min(model maximum, 2048)). */
   readonly contextLength?: number;
@@ -38,6 +43,10 @@ export interface LoadOptions {
    * are either way; this applies to its float matrices. See README "Quantize on load" for the cost.
    */
   readonly quantize?: QuantizeOnLoad;
+  /** Where 'auto' keeps its per-device probe results (the engine passes one over IndexedDB). */
+  readonly probeStore?: ProbeStore;
+  /** After the weights: kernels compiled ahead of the first token (GPU pipelines done of total). */
+  readonly onPrepare?: (done: number, total: number) => void;
 }
 
 /**
@@ -48,20 +57,22 @@ export interface LoadOptions {
  * from a GGUF, its header, then its tensors.
  */
 export async function loadLanguageModel(source: string | ModelFiles, options: LoadOptions = {}): Promise<LanguageModel> {
+  void compileSimdKernels(); // while the model is read
   const files = typeof source === 'string' ? httpModelFiles(source) : source;
   const choice = options.backend ?? 'auto';
   try {
-    return await loadOn(files, options, () => createBackend(choice, options.device));
+    return await loadOn(files, options, (config) => createBackend(choice, { device: options.device, config, probeStore: options.probeStore }));
   } catch (err) {
     // A model too large for the GPU still runs from main memory on the CPU: 'auto' does that and says so.
     if (choice !== 'auto' || !(err instanceof GptError) || err.code !== 'gpu-out-of-memory') throw err;
     const needed = /needs about ([^ ]+ [GM]iB)/.exec(err.message)?.[1] ?? 'more than it has';
     const notice = `The model does not fit in this GPU's memory (it needs about ${needed}), so it runs on the CPU (slower).`;
-    return loadOn(files, options, async () => ({ backend: checkedBackend(new CpuBackend()), notice }));
+    return loadOn(files, options, async () => ({ backend: checkedBackend(new CpuBackend()), notice, reason: 'too large for this GPU' }));
   }
 }
 
-type BackendFactory = () => Promise<{ backend: Backend; notice?: string }>;
+/** The backend for a model of `config` (see createBackend in backend-choice.ts). */
+export type BackendFactory = (config: ModelConfig) => Promise<{ backend: Backend; notice?: string; reason?: string }>;
 
 async function loadOn(files: ModelFiles, options: LoadOptions, newBackend: BackendFactory): Promise<LanguageModel> {
   const { signal } = options;
@@ -89,7 +100,7 @@ async function loadOn(files: ModelFiles, options: LoadOptions, newBackend: Backe
   const templateNotice = missingTemplateNotice(chatTemplate, files.location, tokenizer.specialTokens);
   signal?.throwIfAborted();
 
-  const created = await newBackend();
+  const created = await newBackend(config);
   const { backend } = created;
   const notice = [created.notice, templateNotice].filter(Boolean).join(' ') || undefined;
   try {
@@ -99,7 +110,8 @@ async function loadOn(files: ModelFiles, options: LoadOptions, newBackend: Backe
     const weights = await loadWeights(backend, config, files, { onProgress: options.onProgress, signal, fingerprint, quantize });
     const model = new GptModel(config, backend, weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
     await backend.flush(); // GPU memory exhaustion shows here, before the first reply (gpu-out-of-memory)
-    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex());
+    await model.prepare(options.onPrepare);
+    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex(), created.reason);
   } catch (err) {
     backend.destroy();
     throw err;
@@ -110,19 +122,4 @@ async function loadOn(files: ModelFiles, options: LoadOptions, newBackend: Backe
 function checkQuantize(q: unknown): QuantizeOnLoad | undefined {
   if (q === undefined || q === 'q8_0' || q === 'q4_0') return q;
   throw new GptError('bad-argument', `quantize: '${String(q)}' is not one of q8_0, q4_0. Hint: leave it unset to keep the checkpoint's dtype.`);
-}
-
-/**
- * The backend asked for, behind the contract's checks (see checkedBackend); with 'auto', WebGPU
- * when it works, else the CPU and a notice saying so.
- */
-export async function createBackend(choice: BackendChoice, deviceOptions?: AcquireDeviceOptions): Promise<{ backend: Backend; notice?: string }> {
-  if (choice === 'cpu') return { backend: checkedBackend(new CpuBackend()) };
-  try {
-    return { backend: checkedBackend(new WebGpuBackend(await acquireDevice(deviceOptions))) };
-  } catch (err) {
-    if (choice === 'webgpu') throw err;
-    const reason = err instanceof Error ? err.message : String(err);
-    return { backend: checkedBackend(new CpuBackend()), notice: `WebGPU is not available, so the model runs on the CPU (slower). ${reason}` };
-  }
 }

@@ -175,6 +175,12 @@ export class CpuBackend implements Backend {
     rmsnormForward((out as CpuActivation).data, (inp as CpuActivation).data, (weight as CpuWeight).data, T, inp.cols, eps);
   }
 
+  addNorm(out: Activation, x: Activation, inp: Activation, weight: Weight, bias: Weight | null, T: number, eps: number): void {
+    this.addInPlace(x, inp, T);
+    if (bias === null) this.rmsNorm(out, x, weight, T, eps);
+    else this.layerNorm(out, x, weight, bias, T, eps);
+  }
+
   matmul(out: Activation, inp: Activation, w: Weight, bias: Weight | null, T: number): void {
     const o = out as CpuActivation;
     const x = inp as CpuActivation;
@@ -245,6 +251,10 @@ export class CpuBackend implements Backend {
   }
 
   async flush(): Promise<void> {}
+
+  // The kernels were instantiated with the backend (compileSimdKernels, started at load, made
+  // that free); there is nothing to compile per op. `plan` is not run: on the CPU it would compute.
+  async prepare(): Promise<void> {}
 
   destroy(): void {
     // Drop the arrays, not just the list: callers may still hold the objects (a model's weights

@@ -45,11 +45,27 @@ export function simdSupported(): boolean {
 
 // compiled once per realm; every backend instantiates them over its own memory
 let compiled: WebAssembly.Module[] | null = null;
+let compiling: Promise<void> | null = null;
 
 /**
- * The kernels over `memory`. Synchronous, so the backend's constructor stays synchronous: the
- * modules are a few KB, far below the size (8 MB in Chromium) past which browsers refuse
- * synchronous compilation on the main thread. Throws (a CompileError) where a
+ * Starts compiling the kernel modules off the main thread (WebAssembly.compile), once per realm:
+ * the loader calls it first thing, so the compilation overlaps reading the model instead of
+ * blocking the backend's constructor. Never rejects: where compiling fails (a CSP without
+ * 'wasm-unsafe-eval'), instantiateSimdKernels meets the same error and the backend keeps the TS ops.
+ */
+export function compileSimdKernels(): Promise<void> {
+  if (compiled || !simdSupported()) return Promise.resolve();
+  return (compiling ??= Promise.all(MODULES.map((bytes) => WebAssembly.compile(bytes))).then(
+    (modules) => void (compiled ??= modules),
+    () => undefined,
+  ));
+}
+
+/**
+ * The kernels over `memory`. Synchronous, so the backend's constructor stays synchronous: it takes
+ * the modules {@link compileSimdKernels} compiled, or compiles them here when that has not
+ * finished (they are a few KB, far below the size, 8 MB in Chromium, past which browsers refuse
+ * synchronous compilation on the main thread). Throws (a CompileError) where a
  * Content-Security-Policy forbids WebAssembly; the backend then keeps the TS path.
  */
 export function instantiateSimdKernels(memory: WebAssembly.Memory): SimdKernels {

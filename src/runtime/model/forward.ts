@@ -27,24 +27,28 @@ export function forward(
   // token embeddings, plus learned absolute positions (GPT-2)
   b.embed(s.x, ids, T, w.tokEmb, cfg.position === 'learned' ? w.posEmb : null, pos0);
 
+  // Each residual add (x += proj) is fused with the norm that reads x next (addNorm): the
+  // first layer's attention norm stands alone, the last MLP's add is plain (decode then norms one row).
+  norm(b, cfg, s.xb, s.x, w.layers[0].attnNormW, w.layers[0].attnNormB, T);
   for (let l = 0; l < cfg.L; l++) {
     const lw = w.layers[l];
 
-    // attention: x += Wo · attention(rope(Wqkv · norm(x)))
-    norm(b, cfg, s.xb, s.x, lw.attnNormW, lw.attnNormB, T);
+    // attention: x += Wo · attention(rope(Wqkv · norm(x))); xb = norm(x) for the MLP
     b.matmul(s.qkv, s.xb, lw.wqkv, lw.bqkv, T);
     if (cfg.position === 'rope') b.rope(s.qkv, T, pos0, cfg);
     b.attention(s.att, s.qkv, s.kv, l, T, pos0, cfg);
     b.matmul(s.proj, s.att, lw.wo, lw.bo, T);
-    b.addInPlace(s.x, s.proj, T);
+    b.addNorm(s.xb, s.x, s.proj, lw.mlpNormW, lw.mlpNormB, T, cfg.normEps);
 
-    // MLP: x += Wdown · act(Wup · norm(x)), act = GELU, or SiLU(gate) * up for SwiGLU
-    norm(b, cfg, s.xb, s.x, lw.mlpNormW, lw.mlpNormB, T);
+    // MLP: x += Wdown · act(Wup · norm(x)), act = GELU, or SiLU(gate) * up for SwiGLU;
+    // xb = norm(x) for the next layer's attention
     b.matmul(s.up, s.xb, lw.wUp, lw.bUp, T);
     if (cfg.mlp === 'swiglu') b.siluMul(s.hidden, s.up, T);
     else b.gelu(s.hidden, s.up, T);
     b.matmul(s.proj, s.hidden, lw.wDown, lw.bDown, T);
-    b.addInPlace(s.x, s.proj, T);
+    const next = w.layers[l + 1];
+    if (next) b.addNorm(s.xb, s.x, s.proj, next.attnNormW, next.attnNormB, T, cfg.normEps);
+    else b.addInPlace(s.x, s.proj, T);
   }
 
   // final norm and the output head: on every row, or only on the last one (decode, prefill)

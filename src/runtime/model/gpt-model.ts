@@ -1,4 +1,6 @@
-import type { Backend } from '../backend.ts';
+import type { Backend, Weight } from '../backend.ts';
+import { DTYPE_BYTES } from '../dtype.ts';
+import { isQuantDType, quantRowBytes } from '../quant/quant-dtype.ts';
 import { GptError } from '../../errors.ts';
 import type { ModelConfig } from './config.ts';
 import { contextLengthFor } from './config-limits.ts';
@@ -60,6 +62,18 @@ export class GptModel {
   /** Which backend runs the forward pass. */
   get backendKind(): 'cpu' | 'webgpu' {
     return this.backend.kind;
+  }
+
+  /**
+   * Bytes of weights one decode step reads: every matrix of every layer and the output head, as
+   * stored (16-bit checkpoints stay 16-bit); the one embedding row and the norms aside. Divided
+   * into a step's time it is the memory bandwidth decoding reaches (benchmarks).
+   */
+  get weightBytesPerToken(): number {
+    const bytes = (w: Weight) => (isQuantDType(w.dtype) ? w.rows * quantRowBytes(w.dtype, w.cols, w.name) : w.rows * w.cols * DTYPE_BYTES[w.dtype]);
+    let total = bytes(this.weights.lmHead);
+    for (const l of this.weights.layers) total += bytes(l.wqkv) + bytes(l.wo) + bytes(l.wUp) + bytes(l.wDown);
+    return total;
   }
 
   /** Number of tokens in the KV cache. */
@@ -167,6 +181,33 @@ export class GptModel {
     }
     if (length !== this.pos) this.hasLogits = false;
     this.pos = length;
+  }
+
+  /**
+   * Readies the backend for the first token, at load time behind the progress bar: every kernel
+   * the forward pass uses is compiled (on WebGPU all pipelines at once, in parallel), then one
+   * decode step is run and dropped, so the first real one finds its bind groups, buffers and
+   * optimised WebAssembly code (V8 tiers a kernel up once it is hot) in place. The cache is
+   * left empty. `onProgress` counts the pipelines.
+   */
+  prepare(onProgress?: (done: number, total: number) => void): Promise<void> {
+    return this.serial(async () => {
+      const { Tmax } = this.s;
+      const ids = this.idsScratch.fill(0);
+      // every kind of forward call: a prefill chunk, a decode step early and late in the context
+      // (long ones split attention across workgroups), logits of every row (scoring)
+      const plan = () => {
+        forward(this.backend, this.config, this.weights, this.s, ids, Tmax, 0, false);
+        forward(this.backend, this.config, this.weights, this.s, ids, 1, 0, false);
+        forward(this.backend, this.config, this.weights, this.s, ids, 1, this.contextLength - 1, false);
+        forward(this.backend, this.config, this.weights, this.s, ids, Tmax, 0, true);
+      };
+      await this.backend.prepare(plan, onProgress);
+      forward(this.backend, this.config, this.weights, this.s, ids, 1, 0, false);
+      await this.backend.read(this.s.logits, 1, this.lastLogits);
+      this.pos = 0;
+      this.hasLogits = false;
+    });
   }
 
   /** Frees the backend's buffers. The model cannot be used afterwards. */

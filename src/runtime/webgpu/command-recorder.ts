@@ -23,6 +23,8 @@ export class CommandRecorder {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private readonly maxPerDim: number;
+  private planned: { kernel: Kernel; overrides: Overrides }[] | null = null; // set while plan() runs
+  private dispatches = 0;
 
   constructor(private readonly device: GPUDevice) {
     this.pipelines = new PipelineCache(device);
@@ -47,6 +49,11 @@ export class CommandRecorder {
     if (buffers.length !== kernel.bindings.length - 1) {
       throw new GptError('internal', `${kernel.file}: ${buffers.length} buffers bound, the kernel declares ${kernel.bindings.length - 1} plus Params.`);
     }
+    if (this.planned) {
+      this.planned.push({ kernel, overrides });
+      return;
+    }
+    this.dispatches++;
     const uniform = this.uniforms.next(params.u32, params.f32);
     const bindGroup = this.bindGroup(kernel, buffers, uniform);
     const pass = this.computePass();
@@ -67,8 +74,29 @@ export class CommandRecorder {
 
   /** Records a buffer-to-buffer copy (byte offsets and size multiples of 4). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
+    if (this.planned) return;
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
+  }
+
+  /**
+   * The kernels and overrides `record` would dispatch, with nothing recorded: for creating their
+   * pipelines ahead (PipelineCache.prepare). `record` runs ops of the backend as usual.
+   */
+  plan(record: () => void): { kernel: Kernel; overrides: Overrides }[] {
+    const planned: { kernel: Kernel; overrides: Overrides }[] = [];
+    this.planned = planned;
+    try {
+      record();
+    } finally {
+      this.planned = null;
+    }
+    return planned;
+  }
+
+  /** Dispatches recorded since this recorder was made: a counter for benchmarks (dispatches per token). */
+  get dispatchCount(): number {
+    return this.dispatches;
   }
 
   /** Bytes of the uniform arena's buffers. */

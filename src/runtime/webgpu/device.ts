@@ -96,3 +96,10 @@ function browserGpu(): GPU {
       'The CPU engine works everywhere.',
   );
 }
+
+/** A key for "this adapter" (vendor, architecture, device, description), for per-device caches. */
+export function adapterKey(device: GPUDevice): string {
+  const info = device.adapterInfo as GPUAdapterInfo | undefined;
+  if (!info) return 'unknown adapter';
+  return [info.vendor, info.architecture, info.device, info.description].join('/');
+}

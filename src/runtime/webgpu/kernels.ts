@@ -1,6 +1,9 @@
 import addInPlace from './kernels/add-in-place.wgsl';
 import attention from './kernels/attention.wgsl';
+import attentionCombine from './kernels/attention-combine.wgsl';
 import attentionPerQuery from './kernels/attention-per-query.wgsl';
+import attentionSplit from './kernels/attention-split.wgsl';
+import attentionSplitPerQuery from './kernels/attention-split-per-query.wgsl';
 import embedRows from './kernels/embed-rows.wgsl';
 import gelu from './kernels/gelu.wgsl';
 import kvStore from './kernels/kv-store.wgsl';
@@ -67,6 +70,9 @@ const withReduce = prepend('workgroup-reduce.wgsl', workgroupReduce);
 const OUT_IN = ['write', 'read', 'uniform'] as const;
 const OUT_IN_W = ['write', 'read', 'read', 'uniform'] as const;
 const OUT_IN_W_B = ['write', 'read', 'read', 'read', 'uniform'] as const;
+// the norms: out, the residual stream (added to in place when ADD), what is added, weight (, bias)
+const NORM = ['write', 'write', 'read', 'read', 'uniform'] as const;
+const NORM_B = ['write', 'write', 'read', 'read', 'read', 'uniform'] as const;
 
 // Workgroup sizes. 256 threads for elementwise work and the cooperative reductions; 64 for the
 // serial kernels, whose threads each do a whole row (see KernelStyle); 4 for attention per query,
@@ -89,10 +95,10 @@ const PER_QUERY = { WG: 4 }; // attention-per-query: queries per workgroup
  */
 export const KERNELS = {
   embedRows: { file: 'embed-rows.wgsl', ...withWeights(embedRows), bindings: OUT_IN_W, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
-  layerNorm: { file: 'layer-norm.wgsl', ...withReduce(layerNorm), bindings: OUT_IN_W_B, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
-  layerNormPerRow: { file: 'layer-norm-per-row.wgsl', ...plain(layerNormPerRow), bindings: OUT_IN_W_B, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
-  rmsNorm: { file: 'rms-norm.wgsl', ...withReduce(rmsNorm), bindings: OUT_IN_W, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
-  rmsNormPerRow: { file: 'rms-norm-per-row.wgsl', ...plain(rmsNormPerRow), bindings: OUT_IN_W, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
+  layerNorm: { file: 'layer-norm.wgsl', ...withReduce(layerNorm), bindings: NORM_B, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
+  layerNormPerRow: { file: 'layer-norm-per-row.wgsl', ...plain(layerNormPerRow), bindings: NORM_B, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
+  rmsNorm: { file: 'rms-norm.wgsl', ...withReduce(rmsNorm), bindings: NORM, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
+  rmsNormPerRow: { file: 'rms-norm-per-row.wgsl', ...plain(rmsNormPerRow), bindings: NORM, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
   matvec: { file: 'matvec.wgsl', ...withWeights(matvec), bindings: OUT_IN_W_B, folds: true, constants: MATVEC, perWorkgroup: [MATVEC.ROWS, 1] },
   matvecPerRow: {
     file: 'matvec-per-row.wgsl',
@@ -115,6 +121,9 @@ export const KERNELS = {
   kvStore: { file: 'kv-store.wgsl', ...plain(kvStore), bindings: ['write', 'write', 'read', 'uniform'], folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   attention: { file: 'attention.wgsl', ...withReduce(attention), bindings: OUT_IN_W_B, folds: false, constants: ATTENTION, perWorkgroup: [1, 1] },
   attentionPerQuery: { file: 'attention-per-query.wgsl', ...plain(attentionPerQuery), bindings: OUT_IN_W_B, folds: false, constants: PER_QUERY, perWorkgroup: [PER_QUERY.WG, 1] },
+  attentionSplit: { file: 'attention-split.wgsl', ...withReduce(attentionSplit), bindings: OUT_IN_W_B, folds: false, constants: ATTENTION, perWorkgroup: [1, 1] },
+  attentionSplitPerQuery: { file: 'attention-split-per-query.wgsl', ...plain(attentionSplitPerQuery), bindings: OUT_IN_W_B, folds: false, constants: PER_QUERY, perWorkgroup: [PER_QUERY.WG, 1] },
+  attentionCombine: { file: 'attention-combine.wgsl', ...plain(attentionCombine), bindings: OUT_IN, folds: false, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   gelu: { file: 'gelu.wgsl', ...plain(gelu), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   siluMul: { file: 'silu-mul.wgsl', ...plain(siluMul), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   addInPlace: { file: 'add-in-place.wgsl', ...plain(addInPlace), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
@@ -148,15 +157,29 @@ function quantVariant(kernel: Kernel, dtype: QuantDType): Kernel {
   return variant;
 }
 
+/**
+ * Flash-decoding (attention-split*.wgsl, then attention-combine.wgsl): a decode step over more
+ * than KEYS_PER_SPLIT cached positions splits them into chunks of at least that many keys, at most
+ * MAX_SPLITS of them, one workgroup (or invocation, serial style) each, instead of one per head.
+ */
+export const KEYS_PER_SPLIT = 256;
+export const MAX_SPLITS = 32;
+
 /** Largest head size the attention kernels take: attention.wgsl's MAX_D (4 dims a thread), attention-per-query's MAX_D4. */
 export const MAX_HEAD_SIZE = ATTENTION.WG * 4;
 
-/** Pipelines and bind group layouts, created on first use and kept for the backend's life. */
+const pipelineKey = (kernel: Kernel, overrides: Overrides) => `${kernel.file}|${JSON.stringify(overrides)}`;
+
+/**
+ * Pipelines and bind group layouts, kept for the backend's life: created ahead by {@link prepare}
+ * during load, or else on first use.
+ */
 export class PipelineCache {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly preludes = new Map<string, Prelude | null>(); // by kernel file
   private readonly layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private createdOnUse = 0;
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -167,17 +190,50 @@ export class PipelineCache {
 
   /** The compute pipeline of `kernel` specialised with its table constants and `overrides`. */
   pipeline(kernel: Kernel, overrides: Overrides = {}): GPUComputePipeline {
-    const key = `${kernel.file}|${JSON.stringify(overrides)}`;
+    const key = pipelineKey(kernel, overrides);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      pipeline = this.device.createComputePipeline({
-        label: key,
-        layout: this.layoutOf(kernel).pipeline,
-        compute: { module: this.module(kernel), entryPoint: 'main', constants: { ...kernel.constants, ...overrides } },
-      });
+      pipeline = this.device.createComputePipeline(this.descriptor(kernel, overrides, key));
       this.pipelines.set(key, pipeline);
+      this.createdOnUse++;
     }
     return pipeline;
+  }
+
+  /** Pipelines created at their first use rather than by {@link prepare}: each was a stall. */
+  get createdOnUseCount(): number {
+    return this.createdOnUse;
+  }
+
+  /**
+   * Creates the pipelines of `wanted` that do not exist yet, all at once with
+   * createComputePipelineAsync, so the driver compiles them in parallel and off this thread
+   * instead of one by one at their first dispatch (which stalls the first token: 2.7 s of a
+   * 2.8 s first prefill of the demo model on SwiftShader). `onDone` counts them as they land.
+   */
+  async prepare(wanted: Iterable<{ kernel: Kernel; overrides: Overrides }>, onDone?: (done: number, total: number) => void): Promise<void> {
+    const todo = new Map<string, { kernel: Kernel; overrides: Overrides }>();
+    for (const w of wanted) {
+      const key = pipelineKey(w.kernel, w.overrides);
+      if (!this.pipelines.has(key)) todo.set(key, w);
+    }
+    let done = 0;
+    onDone?.(0, todo.size);
+    await Promise.all(
+      [...todo].map(async ([key, { kernel, overrides }]) => {
+        const pipeline = await this.device.createComputePipelineAsync(this.descriptor(kernel, overrides, key));
+        this.pipelines.set(key, pipeline);
+        onDone?.(++done, todo.size);
+      }),
+    );
+  }
+
+  private descriptor(kernel: Kernel, overrides: Overrides, key: string): GPUComputePipelineDescriptor {
+    return {
+      label: key,
+      layout: this.layoutOf(kernel).pipeline,
+      compute: { module: this.module(kernel), entryPoint: 'main', constants: { ...kernel.constants, ...overrides } },
+    };
   }
 
   /**

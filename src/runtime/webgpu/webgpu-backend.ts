@@ -6,7 +6,7 @@ import { CommandRecorder } from './command-recorder.ts';
 import { GpuWeight, roundUp } from './gpu-weight.ts';
 import { GpuActivation, GpuKvCache, need } from './gpu-tensors.ts';
 import { isCpuBackedDevice } from './device.ts';
-import { KERNELS, MAX_HEAD_SIZE, weightKernel } from './kernels.ts';
+import { KERNELS, KEYS_PER_SPLIT, MAX_HEAD_SIZE, MAX_SPLITS, weightKernel } from './kernels.ts';
 import { QUANT_DTYPES } from '../quant/quant-dtype.ts';
 import { RopeTable } from './rope-table.ts';
 
@@ -55,6 +55,7 @@ export class WebGpuBackend implements Backend {
   private readonly idsBuffers: GPUBuffer[] = []; // (Tmax) i32, one per embed call of a submit
   private embedCalls = 0;
   private staging: GPUBuffer | null = null; // MAP_READ, the size of the largest read so far
+  private split: GPUBuffer | null = null; // flash-decoding's partial results (splitScratch)
   private reading = false;
   private ropeTables = new WeakMap<Float32Array, RopeTable>(); // by cfg.ropeInvFreq
   private lostReason: string | null = null;
@@ -180,27 +181,34 @@ export class WebGpuBackend implements Backend {
   }
 
   layerNorm(out: Activation, inp: Activation, weight: Weight, bias: Weight, T: number, eps: number): void {
-    this.check();
-    const o = out as GpuActivation;
-    const x = inp as GpuActivation;
-    const w = vector(weight);
-    const b = vector(bias);
-    if (this.kernels === 'serial') {
-      this.recorder.dispatch(KERNELS.layerNormPerRow, {}, [o.buffer, x.buffer, w, b], { u32: [T, x.cols], f32: [eps] }, [T]);
-    } else {
-      this.recorder.dispatch(KERNELS.layerNorm, {}, [o.buffer, x.buffer, w, b], { u32: [x.cols], f32: [eps] }, [T]);
-    }
+    this.norm(out, inp, null, weight, bias, T, eps);
   }
 
   rmsNorm(out: Activation, inp: Activation, weight: Weight, T: number, eps: number): void {
+    this.norm(out, inp, null, weight, null, T, eps);
+  }
+
+  addNorm(out: Activation, x: Activation, inp: Activation, weight: Weight, bias: Weight | null, T: number, eps: number): void {
+    this.norm(out, x, inp, weight, bias, T, eps);
+  }
+
+  // out = norm(x), after x += add when `add` is given: one kernel (see rms-norm.wgsl)
+  private norm(out: Activation, x: Activation, add: Activation | null, weight: Weight, bias: Weight | null, T: number, eps: number): void {
     this.check();
-    const o = out as GpuActivation;
-    const x = inp as GpuActivation;
-    const w = vector(weight);
-    if (this.kernels === 'serial') {
-      this.recorder.dispatch(KERNELS.rmsNormPerRow, {}, [o.buffer, x.buffer, w], { u32: [T, x.cols], f32: [eps] }, [T]);
+    const o = (out as GpuActivation).buffer;
+    const xs = (x as GpuActivation).buffer;
+    const res = add ? (add as GpuActivation).buffer : this.empty;
+    const ADD = add ? 1 : 0;
+    const C = x.cols;
+    const serial = this.kernels === 'serial';
+    if (bias === null) {
+      const buffers = [o, xs, res, vector(weight)];
+      if (serial) this.recorder.dispatch(KERNELS.rmsNormPerRow, { ADD }, buffers, { u32: [T, C], f32: [eps] }, [T]);
+      else this.recorder.dispatch(KERNELS.rmsNorm, { ADD }, buffers, { u32: [C], f32: [eps] }, [T]);
     } else {
-      this.recorder.dispatch(KERNELS.rmsNorm, {}, [o.buffer, x.buffer, w], { u32: [x.cols], f32: [eps] }, [T]);
+      const buffers = [o, xs, res, vector(weight), vector(bias)];
+      if (serial) this.recorder.dispatch(KERNELS.layerNormPerRow, { ADD }, buffers, { u32: [T, C], f32: [eps] }, [T]);
+      else this.recorder.dispatch(KERNELS.layerNorm, { ADD }, buffers, { u32: [C], f32: [eps] }, [T]);
     }
   }
 
@@ -245,7 +253,20 @@ export class WebGpuBackend implements Backend {
     // store this call's keys and values, then attend over the cache (dispatches in a pass are ordered)
     this.recorder.dispatch(KERNELS.kvStore, {}, [k, v, a.buffer], { u32: [T, a.cols, H * D, width, pos0] }, [T * width]);
     const scale = 1 / Math.sqrt(D);
-    if (this.kernels === 'serial' && D % 4 === 0) {
+    const n = pos0 + T; // keys the last query sees
+    if (T === 1 && n > KEYS_PER_SPLIT) {
+      // flash-decoding: the keys split across workgroups, then one merge (see KEYS_PER_SPLIT)
+      const chunk = Math.max(KEYS_PER_SPLIT, Math.ceil(n / MAX_SPLITS));
+      const splits = Math.ceil(n / chunk);
+      const part = this.splitScratch(H, D);
+      if (this.kernels === 'serial' && D % 4 === 0) {
+        const u32 = [a.cols / 4, H, Hkv, D / 4, pos0, chunk, splits];
+        this.recorder.dispatch(KERNELS.attentionSplitPerQuery, {}, [part, a.buffer, k, v], { u32, f32: [scale] }, [H * splits]);
+      } else {
+        this.recorder.dispatch(KERNELS.attentionSplit, {}, [part, a.buffer, k, v], { u32: [a.cols, H, Hkv, D, pos0, chunk, splits], f32: [scale] }, [H, splits]);
+      }
+      this.recorder.dispatch(KERNELS.attentionCombine, {}, [o.buffer, part], { u32: [H, D, splits] }, [H * D]);
+    } else if (this.kernels === 'serial' && D % 4 === 0) {
       const u32 = [T, a.cols / 4, H, Hkv, D / 4, pos0];
       this.recorder.dispatch(KERNELS.attentionPerQuery, {}, [o.buffer, a.buffer, k, v], { u32, f32: [scale] }, [T * H]);
     } else {
@@ -309,6 +330,29 @@ export class WebGpuBackend implements Backend {
     this.check();
     await this.allocations.check(this.bytesAllocated);
     if (this.recorder.pending) await this.submit();
+  }
+
+  async prepare(plan: () => void, onProgress?: (done: number, total: number) => void): Promise<void> {
+    this.check();
+    const wanted = this.recorder.plan(plan);
+    this.embedCalls = 0; // the planned embeds took ids buffers, as a submit would have
+    try {
+      await this.recorder.pipelines.prepare(wanted, onProgress);
+    } catch (err) {
+      this.check();
+      const compile = await this.recorder.pipelines.compileErrors();
+      throw new GptError('internal', `Creating the WebGPU pipelines failed: ${err instanceof Error ? err.message : String(err)}${compile.length ? `\nWGSL errors:\n${compile.join('\n')}` : ''}\nHint: this is a bug in gpt-chat; please report it with this message.`);
+    }
+  }
+
+  /** Pipelines an op had to create when it ran, because {@link prepare} had not (tests: 0 after load). */
+  get pipelinesCreatedOnUse(): number {
+    return this.recorder.pipelines.createdOnUseCount;
+  }
+
+  /** Dispatches recorded so far (for benchmarks: dispatches per decode step). */
+  get dispatchCount(): number {
+    return this.recorder.dispatchCount;
   }
 
   destroy(): void {
@@ -382,6 +426,13 @@ export class WebGpuBackend implements Backend {
     }
     table.ensure(this.device.queue, end);
     return table.buffer;
+  }
+
+  // (H, MAX_SPLITS, D + 4) partial attention results of flash-decoding; made when first planned
+  private splitScratch(H: number, D: number): GPUBuffer {
+    const bytes = H * MAX_SPLITS * (D + 4) * 4;
+    if (!this.split || this.split.size < bytes) this.split = this.buffer('attention splits', bytes, GPUBufferUsage.STORAGE);
+    return this.split;
   }
 
   private stagingBuffer(bytes: number): GPUBuffer {

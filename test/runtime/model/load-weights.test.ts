@@ -60,6 +60,7 @@ class RecordingBackend implements Backend {
   embed(): void { throw new Error('not in this test'); }
   layerNorm(): void { throw new Error('not in this test'); }
   rmsNorm(): void { throw new Error('not in this test'); }
+  addNorm(): void { throw new Error('not in this test'); }
   matmul(): void { throw new Error('not in this test'); }
   rope(): void { throw new Error('not in this test'); }
   attention(): void { throw new Error('not in this test'); }
@@ -69,6 +70,7 @@ class RecordingBackend implements Backend {
   copyRows(): void { throw new Error('not in this test'); }
   read(): Promise<void> { throw new Error('not in this test'); }
   flush(): Promise<void> { throw new Error('not in this test'); }
+  prepare(): Promise<void> { throw new Error('not in this test'); }
   destroy(): void {}
 }
 

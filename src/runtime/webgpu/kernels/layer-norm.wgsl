@@ -1,9 +1,12 @@
 // out[t, :] = (inp[t, :] - mean) / sqrt(var + eps) * weight + bias, one workgroup per row t.
 // Two passes over the row (mean, then variance around it): the one-pass E[x^2] - E[x]^2 cancels
 // badly when the mean is large. Biased variance (divided by C), as PyTorch's LayerNorm.
+// With ADD, inp[t, :] += res[t, :] is done first, in place: the residual add of the previous block
+// fused into this norm (one dispatch instead of two, see forward.ts).
 // Prepended with workgroup-reduce.wgsl.
 
 override WG: u32; // from the KERNELS table (kernels.ts)
+override ADD: bool = false; // inp += res first, in place (the residual add fused in); else inp is only read
 
 struct Params {
   C: u32,
@@ -11,10 +14,11 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read_write> out: array<f32>; // (T, C)
-@group(0) @binding(1) var<storage, read> inp: array<f32>; // (T, C)
-@group(0) @binding(2) var<storage, read> weight: array<f32>; // (C)
-@group(0) @binding(3) var<storage, read> bias: array<f32>; // (C)
-@group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> inp: array<f32>; // (T, C) the residual stream
+@group(0) @binding(2) var<storage, read> res: array<f32>; // (T, C) added to it when ADD
+@group(0) @binding(3) var<storage, read> weight: array<f32>; // (C)
+@group(0) @binding(4) var<storage, read> bias: array<f32>; // (C)
+@group(0) @binding(5) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
@@ -22,7 +26,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let row = wid.x * p.C;
   var sum = 0.0;
   for (var c = lid; c < p.C; c += WG) {
-    sum += inp[row + c];
+    var x = inp[row + c];
+    if (ADD) {
+      x += res[row + c];
+      inp[row + c] = x; // read back below by this same thread only
+    }
+    sum += x;
   }
   let mean = workgroup_sum(lid, sum) / f32(p.C);
   var sq = 0.0;
