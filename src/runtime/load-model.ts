@@ -45,6 +45,11 @@ export interface LoadOptions {
   readonly quantize?: QuantizeOnLoad;
   /** Where 'auto' keeps its per-device probe results (the engine passes one over IndexedDB). */
   readonly probeStore?: ProbeStore;
+  /**
+   * Whether a device's adapter runs on the CPU, for 'auto' (default: read from the adapter). Tests
+   * on SwiftShader pass `() => false` to take the path 'auto' takes on a hardware GPU.
+   */
+  readonly cpuBacked?: (device: GPUDevice) => boolean | null;
   /** After the weights: kernels compiled ahead of the first token (GPU pipelines done of total). */
   readonly onPrepare?: (done: number, total: number) => void;
 }
@@ -61,7 +66,7 @@ export async function loadLanguageModel(source: string | ModelFiles, options: Lo
   const files = typeof source === 'string' ? httpModelFiles(source) : source;
   const choice = options.backend ?? 'auto';
   try {
-    return await loadOn(files, options, (config) => createBackend(choice, { device: options.device, config, probeStore: options.probeStore }));
+    return await loadOn(files, options, (config) => createBackend(choice, { device: options.device, config, probeStore: options.probeStore, cpuBacked: options.cpuBacked }));
   } catch (err) {
     // A model too large for the GPU still runs from main memory on the CPU: 'auto' does that and says so.
     if (choice !== 'auto' || !(err instanceof GptError) || err.code !== 'gpu-out-of-memory') throw err;

@@ -15,6 +15,9 @@ function diskLoader(devices: GPUDevice[], gone?: { gpu: boolean }): ModelLoader 
     loader.calls++;
     const model = await loadLanguageModel(nodeModelFiles('test/fixtures/generated/smollm2-135m'), {
       backend: spec.engine === 'webgpu' ? 'webgpu' : 'auto',
+      // 'auto' sends SwiftShader (CPU-backed) to the CPU path; taken as a hardware GPU here so
+      // that 'auto' starts on WebGPU and the GPU can be lost.
+      cpuBacked: () => false,
       device: { gpu: dawnGpu({ onDevice: (d) => (devices.push(d), d), ...(gone ? { gone } : {}) }) },
       signal,
     });

@@ -15,8 +15,10 @@ describe('GPU out of memory', () => {
     expect(error).toMatchObject({ code: 'gpu-out-of-memory', message: expect.stringMatching(/needs about \d+ MiB of GPU memory.*allocating .* failed/) });
   });
 
+  // SwiftShader is CPU-backed, so 'auto' would not try it at all: cpuBacked: () => false takes the
+  // path 'auto' takes on a hardware GPU.
   it('engine auto: runs on the CPU with a notice, and answers', async () => {
-    const lm = await loadLanguageModel(files(), { backend: 'auto', device: { gpu: dawnGpu({ onDevice: memoryBudget(BUDGET) }) } });
+    const lm = await loadLanguageModel(files(), { backend: 'auto', cpuBacked: () => false, device: { gpu: dawnGpu({ onDevice: memoryBudget(BUDGET) }) } });
     try {
       expect(lm.backendKind).toBe('cpu');
       expect(lm.notice).toMatch(/does not fit in this GPU's memory \(it needs about \d+ MiB\), so it runs on the CPU/);
