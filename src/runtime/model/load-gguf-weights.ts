@@ -12,9 +12,9 @@ import { ggufTensorPlan, unpermuteRopeRows } from './gguf-tensor-names.ts';
 import type { LoadWeightsOptions } from './load-weights.ts';
 import { assembleWeights, type TensorPart, type WeightPlan } from './tensor-names.ts';
 import type { ModelWeights } from './weights.ts';
+import { WeightProgress } from './weight-progress.ts';
 
 /** Bytes between two progress reports inside one tensor. */
-const PROGRESS_STEP = 1 << 20;
 
 /**
  * The dtype a canonical weight is held in, from the ggml types of its tensors. A matrix whose
@@ -70,21 +70,14 @@ export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader
   }
 
   const total = reader.tensors.reduce((n, t) => Math.max(n, t.end), 0);
-  let loaded = 0;
-  let reported = -1;
-  const report = () => {
-    reported = loaded;
-    onProgress?.({ file, loaded, total: Math.max(total, loaded) });
-  };
-  const onBytes = (n: number) => {
-    loaded += n;
-    if (loaded - reported >= PROGRESS_STEP) report();
-  };
-  report();
+  const progress = new WeightProgress(onProgress);
+  progress.file = file;
+  progress.total = total;
+  progress.report();
   const created = new Map<string, Weight>();
   let config = cfg;
-  for await (const t of reader.tensorData({ signal, onBytes })) {
-    if (loaded !== reported) report();
+  for await (const t of reader.tensorData({ signal, onBytes: progress.onBytes })) {
+    progress.tensorDone();
     if (t.name === 'rope_freqs.weight' && cfg.position === 'rope') {
       if (t.layout.name !== 'f32') throw new GptError('unsupported-dtype', `${file}: rope_freqs.weight is ${t.layout.name}; llama.cpp writes it as f32.`);
       config = withRopeFactors(cfg, new Float32Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength / 4), file);
@@ -117,7 +110,7 @@ export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader
     }
     backend.writeWeight(w, part.offset, bytes);
   }
-  onProgress?.({ file, loaded, total: loaded });
+  progress.finish();
   return { weights: assembleWeights(config, created), config };
 }
 

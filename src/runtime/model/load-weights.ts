@@ -9,6 +9,7 @@ import { quantizedDType, quantizeRows, type QuantizeOnLoad } from './quantize-on
 import { assembleWeights, tensorPlan, type TensorPart, type WeightPlan } from './tensor-names.ts';
 import type { ModelWeights } from './weights.ts';
 import type { WeightsFingerprint } from './weights-fingerprint.ts';
+import { WeightProgress } from './weight-progress.ts';
 
 /** Options of {@link loadWeights}. */
 export interface LoadWeightsOptions {
@@ -28,7 +29,6 @@ export interface LoadWeightsOptions {
 const SINGLE = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
 /** Bytes between two progress reports inside one tensor. */
-const PROGRESS_STEP = 1 << 20;
 const WEIGHT_DTYPE: Readonly<Record<SafetensorsDType, FloatDType>> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
 
 /** Where a checkpoint tensor goes: its canonical weight and the part of it. */
@@ -76,7 +76,7 @@ export async function loadWeights(backend: Backend, cfg: ModelConfig, files: Mod
   // ---- stream every file, tensor by tensor, into the weights ----
   const created = new Map<string, Weight>();
   const written = new Set<TensorPart>();
-  let loaded = 0;
+  const progress = new WeightProgress(onProgress);
   for (const file of fileNames) {
     throwIfAborted(signal, file);
     const reader = await openSafetensors(await files.open(file, signal), file);
@@ -89,20 +89,12 @@ export async function loadWeights(backend: Backend, cfg: ModelConfig, files: Mod
       const target = targets.get(t.name);
       if (target) checkShape(t, target, file, cfg);
     }
-    let reported = -1;
-    const report = () => {
-      reported = loaded;
-      onProgress?.({ file, loaded, total: Math.max(total, loaded) });
-    };
-    // Within a big tensor (a 270 MB embedding) report every MiB, not every chunk.
-    const onBytes = (n: number) => {
-      loaded += n;
-      if (loaded - reported >= PROGRESS_STEP) report();
-    };
-    report();
-    for await (const t of reader.tensors({ signal, onBytes })) {
+    progress.file = file;
+    progress.total = total;
+    progress.report();
+    for await (const t of reader.tensors({ signal, onBytes: progress.onBytes })) {
       const target = targets.get(t.name);
-      if (loaded !== reported) report();
+      progress.tensorDone();
       if (!target || written.has(target.part)) continue; // unused, or already read under its other name
       const { weight, part } = target;
       opts.fingerprint?.add(t.name, t.dtype, t.shape, t.bytes);
@@ -128,7 +120,7 @@ export async function loadWeights(backend: Backend, cfg: ModelConfig, files: Mod
       written.add(part);
     }
   }
-  onProgress?.({ file: fileNames[fileNames.length - 1], loaded, total: loaded });
+  progress.finish();
 
   // An index that names the wrong shard for a tensor leaves a part unwritten.
   for (const weight of plan) {
