@@ -8,6 +8,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -52,11 +53,29 @@ function fileFor(pathname, root) {
 }
 
 /**
+ * A stream that passes bytes on at about `bytesPerSecond`, in 64 KiB slices: a slow network for
+ * tests that watch what the page shows while a model downloads.
+ */
+function paced(bytesPerSecond) {
+  return new Transform({
+    async transform(chunk, _encoding, done) {
+      for (let at = 0; at < chunk.length; at += 65536) {
+        const slice = chunk.subarray(at, at + 65536);
+        await new Promise((ok) => setTimeout(ok, (slice.length / bytesPerSecond) * 1000));
+        this.push(slice);
+      }
+      done();
+    },
+  });
+}
+
+/**
  * Starts the server. `onRequest(pathname, method)` sees every request (tests count the model
  * files fetched); `pages` maps extra paths to HTML (tests add a page that loads the bundle from
- * another origin). Resolves with the server and its URL once it listens.
+ * another origin); `modelBytesPerSecond` slows the model files down to that rate. Resolves with
+ * the server and its URL once it listens.
  */
-export async function startDemoServer({ port = 8080, host = '127.0.0.1', root = repo, onRequest = () => {}, pages = {} } = {}) {
+export async function startDemoServer({ port = 8080, host = '127.0.0.1', root = repo, onRequest = () => {}, pages = {}, modelBytesPerSecond = 0 } = {}) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     onRequest(url.pathname, req.method);
@@ -104,7 +123,9 @@ export async function startDemoServer({ port = 8080, host = '127.0.0.1', root = 
     headers['Content-Length'] = String(end - start + 1);
     res.writeHead(status, headers);
     if (req.method === 'HEAD' || stat.size === 0) return void res.end();
-    createReadStream(file, { start, end }).pipe(res);
+    const body = createReadStream(file, { start, end });
+    if (modelBytesPerSecond > 0 && url.pathname.startsWith('/models/')) body.pipe(paced(modelBytesPerSecond)).pipe(res);
+    else body.pipe(res);
   });
   await new Promise((ok, fail) => {
     server.once('error', fail);
