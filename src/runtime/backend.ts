@@ -82,20 +82,22 @@ export interface Backend {
   /** out (T, O) = inp (T, I) @ w^T (w is (O, I)) + bias (O). A matvec when T is 1. */
   matmul(out: Activation, inp: Activation, w: Weight, bias: Weight | null, T: number): void;
   /**
-   * Rotates the q heads and the k heads of `qkv` (T, (H + 2 Hkv) D) in place, rotate-half layout
-   * (pairs i and i + D/2), for positions pos0 .. pos0 + T - 1.
-   */
-  rope(qkv: Activation, T: number, pos0: number, cfg: ModelConfig): void;
-  /**
-   * Stores k and v of `qkv` for positions pos0 .. pos0+T-1 of `layer` in the cache, then
-   * out (T, H D) = causal softmax(q k^T / sqrt(D)) v over cache positions 0 .. pos0 + t,
-   * query head h reading key/value head floor(h / (H / Hkv)).
+   * Multi-head causal self-attention of the rows of `qkv` (T, (H + 2 Hkv) D) = [q | k | v] at
+   * positions pos0 .. pos0 + T - 1. For RoPE models (`cfg.position` 'rope') first rotates the q
+   * heads and the k heads in place, rotate-half layout (pairs i and i + D/2). Then stores k and v
+   * of these positions in `layer`'s cache, and computes out (T, H D) = causal softmax(q k^T /
+   * sqrt(D)) v over cache positions 0 .. pos0 + t, query head h reading key/value head
+   * floor(h / (H / Hkv)). One op, so that a GPU rotates and stores in one pass.
    */
   attention(out: Activation, qkv: Activation, kv: KvCache, layer: number, T: number, pos0: number, cfg: ModelConfig): void;
   /** out (T, F) = gelu_tanh(inp (T, F)). */
   gelu(out: Activation, inp: Activation, T: number): void;
-  /** out (T, F) = silu(inp[:, :F]) * inp[:, F:] for inp (T, 2F) = [gate | up]. */
-  siluMul(out: Activation, inp: Activation, T: number): void;
+  /**
+   * SwiGLU's gated projection: out (T, F) = silu(inp @ Wgate^T) * (inp @ Wup^T) for w (2F, I) =
+   * [gate | up] stacked by rows. `scratch` (T, 2F) may receive the product inp @ w^T on the way;
+   * a backend that fuses the activation into the matmul (WebGPU's decode) leaves it untouched.
+   */
+  swiglu(out: Activation, inp: Activation, w: Weight, scratch: Activation, T: number): void;
   /** out (T, C) += inp (T, C): the residual stream. */
   addInPlace(out: Activation, inp: Activation, T: number): void;
   /** out (n, cols) = inp rows srcRow .. srcRow + n - 1. */

@@ -147,19 +147,6 @@ export class CheckedBackend<B extends Backend = Backend> implements Backend {
     this.inner.matmul(out, inp, w, bias, T);
   }
 
-  rope(qkv: Activation, T: number, pos0: number, cfg: ModelConfig): void {
-    this.alive();
-    this.mine('rope', 'qkv', qkv);
-    const { H, Hkv, D } = cfg;
-    width('rope', 'qkv', qkv, (H + 2 * Hkv) * D, '(H + 2 Hkv) D');
-    rowsFit('rope', 'qkv', qkv, T);
-    position('rope', pos0);
-    if (!(D % 2 === 0 && cfg.ropeInvFreq.length === D / 2)) {
-      fail('bad-config', `rope: ropeInvFreq has ${cfg.ropeInvFreq.length} entries for a head size D = ${D}, expected D/2. Hint: rope needs position 'rope' and an even head size D.`);
-    }
-    this.inner.rope(qkv, T, pos0, cfg);
-  }
-
   attention(out: Activation, qkv: Activation, kv: KvCache, layer: number, T: number, pos0: number, cfg: ModelConfig): void {
     this.alive();
     this.mine('attention', 'out', out);
@@ -180,6 +167,9 @@ export class CheckedBackend<B extends Backend = Backend> implements Backend {
     if (pos0 + T > kv.S) {
       fail('context-overflow', `attention: positions ${pos0} .. ${pos0 + T - 1} do not fit the context window of ${kv.S} tokens. Hint: shorten the conversation or start a new one.`);
     }
+    if (cfg.position === 'rope' && !(D % 2 === 0 && cfg.ropeInvFreq.length === D / 2)) {
+      fail('bad-config', `attention: ropeInvFreq has ${cfg.ropeInvFreq.length} entries for a head size D = ${D}, expected D/2. Hint: RoPE needs an even head size D.`);
+    }
     this.inner.attention(out, qkv, kv, layer, T, pos0, cfg);
   }
 
@@ -188,15 +178,22 @@ export class CheckedBackend<B extends Backend = Backend> implements Backend {
     this.inner.gelu(out, inp, T);
   }
 
-  siluMul(out: Activation, inp: Activation, T: number): void {
+  swiglu(out: Activation, inp: Activation, w: Weight, scratch: Activation, T: number): void {
     this.alive();
-    this.mine('siluMul', 'out', out);
-    this.mine('siluMul', 'inp', inp);
-    width('siluMul', 'inp', inp, 2 * out.cols, "2F, twice out's ([gate | up])");
-    rowsFit('siluMul', 'inp', inp, T);
-    rowsFit('siluMul', 'out', out, T);
-    distinct('siluMul', out, inp);
-    this.inner.siluMul(out, inp, T);
+    this.mine('swiglu', 'out', out);
+    this.mine('swiglu', 'inp', inp);
+    this.mine('swiglu', 'w', w);
+    this.mine('swiglu', 'scratch', scratch);
+    const F = out.cols;
+    if (w.rows !== 2 * F) fail('bad-argument', `swiglu: '${w.name}' has ${w.rows} rows, expected 2F = ${2 * F} ([gate | up] for out's ${F} columns).`);
+    if (inp.cols !== w.cols) fail('bad-argument', `swiglu: inp has ${inp.cols} columns but '${w.name}' (${w.rows}x${w.cols}) expects ${w.cols} inputs.`);
+    width('swiglu', 'scratch', scratch, 2 * F, "2F, twice out's ([gate | up])");
+    rowsFit('swiglu', 'inp', inp, T);
+    rowsFit('swiglu', 'out', out, T);
+    rowsFit('swiglu', 'scratch', scratch, T);
+    distinct('swiglu', out, inp);
+    if (scratch === out || scratch === inp) fail('bad-argument', 'swiglu: scratch is out or inp; pass a third activation.');
+    this.inner.swiglu(out, inp, w, scratch, T);
   }
 
   addInPlace(out: Activation, inp: Activation, T: number): void {

@@ -89,3 +89,24 @@ describe('the first tokens after load come at the steady speed', () => {
     }
   });
 });
+
+describe('dispatches per decode step on WebGPU', () => {
+  // Per layer, Llama: the qkv matvec, rotate + store k and v, attention, the output matvec, the
+  // residual add fused with the MLP's norm, the gated [gate | up] matvec with SiLU, the down matvec,
+  // the add fused with the next norm; GPT-2 runs GELU as its own pass. Around the layers: the
+  // embedding (and learned positions), the first norm, the final norm and the head.
+  for (const [name, perLayer, outside] of [['smollm2-bf16', 8, 4], ['gpt2', 9, 5]] as const) {
+    it(`${name}: ${outside} + ${perLayer} L dispatches`, async () => {
+      const lm = await loadLanguageModel(nodeModelFiles(`test/fixtures/generated/${name}`), { backend: 'webgpu' });
+      try {
+        const gpu = (lm.model.backend as CheckedBackend<WebGpuBackend>).inner;
+        await lm.model.prefill([1, 2, 3]);
+        const before = gpu.dispatchCount;
+        await lm.model.decode(4);
+        expect(gpu.dispatchCount - before).toBe(outside + perLayer * lm.config.L);
+      } finally {
+        lm.dispose();
+      }
+    });
+  }
+});

@@ -211,16 +211,12 @@ export class CpuBackend implements Backend {
     }
   }
 
-  rope(qkv: Activation, T: number, pos0: number, cfg: ModelConfig): void {
-    const { H, Hkv, D } = cfg;
-    ropeForward((qkv as CpuActivation).data, T, pos0, H, Hkv, D, cfg.ropeInvFreq);
-  }
-
   attention(out: Activation, qkv: Activation, kvCache: KvCache, layer: number, T: number, pos0: number, cfg: ModelConfig): void {
     const o = out as CpuActivation;
     const x = qkv as CpuActivation;
     const kv = kvCache as CpuKvCache;
     const { H, Hkv, D } = cfg;
+    if (cfg.position === 'rope') ropeForward(x.data, T, pos0, H, Hkv, D, cfg.ropeInvFreq);
     const layerOffset = layer * kv.S * kv.width;
     if (this.kernels !== null && inArena(o.slot, x.slot, kv.kSlot, kv.vSlot, kv.scoresSlot)) {
       attentionSimd(this.kernels, o.slot, x.slot, kv.kSlot, kv.vSlot, layerOffset, kv.scoresSlot, T, pos0, H, Hkv, D);
@@ -233,8 +229,9 @@ export class CpuBackend implements Backend {
     geluForward((out as CpuActivation).data, (inp as CpuActivation).data, T * inp.cols);
   }
 
-  siluMul(out: Activation, inp: Activation, T: number): void {
-    siluMulForward((out as CpuActivation).data, (inp as CpuActivation).data, T, out.cols);
+  swiglu(out: Activation, inp: Activation, w: Weight, scratch: Activation, T: number): void {
+    this.matmul(scratch, inp, w, null, T);
+    siluMulForward((out as CpuActivation).data, (scratch as CpuActivation).data, T, out.cols);
   }
 
   addInPlace(out: Activation, inp: Activation, T: number): void {

@@ -33,18 +33,20 @@ export function forward(
   for (let l = 0; l < cfg.L; l++) {
     const lw = w.layers[l];
 
-    // attention: x += Wo · attention(rope(Wqkv · norm(x))); xb = norm(x) for the MLP
+    // attention: x += Wo · attention(Wqkv · norm(x)), q and k rotated by position first in RoPE
+    // models; xb = norm(x) for the MLP
     b.matmul(s.qkv, s.xb, lw.wqkv, lw.bqkv, T);
-    if (cfg.position === 'rope') b.rope(s.qkv, T, pos0, cfg);
     b.attention(s.att, s.qkv, s.kv, l, T, pos0, cfg);
     b.matmul(s.proj, s.att, lw.wo, lw.bo, T);
     b.addNorm(s.xb, s.x, s.proj, lw.mlpNormW, lw.mlpNormB, T, cfg.normEps);
 
-    // MLP: x += Wdown · act(Wup · norm(x)), act = GELU, or SiLU(gate) * up for SwiGLU;
-    // xb = norm(x) for the next layer's attention
-    b.matmul(s.up, s.xb, lw.wUp, lw.bUp, T);
-    if (cfg.mlp === 'swiglu') b.siluMul(s.hidden, s.up, T);
-    else b.gelu(s.hidden, s.up, T);
+    // MLP: x += Wdown · act(Wup · norm(x)), act = GELU, or for SwiGLU silu(gate) * up with
+    // [gate | up] = Wup · norm(x); xb = norm(x) for the next layer's attention
+    if (cfg.mlp === 'swiglu') b.swiglu(s.hidden, s.xb, lw.wUp, s.up, T);
+    else {
+      b.matmul(s.up, s.xb, lw.wUp, lw.bUp, T);
+      b.gelu(s.hidden, s.up, T);
+    }
     b.matmul(s.proj, s.hidden, lw.wDown, lw.bDown, T);
     const next = w.layers[l + 1];
     if (next) b.addNorm(s.xb, s.x, s.proj, next.attnNormW, next.attnNormB, T, cfg.normEps);

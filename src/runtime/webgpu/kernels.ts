@@ -6,7 +6,6 @@ import attentionSplit from './kernels/attention-split.wgsl';
 import attentionSplitPerQuery from './kernels/attention-split-per-query.wgsl';
 import embedRows from './kernels/embed-rows.wgsl';
 import gelu from './kernels/gelu.wgsl';
-import kvStore from './kernels/kv-store.wgsl';
 import layerNorm from './kernels/layer-norm.wgsl';
 import layerNormPerRow from './kernels/layer-norm-per-row.wgsl';
 import matmulPerRow from './kernels/matmul-per-row.wgsl';
@@ -15,7 +14,7 @@ import matvec from './kernels/matvec.wgsl';
 import matvecPerRow from './kernels/matvec-per-row.wgsl';
 import rmsNorm from './kernels/rms-norm.wgsl';
 import rmsNormPerRow from './kernels/rms-norm-per-row.wgsl';
-import rope from './kernels/rope.wgsl';
+import ropeKvStore from './kernels/rope-kv-store.wgsl';
 import siluMul from './kernels/silu-mul.wgsl';
 import weightLoad from './kernels/weight-load.wgsl';
 import workgroupReduce from './kernels/workgroup-reduce.wgsl';
@@ -117,8 +116,7 @@ export const KERNELS = {
     perWorkgroup: [PER_ROW.WG * ROWS_PER_INVOCATION, TOKENS_PER_INVOCATION],
   },
   matmulTiled: { file: 'matmul-tiled.wgsl', ...withWeights(matmulTiled), bindings: OUT_IN_W_B, folds: false, constants: TILED, perWorkgroup: [TILED.SIDE * 4, TILED.SIDE * 4] },
-  rope: { file: 'rope.wgsl', ...plain(rope), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
-  kvStore: { file: 'kv-store.wgsl', ...plain(kvStore), bindings: ['write', 'write', 'read', 'uniform'], folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
+  ropeKvStore: { file: 'rope-kv-store.wgsl', ...plain(ropeKvStore), bindings: ['write', 'write', 'write', 'read', 'uniform'], folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   attention: { file: 'attention.wgsl', ...withReduce(attention), bindings: OUT_IN_W_B, folds: false, constants: ATTENTION, perWorkgroup: [1, 1] },
   attentionPerQuery: { file: 'attention-per-query.wgsl', ...plain(attentionPerQuery), bindings: OUT_IN_W_B, folds: false, constants: PER_QUERY, perWorkgroup: [PER_QUERY.WG, 1] },
   attentionSplit: { file: 'attention-split.wgsl', ...withReduce(attentionSplit), bindings: OUT_IN_W_B, folds: false, constants: ATTENTION, perWorkgroup: [1, 1] },

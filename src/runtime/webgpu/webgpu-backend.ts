@@ -232,14 +232,6 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  rope(qkv: Activation, T: number, pos0: number, cfg: ModelConfig): void {
-    this.check();
-    const a = qkv as GpuActivation;
-    const { H, Hkv, D } = cfg;
-    const table = this.ropeTable(cfg, pos0 + T);
-    this.recorder.dispatch(KERNELS.rope, {}, [a.buffer, table], { u32: [T, a.cols, H + Hkv, D / 2, pos0] }, [(T * (H + Hkv) * D) / 2]);
-  }
-
   attention(out: Activation, qkv: Activation, kv: KvCache, layer: number, T: number, pos0: number, cfg: ModelConfig): void {
     this.check();
     const o = out as GpuActivation;
@@ -250,8 +242,12 @@ export class WebGpuBackend implements Backend {
     need(D <= MAX_HEAD_SIZE, `attention: head size ${D} is above the ${MAX_HEAD_SIZE} the WebGPU kernel supports. Hint: use the CPU engine for this model.`);
     const k = cache.k[layer];
     const v = cache.v[layer];
-    // store this call's keys and values, then attend over the cache (dispatches in a pass are ordered)
-    this.recorder.dispatch(KERNELS.kvStore, {}, [k, v, a.buffer], { u32: [T, a.cols, H * D, width, pos0] }, [T * width]);
+    // rotate q and k (RoPE) and store this call's keys and values, then attend over the cache
+    // (dispatches in a pass are ordered)
+    const rope = cfg.position === 'rope';
+    const table = rope ? this.ropeTable(cfg, pos0 + T) : this.empty;
+    const items = rope ? T * (H + Hkv) * (D / 2) + T * width : 2 * T * width;
+    this.recorder.dispatch(KERNELS.ropeKvStore, { ROPE: rope ? 1 : 0 }, [k, v, a.buffer, table], { u32: [T, a.cols, H, Hkv, D / 2, pos0] }, [items]);
     const scale = 1 / Math.sqrt(D);
     const n = pos0 + T; // keys the last query sees
     if (T === 1 && n > KEYS_PER_SPLIT) {
@@ -281,11 +277,23 @@ export class WebGpuBackend implements Backend {
     this.recorder.dispatch(KERNELS.gelu, {}, [o.buffer, x.buffer], { u32: [T * x.cols] }, [T * x.cols]);
   }
 
-  siluMul(out: Activation, inp: Activation, T: number): void {
+  swiglu(out: Activation, inp: Activation, w: Weight, scratch: Activation, T: number): void {
     this.check();
+    const wt = w as GpuWeight;
     const o = out as GpuActivation;
-    const x = inp as GpuActivation;
-    this.recorder.dispatch(KERNELS.siluMul, {}, [o.buffer, x.buffer], { u32: [T, o.cols] }, [T * o.cols]);
+    const I = wt.cols;
+    if (T > 1 || wt.parts.length > 1 || I % 4 !== 0) {
+      // prefill (or a weight split across buffers): the matmul, then silu(gate) * up
+      this.matmul(scratch, inp, w, null, T);
+      const s = scratch as GpuActivation;
+      this.recorder.dispatch(KERNELS.siluMul, {}, [o.buffer, s.buffer], { u32: [T, o.cols] }, [T * o.cols]);
+      return;
+    }
+    // decode: one matvec whose workgroups read gate and up rows side by side (GATED, see matvec.wgsl)
+    const [kernel, dtype] = weightKernel(this.kernels === 'serial' ? KERNELS.matvecPerRow : KERNELS.matvec, wt.gpuDtype);
+    const part = wt.parts[0];
+    const buffers = [o.buffer, (inp as GpuActivation).buffer, part.buffer, this.empty];
+    this.recorder.dispatch(kernel, { ...dtype, GATED: 1 }, buffers, { u32: [I / 4, part.rows, 0, 0] }, [part.rows]);
   }
 
   addInPlace(out: Activation, inp: Activation, T: number): void {

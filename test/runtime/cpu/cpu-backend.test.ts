@@ -128,16 +128,17 @@ describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
     expectClose(await readAll(b, x), [1 - 0.158808, 2 - 0.158808, 3.841192, 5.954598, 3, 3, 5, 5]);
   });
 
-  it('runs rmsNorm and siluMul', async () => {
+  it('runs rmsNorm and swiglu', async () => {
     const b = checked(opts);
     // [1, 7] eps 0: rms 5 -> [0.2, 1.4] * [2, -1] = [0.4, -1.4]
     const x = activation(b, 1, 2, [1, 7]);
     const n = b.createActivation(1, 2);
     b.rmsNorm(n, x, weight(b, 'norm', 1, 2, [2, -1]), 1, 0);
     expectClose(await readAll(b, n), [0.4, -1.4]);
-    // [gate | up] = [0, 1 | 5, 2] -> [0, 0.731059 * 2]
+    // w = identity (4, 4), so [gate | up] = x = [0, 1 | 5, 2] -> [0, 0.731059 * 2]
     const h = b.createActivation(1, 2);
-    b.siluMul(h, activation(b, 1, 4, [0, 1, 5, 2]), 1);
+    const eye = weight(b, 'mlp.gate_up', 4, 4, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    b.swiglu(h, activation(b, 1, 4, [0, 1, 5, 2]), eye, b.createActivation(1, 4), 1);
     expectClose(await readAll(b, h), [0, 1.462117]);
   });
 
@@ -158,13 +159,12 @@ describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
     ]);
     const kv = b.createKvCache(1, 4, 4);
     const out = b.createActivation(2, 8);
-    b.rope(qkv, 2, 0, cfg);
-    b.attention(out, qkv, kv, 0, 2, 0, cfg);
+    b.attention(out, qkv, kv, 0, 2, 0, cfg); // rotates first: cfg has RoPE
     expectClose(await readAll(b, out), [4, 0, 0, 0, 4, 0, 0, 0, 3, 1, 0, 0, 1, 3, 0, 0]);
   });
 
   it('gives the same outputs for a prefill of 5 tokens as for 5 single-token decode steps', async () => {
-    // embed -> rmsNorm -> qkv matmul -> rope -> attention (GQA, 2 layers of cache) -> output matmul.
+    // embed -> rmsNorm -> qkv matmul -> attention with rope (GQA, 2 layers of cache) -> output matmul.
     // Exercises the 4-row matmul block plus a remainder row, rope and the cache at pos0 > 0.
     const b = checked(opts);
     const cfg = config({ C: 8, H: 4, Hkv: 2, D: 2, V: 6, ropeInvFreq: new Float32Array([0.7]) });
@@ -182,7 +182,6 @@ describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
       b.embed(s.x, ids.subarray(pos0, pos0 + T), T, tok, null, pos0);
       b.rmsNorm(s.xb, s.x, norm, T, 1e-5);
       b.matmul(s.qkv, s.xb, wqkv, bqkv, T);
-      b.rope(s.qkv, T, pos0, cfg);
       b.attention(s.att, s.qkv, kv, 1, T, pos0, cfg);
       b.matmul(s.out, s.att, wo, null, T);
     };
@@ -243,7 +242,7 @@ describe.each(PATHS)('CpuBackend ops (simd $simd)', (opts) => {
     const id = gptError(() => b.embed(ok, Int32Array.from([3]), 1, w, null, 0));
     expect(id.message).toContain('token id 3');
     expect(id.message).toContain('lm_head');
-    const rope = gptError(() => b.rope(b.createActivation(1, 12), 1, 0, config({ ropeInvFreq: new Float32Array(0) })));
+    const rope = gptError(() => b.attention(b.createActivation(1, 4), b.createActivation(1, 12), b.createKvCache(1, 4, 4), 0, 1, 0, config({ ropeInvFreq: new Float32Array(0) })));
     expect(rope.code).toBe('bad-config');
     expect(gptError(() => b.attention(b.createActivation(1, 4), b.createActivation(1, 12), b.createKvCache(1, 4, 4), 1, 1, 0, config({}))).message).toMatch(/layer 1/);
   });

@@ -62,10 +62,9 @@ class RecordingBackend implements Backend {
   rmsNorm(): void { throw new Error('not in this test'); }
   addNorm(): void { throw new Error('not in this test'); }
   matmul(): void { throw new Error('not in this test'); }
-  rope(): void { throw new Error('not in this test'); }
   attention(): void { throw new Error('not in this test'); }
   gelu(): void { throw new Error('not in this test'); }
-  siluMul(): void { throw new Error('not in this test'); }
+  swiglu(): void { throw new Error('not in this test'); }
   addInPlace(): void { throw new Error('not in this test'); }
   copyRows(): void { throw new Error('not in this test'); }
   read(): Promise<void> { throw new Error('not in this test'); }

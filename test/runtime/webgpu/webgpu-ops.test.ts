@@ -342,19 +342,40 @@ forEachStyle(() => {
     const cfg = config();
     const W = (cfg.H + 2 * cfg.Hkv) * cfg.D;
 
-    it('rotates q and k heads and leaves v alone (T=5, pos0=7)', async () => {
+    it('rotates q and k heads in place, leaves v alone and attends (T=5, pos0=7)', async () => {
       const qkv = twinAct(5, W, values(5 * W, 40));
-      gpu.rope(qkv.gpu, 5, 7, cfg);
-      cpu.rope(qkv.cpu, 5, 7, cfg);
+      const out = twinAct(5, cfg.H * cfg.D);
+      const kv: Twin<KvCache> = { gpu: gpu.createKvCache(1, 12, cfg.Hkv * cfg.D), cpu: cpu.createKvCache(1, 12, cfg.Hkv * cfg.D) };
+      gpu.attention(out.gpu, qkv.gpu, kv.gpu, 0, 5, 7, cfg);
+      cpu.attention(out.cpu, qkv.cpu, kv.cpu, 0, 5, 7, cfg);
       await expectSame(qkv, 5, 1e-5);
+      await expectSame(out, 5, 1e-4);
     });
 
     it('rotates at a position where f32 cos loses digits (pos0=5000)', async () => {
       const far = config({ maxPositions: 8192 });
       const qkv = twinAct(1, W, values(W, 41));
-      gpu.rope(qkv.gpu, 1, 5000, far);
-      cpu.rope(qkv.cpu, 1, 5000, far);
+      const out = twinAct(1, far.H * far.D);
+      const kv: Twin<KvCache> = { gpu: gpu.createKvCache(1, 5001, far.Hkv * far.D), cpu: cpu.createKvCache(1, 5001, far.Hkv * far.D) };
+      gpu.attention(out.gpu, qkv.gpu, kv.gpu, 0, 1, 5000, far);
+      cpu.attention(out.cpu, qkv.cpu, kv.cpu, 0, 1, 5000, far);
       await expectSame(qkv, 1, 1e-5);
+    });
+
+    it('leaves q and k unrotated with learned positions (GPT-2) and attends (T=3 then 1)', async () => {
+      const learned = config({ position: 'learned' });
+      const kv: Twin<KvCache> = { gpu: gpu.createKvCache(1, 8, learned.Hkv * learned.D), cpu: cpu.createKvCache(1, 8, learned.Hkv * learned.D) };
+      const out = twinAct(3, learned.H * learned.D);
+      let pos0 = 0;
+      for (const T of [3, 1]) {
+        const xs = values(T * W, 42 + T, 2);
+        const qkv = twinAct(T, W, xs);
+        gpu.attention(out.gpu, qkv.gpu, kv.gpu, 0, T, pos0, learned);
+        cpu.attention(out.cpu, qkv.cpu, kv.cpu, 0, T, pos0, learned);
+        expect(Array.from(await readRows(gpu, qkv.gpu, T))).toEqual(Array.from(xs));
+        await expectSame(out, T, 1e-4);
+        pos0 += T;
+      }
     });
 
     it('stores k/v and attends causally with GQA over earlier stores (T=5, 1, 5, then 70 keys)', async () => {
@@ -416,13 +437,20 @@ forEachStyle(() => {
       expect(got[0]).toBeCloseTo(60, 4);
     });
 
-    it('siluMul matches the CPU (T=5, F=24)', async () => {
-      const inp = twinAct(5, 48, values(240, 61, 4));
-      const out = twinAct(5, 24);
-      gpu.siluMul(out.gpu, inp.gpu, 5);
-      cpu.siluMul(out.cpu, inp.cpu, 5);
-      await expectSame(out, 5, 1e-5);
-    });
+    for (const [T, F, dtype] of [[5, 24, 'f16'], [1, 24, 'f16'], [1, 37, 'f32'], [1, 300, 'bf16']] as const) {
+      it(`swiglu matches the CPU (T=${T}, F=${F}, ${dtype}${T === 1 ? ': one gated matvec' : ''})`, async () => {
+        const I = 32;
+        const w = twinWeight('mlp.gate_up', 2 * F, I, dtype, values(2 * F * I, 61 + F));
+        const inp = twinAct(T, I, values(T * I, 62, 2));
+        const out = twinAct(T, F);
+        const scratch = twinAct(T, 2 * F);
+        const before = gpu.dispatchCount;
+        gpu.swiglu(out.gpu, inp.gpu, w.gpu, scratch.gpu, T);
+        if (T === 1) expect(gpu.dispatchCount - before).toBe(1);
+        cpu.swiglu(out.cpu, inp.cpu, w.cpu, scratch.cpu, T);
+        await expectSame(out, T, 1e-5);
+      });
+    }
 
     it('addInPlace adds T rows only', async () => {
       const out = twinAct(5, 24, values(120, 62));
@@ -473,13 +501,11 @@ function tinyModel(b: Backend, cfg: ModelConfig, Tmax: number) {
     b.embed(x, ids, T, tok, null, pos0);
     b.rmsNorm(xb, x, norm, T, 1e-5);
     b.matmul(qkv, xb, wqkv, bqkv, T);
-    b.rope(qkv, T, pos0, cfg);
     b.attention(att, qkv, kv, 0, T, pos0, cfg);
     b.matmul(proj, att, wo, null, T);
     b.addInPlace(x, proj, T);
     b.rmsNorm(xb, x, norm, T, 1e-5);
-    b.matmul(up, xb, wUp, null, T);
-    b.siluMul(hidden, up, T);
+    b.swiglu(hidden, xb, wUp, up, T);
     b.matmul(proj, hidden, wDown, null, T);
     b.addInPlace(x, proj, T);
     b.copyRows(last, x, T - 1, 1);

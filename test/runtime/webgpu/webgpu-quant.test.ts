@@ -61,6 +61,30 @@ describe('WebGPU with quantized weights', () => {
           });
         }
 
+        it(`${dtype} swiglu decode (one gated matvec) against dequantize-then-f32`, async () => {
+          const [I, F] = [2 * BLOCK[dtype], 19];
+          const c = quantCase(dtype, 1, I, 2 * F, 31, false); // ref = [gate | up]
+          const b = gpu(style);
+          const w = b.createWeight('mlp.gate_up', 2 * F, I, dtype);
+          b.writeWeight(w, 0, c.w);
+          const values = b.createWeight('x', 1, I, 'f32');
+          b.writeWeight(values, 0, new Uint8Array(c.x.buffer, c.x.byteOffset, c.x.byteLength));
+          const inp = b.createActivation(1, I);
+          b.embed(inp, Int32Array.of(0), 1, values, null, 0);
+          const out = b.createActivation(1, F);
+          b.swiglu(out, inp, w, b.createActivation(1, 2 * F), 1);
+          const got = new Float32Array(F);
+          await b.read(out, 1, got);
+          const scale = magnitudes(dtype, c.w, c.x, null, 1, I, 2 * F);
+          for (let f = 0; f < F; f++) {
+            const [gate, up] = [c.ref[f], c.ref[F + f]];
+            const want = (gate / (1 + Math.exp(-gate))) * up;
+            // a gate error e moves the output by at most about |up| e (silu' <= 1.1), an up error by |silu(gate)| e
+            const tol = 1.1 * Math.abs(up) * (1e-5 * scale[f] + 1e-6) + Math.abs(want / (up || 1)) * (1e-5 * scale[F + f] + 1e-6) + 1e-6;
+            expect(Math.abs(got[f] - want), `output ${f}`).toBeLessThanOrEqual(tol);
+          }
+        });
+
         it(`${dtype} weight split across buffers by rows (a small binding limit)`, async () => {
           const [T, I, O] = [2, 2 * BLOCK[dtype], 37];
           const c = quantCase(dtype, T, I, O, 99, true);

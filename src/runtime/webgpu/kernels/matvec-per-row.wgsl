@@ -12,9 +12,13 @@
 // floats (65-113 ms), the k loop unrolled by two, four named accumulators instead of the array,
 // and 16-invocation workgroups. f16 weights (half the loads) decode no faster than f32, so the
 // loads are not the only cost.
+// With GATED 1 (SwiGLU's gated projection, the weight [gate | up] of 2F rows in one part), the
+// four rows an invocation reads are gate rows o, o + 1 and up rows F + o, F + o + 1, and it writes
+// out[o + r] = silu(gate) * up: two outputs, no separate activation pass.
 // Prepended with weight-load.wgsl.
 
 override WG: u32; // from the KERNELS table (kernels.ts)
+override GATED: u32 = 0u; // 1: SwiGLU, see above
 // Output rows per invocation: a const, not an override, because the loop below is unrolled for
 // it. Written as a loop over an override ROWS (accumulators sized for up to 8), this kernel took
 // 2.5-3x as long on the 32000 x 288 head on SwiftShader. KERNELS.matvecPerRow.perWorkgroup says
@@ -41,16 +45,31 @@ fn main(
   @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
   // Workgroups are laid out in two dimensions when one would pass 65535.
-  let o = ((wid.y * nwg.x + wid.x) * WG + lid.x) * ROWS;
-  if (o >= p.rows) {
+  let g = (wid.y * nwg.x + wid.x) * WG + lid.x;
+  let outputs = select(p.rows, p.rows / 2u, GATED == 1u);
+  let o = select(g * ROWS, g * 2u, GATED == 1u);
+  if (o >= outputs) {
     return;
   }
-  // Past the last row, re-read the last row (the results are not written): no branch in the loop.
-  let last = p.rows - 1u;
-  let b0 = o * p.I4;
-  let b1 = min(o + 1u, last) * p.I4;
-  let b2 = min(o + 2u, last) * p.I4;
-  let b3 = min(o + 3u, last) * p.I4;
+  // The four rows read. Past the last row, re-read the last row (the results are not written):
+  // no branch in the loop.
+  var b0: u32;
+  var b1: u32;
+  var b2: u32;
+  var b3: u32;
+  if (GATED == 1u) {
+    let o1 = min(o + 1u, outputs - 1u);
+    b0 = o * p.I4;
+    b1 = o1 * p.I4;
+    b2 = (outputs + o) * p.I4;
+    b3 = (outputs + o1) * p.I4;
+  } else {
+    let last = p.rows - 1u;
+    b0 = o * p.I4;
+    b1 = min(o + 1u, last) * p.I4;
+    b2 = min(o + 2u, last) * p.I4;
+    b3 = min(o + 3u, last) * p.I4;
+  }
   var acc: array<vec4<f32>, ROWS>; // (ROWS) four partial sums per row, added up at the end
   for (var k = 0u; k < p.I4; k++) {
     let x = inp[k];
@@ -58,6 +77,16 @@ fn main(
     acc[1] += x * weight4(b1 + k);
     acc[2] += x * weight4(b2 + k);
     acc[3] += x * weight4(b3 + k);
+  }
+  if (GATED == 1u) {
+    for (var r = 0u; r < 2u; r++) {
+      if (o + r < outputs) {
+        let gate = dot(acc[r], vec4<f32>(1.0));
+        // exp(-gate) overflows to inf for gate < -88 and the quotient is then -0: the right limit.
+        out[o + r] = gate / (1.0 + exp(-gate)) * dot(acc[r + 2u], vec4<f32>(1.0));
+      }
+    }
+    return;
   }
   for (var r = 0u; r < ROWS; r++) {
     let row = o + r;
