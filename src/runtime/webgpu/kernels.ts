@@ -2,8 +2,6 @@ import addInPlace from './kernels/add-in-place.wgsl';
 import attention from './kernels/attention.wgsl';
 import attentionCombine from './kernels/attention-combine.wgsl';
 import attentionPerQuery from './kernels/attention-per-query.wgsl';
-import attentionSplit from './kernels/attention-split.wgsl';
-import attentionSplitPerQuery from './kernels/attention-split-per-query.wgsl';
 import embedRows from './kernels/embed-rows.wgsl';
 import gelu from './kernels/gelu.wgsl';
 import layerNorm from './kernels/layer-norm.wgsl';
@@ -119,8 +117,6 @@ export const KERNELS = {
   ropeKvStore: { file: 'rope-kv-store.wgsl', ...plain(ropeKvStore), bindings: ['write', 'write', 'write', 'read', 'uniform'], folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   attention: { file: 'attention.wgsl', ...withReduce(attention), bindings: OUT_IN_W_B, folds: false, constants: ATTENTION, perWorkgroup: [1, 1] },
   attentionPerQuery: { file: 'attention-per-query.wgsl', ...plain(attentionPerQuery), bindings: OUT_IN_W_B, folds: false, constants: PER_QUERY, perWorkgroup: [PER_QUERY.WG, 1] },
-  attentionSplit: { file: 'attention-split.wgsl', ...withReduce(attentionSplit), bindings: OUT_IN_W_B, folds: false, constants: ATTENTION, perWorkgroup: [1, 1] },
-  attentionSplitPerQuery: { file: 'attention-split-per-query.wgsl', ...plain(attentionSplitPerQuery), bindings: OUT_IN_W_B, folds: false, constants: PER_QUERY, perWorkgroup: [PER_QUERY.WG, 1] },
   attentionCombine: { file: 'attention-combine.wgsl', ...plain(attentionCombine), bindings: OUT_IN, folds: false, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   gelu: { file: 'gelu.wgsl', ...plain(gelu), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   siluMul: { file: 'silu-mul.wgsl', ...plain(siluMul), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
@@ -156,7 +152,7 @@ function quantVariant(kernel: Kernel, dtype: QuantDType): Kernel {
 }
 
 /**
- * Flash-decoding (attention-split*.wgsl, then attention-combine.wgsl): a decode step over more
+ * Flash-decoding (the attention kernels with SPLIT, then attention-combine.wgsl): a decode step over more
  * than KEYS_PER_SPLIT cached positions splits them into chunks of at least that many keys, at most
  * MAX_SPLITS of them, one workgroup (or invocation, serial style) each, instead of one per head.
  */

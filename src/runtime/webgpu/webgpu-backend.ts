@@ -250,24 +250,22 @@ export class WebGpuBackend implements Backend {
     this.recorder.dispatch(KERNELS.ropeKvStore, { ROPE: rope ? 1 : 0 }, [k, v, a.buffer, table], { u32: [T, a.cols, H, Hkv, D / 2, pos0] }, [items]);
     const scale = 1 / Math.sqrt(D);
     const n = pos0 + T; // keys the last query sees
-    if (T === 1 && n > KEYS_PER_SPLIT) {
-      // flash-decoding: the keys split across workgroups, then one merge (see KEYS_PER_SPLIT)
-      const chunk = Math.max(KEYS_PER_SPLIT, Math.ceil(n / MAX_SPLITS));
-      const splits = Math.ceil(n / chunk);
-      const part = this.splitScratch(H, D);
-      if (this.kernels === 'serial' && D % 4 === 0) {
-        const u32 = [a.cols / 4, H, Hkv, D / 4, pos0, chunk, splits];
-        this.recorder.dispatch(KERNELS.attentionSplitPerQuery, {}, [part, a.buffer, k, v], { u32, f32: [scale] }, [H * splits]);
-      } else {
-        this.recorder.dispatch(KERNELS.attentionSplit, {}, [part, a.buffer, k, v], { u32: [a.cols, H, Hkv, D, pos0, chunk, splits], f32: [scale] }, [H, splits]);
-      }
-      this.recorder.dispatch(KERNELS.attentionCombine, {}, [o.buffer, part], { u32: [H, D, splits] }, [H * D]);
-    } else if (this.kernels === 'serial' && D % 4 === 0) {
-      const u32 = [T, a.cols / 4, H, Hkv, D / 4, pos0];
-      this.recorder.dispatch(KERNELS.attentionPerQuery, {}, [o.buffer, a.buffer, k, v], { u32, f32: [scale] }, [T * H]);
+    const serial = this.kernels === 'serial' && D % 4 === 0;
+    // flash-decoding: a decode step over a long cache splits the keys across workgroups, then one
+    // merge (see KEYS_PER_SPLIT); otherwise one workgroup (serial: invocation) per head and token
+    const split = T === 1 && n > KEYS_PER_SPLIT;
+    const chunk = split ? Math.max(KEYS_PER_SPLIT, Math.ceil(n / MAX_SPLITS)) : 0;
+    const splits = split ? Math.ceil(n / chunk) : 0;
+    const into = split ? this.splitScratch(H, D) : o.buffer;
+    const SPLIT = split ? 1 : 0;
+    if (serial) {
+      const u32 = [T, a.cols / 4, H, Hkv, D / 4, pos0, chunk, splits];
+      this.recorder.dispatch(KERNELS.attentionPerQuery, { SPLIT }, [into, a.buffer, k, v], { u32, f32: [scale] }, [H * (split ? splits : T)]);
     } else {
-      this.recorder.dispatch(KERNELS.attention, {}, [o.buffer, a.buffer, k, v], { u32: [a.cols, H, Hkv, D, pos0], f32: [scale] }, [H, T]);
+      const u32 = [a.cols, H, Hkv, D, pos0, chunk, splits];
+      this.recorder.dispatch(KERNELS.attention, { SPLIT }, [into, a.buffer, k, v], { u32, f32: [scale] }, [H, split ? splits : T]);
     }
+    if (split) this.recorder.dispatch(KERNELS.attentionCombine, {}, [o.buffer, into], { u32: [H, D, splits] }, [H * D]);
   }
 
   gelu(out: Activation, inp: Activation, T: number): void {

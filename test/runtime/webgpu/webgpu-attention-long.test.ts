@@ -8,7 +8,7 @@ import { WebGpuBackend } from '../../../src/runtime/webgpu/webgpu-backend.ts';
 import { llamaConfig } from '../../helpers/llama-config.ts';
 
 // Decode attention over a long KV cache, split across workgroups (flash-decoding:
-// attention-split*.wgsl then attention-combine.wgsl), against the CPU reference at positions past
+// the attention kernels with SPLIT, then attention-combine.wgsl), against the CPU reference at positions past
 // one split, at a ragged last split, and at 1100: both kernel styles, grouped-query heads, and a
 // head size that is not a multiple of 4 (the serial style then takes the cooperative split).
 

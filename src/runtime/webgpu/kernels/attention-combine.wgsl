@@ -1,5 +1,5 @@
-// Flash-decoding, part 2: merges the per-split partial results of attention-split*.wgsl into the
-// attention output of the decode query. For head h, with M = max over splits of m_s:
+// Flash-decoding, part 2: merges the per-split partial results of the attention kernels (run with
+// SPLIT 1) into the attention output of the decode query. For head h, with M = max over splits of m_s:
 //   out = sum_s exp(m_s - M) acc_s / sum_s exp(m_s - M) l_s
 // One invocation per output element (h, d): a few splits each, no barriers, either kernel style.
 
