@@ -1,14 +1,13 @@
 import type { Activation, Backend, KvCache, Weight, WeightDType } from '../backend.ts';
 import { GptError } from '../../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
-import { AllocationWatch } from './allocation-watch.ts';
 import { CommandRecorder } from './command-recorder.ts';
-import { GpuWeight, roundUp } from './gpu-weight.ts';
+import { GpuBuffers } from './gpu-buffers.ts';
+import { GpuWeight } from './gpu-weight.ts';
 import { GpuActivation, GpuKvCache, need } from './gpu-tensors.ts';
 import { isCpuBackedDevice } from './device.ts';
 import { KERNELS, KEYS_PER_SPLIT, MAX_HEAD_SIZE, MAX_SPLITS, weightKernel } from './kernels.ts';
 import { QUANT_DTYPES } from '../quant/quant-dtype.ts';
-import { RopeTable } from './rope-table.ts';
 
 /** Options of {@link WebGpuBackend}. */
 export interface WebGpuBackendOptions {
@@ -49,19 +48,14 @@ export class WebGpuBackend implements Backend {
   readonly kernels: KernelStyle;
   private readonly recorder: CommandRecorder;
   private readonly maxBindingBytes: number;
-  private readonly owned: GPUBuffer[] = []; // every buffer created here, for destroy()
+  private readonly buffers: GpuBuffers; // every buffer but the weights' and the uniforms'
   private readonly weights: GpuWeight[] = [];
+  private weightBytes = 0;
   private readonly empty: GPUBuffer; // bound where a kernel's optional input is absent
-  private readonly idsBuffers: GPUBuffer[] = []; // (Tmax) i32, one per embed call of a submit
-  private embedCalls = 0;
-  private staging: GPUBuffer | null = null; // MAP_READ, the size of the largest read so far
-  private split: GPUBuffer | null = null; // flash-decoding's partial results (splitScratch)
+  private embedCalls = 0; // embeds recorded since the last submit: each takes its own ids buffer
   private reading = false;
-  private ropeTables = new WeakMap<Float32Array, RopeTable>(); // by cfg.ropeInvFreq
   private lostReason: string | null = null;
   private destroyed = false;
-  private bufferBytes = 0; // sizes of the live buffers created here, uniforms aside
-  private readonly allocations: AllocationWatch;
 
   constructor(
     readonly device: GPUDevice,
@@ -70,9 +64,9 @@ export class WebGpuBackend implements Backend {
     const limits = device.limits;
     this.maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.kernels = options.kernels ?? (isCpuBackedDevice(device) ? 'serial' : 'cooperative');
-    this.allocations = new AllocationWatch(device);
+    this.buffers = new GpuBuffers(device);
     this.recorder = new CommandRecorder(device);
-    this.empty = this.buffer('empty', 16, GPUBufferUsage.STORAGE);
+    this.empty = this.buffers.create('empty', 16, GPUBufferUsage.STORAGE);
     device.lost.then((info) => {
       this.lostReason = info.message || info.reason || 'unknown reason';
     });
@@ -83,7 +77,7 @@ export class WebGpuBackend implements Backend {
    * token ids, the staging buffer and the uniform arena. For benchmarks and memory reports.
    */
   get bytesAllocated(): number {
-    return this.bufferBytes + this.recorder.bytesAllocated;
+    return this.weightBytes + this.buffers.bytes + this.recorder.bytesAllocated;
   }
 
   /** True once the GPU device was lost; every op then throws GptError 'device-lost'. */
@@ -112,13 +106,13 @@ export class WebGpuBackend implements Backend {
 
   createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight {
     this.check();
-    const w = this.allocations.around(
+    const w = this.buffers.allocations.around(
       `weight "${name}"`,
       () => new GpuWeight(this.device, name, rows, cols, dtype, this.maxBindingBytes),
       (made) => made.parts.reduce((n, p) => n + p.buffer.size, 0),
     );
     this.weights.push(w);
-    for (const part of w.parts) this.bufferBytes += part.buffer.size;
+    for (const part of w.parts) this.weightBytes += part.buffer.size;
     return w;
   }
 
@@ -130,20 +124,20 @@ export class WebGpuBackend implements Backend {
   createActivation(rows: number, cols: number): Activation {
     this.check();
     const bytes = rows * cols * 4;
-    this.fitsBinding(bytes, `An activation of (${rows}, ${cols}) floats`);
+    this.buffers.fitsBinding(bytes, `An activation of (${rows}, ${cols}) floats`);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    return new GpuActivation(rows, cols, this.buffer(`activation (${rows}, ${cols})`, bytes, usage));
+    return new GpuActivation(rows, cols, this.buffers.create(`activation (${rows}, ${cols})`, bytes, usage));
   }
 
   createKvCache(L: number, S: number, width: number): KvCache {
     this.check();
-    this.fitsBinding(S * width * 4, `One layer of the KV cache (${S} positions x ${width} floats)`);
+    this.buffers.fitsBinding(S * width * 4, `One layer of the KV cache (${S} positions x ${width} floats)`);
     const usage = GPUBufferUsage.STORAGE;
     const k: GPUBuffer[] = [];
     const v: GPUBuffer[] = [];
     for (let l = 0; l < L; l++) {
-      k.push(this.buffer(`k cache layer ${l}`, S * width * 4, usage));
-      v.push(this.buffer(`v cache layer ${l}`, S * width * 4, usage));
+      k.push(this.buffers.create(`k cache layer ${l}`, S * width * 4, usage));
+      v.push(this.buffers.create(`v cache layer ${l}`, S * width * 4, usage));
     }
     return new GpuKvCache(L, S, width, k, v);
   }
@@ -156,7 +150,7 @@ export class WebGpuBackend implements Backend {
     const tok = tokEmb as GpuWeight;
     const pos = posEmb as GpuWeight | null;
     const C = tok.cols;
-    const idsBuffer = this.idsBuffer(T);
+    const idsBuffer = this.buffers.idsBuffer(this.embedCalls++, T);
     this.device.queue.writeBuffer(idsBuffer, 0, ids, 0, T);
     const [tokKernel, tokType] = weightKernel(KERNELS.embedRows, tok.gpuDtype);
     for (const part of tok.parts) {
@@ -245,7 +239,7 @@ export class WebGpuBackend implements Backend {
     // rotate q and k (RoPE) and store this call's keys and values, then attend over the cache
     // (dispatches in a pass are ordered)
     const rope = cfg.position === 'rope';
-    const table = rope ? this.ropeTable(cfg, pos0 + T) : this.empty;
+    const table = rope ? this.buffers.ropeTable(cfg, pos0 + T) : this.empty;
     const items = rope ? T * (H + Hkv) * (D / 2) + T * width : 2 * T * width;
     this.recorder.dispatch(KERNELS.ropeKvStore, { ROPE: rope ? 1 : 0 }, [k, v, a.buffer, table], { u32: [T, a.cols, H, Hkv, D / 2, pos0] }, [items]);
     const scale = 1 / Math.sqrt(D);
@@ -256,7 +250,7 @@ export class WebGpuBackend implements Backend {
     const split = T === 1 && n > KEYS_PER_SPLIT;
     const chunk = split ? Math.max(KEYS_PER_SPLIT, Math.ceil(n / MAX_SPLITS)) : 0;
     const splits = split ? Math.ceil(n / chunk) : 0;
-    const into = split ? this.splitScratch(H, D) : o.buffer;
+    const into = split ? this.buffers.splitScratch(H, D) : o.buffer;
     const SPLIT = split ? 1 : 0;
     if (serial) {
       const u32 = [T, a.cols / 4, H, Hkv, D / 4, pos0, chunk, splits];
@@ -316,7 +310,7 @@ export class WebGpuBackend implements Backend {
     need(!this.reading, 'read: another read is still in flight. Hint: await each read before the next.');
     this.reading = true;
     try {
-      const staging = this.stagingBuffer(bytes);
+      const staging = this.buffers.stagingBuffer(bytes);
       this.recorder.copy(a.buffer, 0, staging, 0, bytes);
       await this.submit();
       try {
@@ -334,7 +328,7 @@ export class WebGpuBackend implements Backend {
 
   async flush(): Promise<void> {
     this.check();
-    await this.allocations.check(this.bytesAllocated);
+    await this.buffers.allocations.check(this.bytesAllocated);
     if (this.recorder.pending) await this.submit();
   }
 
@@ -366,18 +360,16 @@ export class WebGpuBackend implements Backend {
     this.destroyed = true;
     this.recorder.destroy();
     for (const w of this.weights) w.destroy();
-    for (const b of this.owned) b.destroy();
+    this.buffers.destroy();
     this.weights.length = 0;
-    this.owned.length = 0;
-    this.bufferBytes = 0;
-    this.ropeTables = new WeakMap();
+    this.weightBytes = 0;
   }
 
   // ---- internals ----
 
   private async submit(): Promise<void> {
     this.embedCalls = 0;
-    await this.allocations.check(this.bytesAllocated); // an invalid buffer would fail the submit less clearly
+    await this.buffers.allocations.check(this.bytesAllocated); // an invalid buffer would fail the submit less clearly
     try {
       await this.recorder.submit();
     } catch (err) {
@@ -392,65 +384,6 @@ export class WebGpuBackend implements Backend {
     if (this.lostReason !== null) {
       throw new GptError('device-lost', `The GPU device was lost (${this.lostReason}). Load the model again to recover.`);
     }
-  }
-
-  private buffer(label: string, bytes: number, usage: number): GPUBuffer {
-    const size = roundUp(Math.max(bytes, 4), 16);
-    const buffer = this.allocations.around(`the ${label} buffer`, () => this.device.createBuffer({ label, size, usage }), () => size);
-    this.owned.push(buffer);
-    this.bufferBytes += buffer.size;
-    return buffer;
-  }
-
-  private fitsBinding(bytes: number, what: string): void {
-    const limit = this.device.limits.maxStorageBufferBindingSize;
-    if (bytes > limit) {
-      throw new GptError('bad-argument', `${what} takes ${bytes} bytes, above this GPU's largest storage binding (${limit} bytes). Hint: use a shorter context or fewer tokens per forward call.`);
-    }
-  }
-
-  // One ids buffer per embed call in a submit: queue writes land before the whole command buffer
-  // runs, so two embeds in one forward call must not share one.
-  private idsBuffer(T: number): GPUBuffer {
-    const i = this.embedCalls++;
-    const bytes = roundUp(Math.max(T, 64) * 4, 256);
-    if (!this.idsBuffers[i] || this.idsBuffers[i].size < T * 4) {
-      this.idsBuffers[i] = this.buffer(`token ids ${i}`, bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
-    }
-    return this.idsBuffers[i];
-  }
-
-  // The rotary table of `cfg`, written up to position `end` - 1.
-  private ropeTable(cfg: ModelConfig, end: number): GPUBuffer {
-    let table = this.ropeTables.get(cfg.ropeInvFreq);
-    if (!table) {
-      this.fitsBinding(cfg.maxPositions * cfg.ropeInvFreq.length * 8, `The rotary table of ${cfg.maxPositions} positions`);
-      table = new RopeTable(this.device, cfg.ropeInvFreq, cfg.maxPositions);
-      this.ropeTables.set(cfg.ropeInvFreq, table);
-      this.owned.push(table.buffer);
-      this.bufferBytes += table.buffer.size;
-    }
-    table.ensure(this.device.queue, end);
-    return table.buffer;
-  }
-
-  // (H, MAX_SPLITS, D + 4) partial attention results of flash-decoding; made when first planned
-  private splitScratch(H: number, D: number): GPUBuffer {
-    const bytes = H * MAX_SPLITS * (D + 4) * 4;
-    if (!this.split || this.split.size < bytes) this.split = this.buffer('attention splits', bytes, GPUBufferUsage.STORAGE);
-    return this.split;
-  }
-
-  private stagingBuffer(bytes: number): GPUBuffer {
-    if (!this.staging || this.staging.size < bytes) {
-      if (this.staging) {
-        this.staging.destroy();
-        this.owned.splice(this.owned.indexOf(this.staging), 1);
-        this.bufferBytes -= this.staging.size;
-      }
-      this.staging = this.buffer('staging', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    }
-    return this.staging;
   }
 }
 
