@@ -106,6 +106,13 @@ export interface Backend {
   // ---- results ----
   /** Runs what was recorded and copies `act` rows 0 .. rows-1 into `into` (rows * cols floats). */
   read(act: Activation, rows: number, into: Float32Array): Promise<void>;
+  /**
+   * Runs what was recorded and returns the largest value of row 0 of `act` and its column: greedy
+   * decoding's choice without reading the row back (8 bytes from a GPU instead of 4 V). Ties go
+   * to the lowest column and NaN loses to any number, as in the sampler; `value` is NaN only for
+   * a row of NaN.
+   */
+  readArgmax(act: Activation): Promise<{ index: number; value: number }>;
   /** Runs what was recorded without reading anything back. */
   flush(): Promise<void>;
 

@@ -229,6 +229,16 @@ export class CheckedBackend<B extends Backend = Backend> implements Backend {
     return this.inner.read(act, rows, into);
   }
 
+  readArgmax(act: Activation): Promise<{ index: number; value: number }> {
+    try {
+      this.alive();
+      this.mine('readArgmax', 'act', act);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.inner.readArgmax(act);
+  }
+
   flush(): Promise<void> {
     if (this.destroyed) return Promise.reject(disposed());
     return this.inner.flush();

@@ -106,14 +106,18 @@ export class LanguageModel {
     let generated = 0;
     let finishReason: FinishReason = 'length';
 
+    // Greedy decoding lets the backend pick each token after the first (a GPU then reads back 8
+    // bytes a step, not the V logits); the first comes from the prompt's logits.
+    const onBackend = sampler.greedy;
     signal?.throwIfAborted();
-    let logits = await this.model.sync(promptIds, signal);
+    let logits: Float32Array | null = await this.model.sync(promptIds, signal);
+    let picked = -1; // the backend's choice when logits is null
     while (generated < maxTokens) {
       if (signal?.aborted) {
         finishReason = 'aborted';
         break;
       }
-      const id = sampler.sample(logits, this.model.tokens);
+      const id = logits === null ? picked : sampler.sample(logits, this.model.tokens);
       if (eos.has(id)) {
         finishReason = 'eos';
         break;
@@ -127,7 +131,10 @@ export class LanguageModel {
         break;
       }
       if (this.model.position >= this.contextLength) break; // context full: 'length'
-      logits = await this.model.decode(id);
+      if (onBackend) {
+        picked = await this.model.decodeGreedy(id);
+        logits = null;
+      } else logits = await this.model.decode(id);
     }
     if (finishReason !== 'stop') {
       const rest = stops.end(detok.flush());

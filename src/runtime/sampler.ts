@@ -36,6 +36,15 @@ export interface SamplerOptions {
  */
 export const SAMPLER_DEFAULTS: Readonly<Required<SamplerOptions>> = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1, seed: 0 };
 
+/** The error of a logits row in which every value is -Infinity or NaN: `where` says who found it. */
+export function noTokenPossible(where: string): GptError {
+  return new GptError(
+    'internal',
+    `${where}: every logit is -Infinity or NaN, so no token can be chosen. ` +
+      'Hint: the forward pass produced non-finite values; check the weights and the kernels against the CPU path.',
+  );
+}
+
 /**
  * Picks the next token from a row of logits (V values), with Hugging Face semantics and order:
  * repetition penalty, then temperature, top-k, top-p, min-p, then one draw from what is left.
@@ -92,6 +101,15 @@ export class Sampler {
   }
 
   /**
+   * True when {@link sample} is the argmax of the logits: temperature 0 and no repetition
+   * penalty (the other filters cannot change the top token). Greedy generation can then let the
+   * backend find it ({@link GptModel.decodeGreedy}).
+   */
+  get greedy(): boolean {
+    return this.temperature === 0 && this.repetitionPenalty === 1;
+  }
+
+  /**
    * The next token id.
    * @param logits (V) the output row of the last position; not modified.
    * @param history token ids seen so far (prompt and generated), for the repetition penalty.
@@ -112,13 +130,7 @@ export class Sampler {
     let best = 0;
     for (let i = 1; i < V; i++) if (p[i]! > p[best]!) best = i; // strict: ties go to the lowest id
     const max = p[best]!;
-    if (max === -Infinity) {
-      throw new GptError(
-        'internal',
-        'Sampler.sample: every logit is -Infinity or NaN, so no token can be chosen. ' +
-          'Hint: the forward pass produced non-finite values; check the weights and the kernels against the CPU path.',
-      );
-    }
+    if (max === -Infinity) throw noTokenPossible('Sampler.sample');
     if (this.temperature === 0 || max === Infinity) return best;
 
     // unnormalised probabilities, in (0, 1] with the top token at 1; tokens whose probability

@@ -247,6 +247,20 @@ export class CpuBackend implements Backend {
     into.set((act as CpuActivation).data.subarray(0, rows * act.cols));
   }
 
+  async readArgmax(act: Activation): Promise<{ index: number; value: number }> {
+    const row = (act as CpuActivation).data;
+    let index = 0;
+    let value = row[0];
+    for (let i = 1; i < act.cols; i++) {
+      const v = row[i];
+      if (v > value || (value !== value && v === v)) {
+        value = v;
+        index = i;
+      }
+    }
+    return { index, value };
+  }
+
   async flush(): Promise<void> {}
 
   // The kernels were instantiated with the backend (compileSimdKernels, started at load, made

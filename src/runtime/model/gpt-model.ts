@@ -2,6 +2,7 @@ import type { Backend, Weight } from '../backend.ts';
 import { DTYPE_BYTES } from '../dtype.ts';
 import { isQuantDType, quantRowBytes } from '../quant/quant-dtype.ts';
 import { GptError } from '../../errors.ts';
+import { noTokenPossible } from '../sampler.ts';
 import type { ModelConfig } from './config.ts';
 import { contextLengthFor } from './config-limits.ts';
 import { forward } from './forward.ts';
@@ -97,6 +98,29 @@ export class GptModel {
   /** Appends one token and returns the logits (V) after it (reused by the next call). */
   decode(id: number): Promise<Float32Array> {
     return this.prefill([id]);
+  }
+
+  /**
+   * Appends one token and returns greedy decoding's next one: the argmax of the logits after it,
+   * found by the backend, so a GPU reads back 8 bytes instead of the V logits. The logits are not
+   * kept: a {@link scoreContinuation} afterwards needs a prefill first.
+   */
+  decodeGreedy(id: number): Promise<number> {
+    return this.serial(async () => {
+      this.checkFits(1);
+      this.checkIds([id]);
+      const start = this.pos;
+      this.hasLogits = false;
+      try {
+        await this.run([id], 0, 1, false);
+        const { index, value } = await this.backend.readArgmax(this.s.logits);
+        if (!(value > -Infinity)) throw noTokenPossible('GptModel.decodeGreedy');
+        return index;
+      } catch (err) {
+        this.pos = start;
+        throw err;
+      }
+    });
   }
 
   /**

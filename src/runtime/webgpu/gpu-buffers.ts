@@ -9,7 +9,8 @@ import { RopeTable } from './rope-table.ts';
  * The GPU buffers a WebGpuBackend owns besides its weights: each created inside an out-of-memory
  * scope ({@link AllocationWatch}) and counted, for `bytesAllocated` and for one destroy. Also
  * the buffers reused from call to call, each grown to the largest size asked so far: token ids,
- * the rotary tables, flash-decoding's partial results and the staging buffer of reads.
+ * the rotary tables, flash-decoding's partial results, the argmax result and the staging buffer
+ * of reads.
  */
 export class GpuBuffers {
   readonly allocations: AllocationWatch;
@@ -19,6 +20,7 @@ export class GpuBuffers {
   private ropeTables = new WeakMap<Float32Array, RopeTable>(); // by cfg.ropeInvFreq
   private split: GPUBuffer | null = null;
   private staging: GPUBuffer | null = null;
+  private argmax: GPUBuffer | null = null;
 
   constructor(private readonly device: GPUDevice) {
     this.allocations = new AllocationWatch(device);
@@ -83,6 +85,12 @@ export class GpuBuffers {
       this.staging = this.create('staging', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     }
     return this.staging;
+  }
+
+  /** Where the argmax kernel writes its index and value (8 bytes). */
+  argmaxResult(): GPUBuffer {
+    this.argmax ??= this.create('argmax', 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    return this.argmax;
   }
 
   /** Destroys every buffer created here. */

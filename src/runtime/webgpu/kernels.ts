@@ -1,4 +1,5 @@
 import addInPlace from './kernels/add-in-place.wgsl';
+import argmax from './kernels/argmax.wgsl';
 import attention from './kernels/attention.wgsl';
 import attentionCombine from './kernels/attention-combine.wgsl';
 import attentionPerQuery from './kernels/attention-per-query.wgsl';
@@ -120,6 +121,7 @@ export const KERNELS = {
   attentionCombine: { file: 'attention-combine.wgsl', ...plain(attentionCombine), bindings: OUT_IN, folds: false, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   gelu: { file: 'gelu.wgsl', ...plain(gelu), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   siluMul: { file: 'silu-mul.wgsl', ...plain(siluMul), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
+  argmax: { file: 'argmax.wgsl', ...plain(argmax), bindings: OUT_IN, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] }, // one workgroup
   addInPlace: { file: 'add-in-place.wgsl', ...plain(addInPlace), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
 } satisfies Record<string, Kernel>;
 

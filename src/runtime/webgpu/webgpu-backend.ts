@@ -306,12 +306,25 @@ export class WebGpuBackend implements Backend {
   async read(act: Activation, rows: number, into: Float32Array): Promise<void> {
     this.check();
     const a = act as GpuActivation;
-    const bytes = rows * a.cols * 4;
+    await this.readBack(a.buffer, rows * a.cols * 4, (mapped) => into.set(new Float32Array(mapped)));
+  }
+
+  async readArgmax(act: Activation): Promise<{ index: number; value: number }> {
+    this.check();
+    const a = act as GpuActivation;
+    const result = this.buffers.argmaxResult();
+    this.recorder.dispatch(KERNELS.argmax, {}, [result, a.buffer], { u32: [a.cols] }, [1]);
+    return this.readBack(result, 8, (mapped) => ({ index: new Uint32Array(mapped)[0], value: new Float32Array(mapped)[1] }));
+  }
+
+  // Runs what was recorded, with a copy of `bytes` of `src` into the staging buffer, and hands
+  // the mapped bytes to `take` (valid only during the call).
+  private async readBack<T>(src: GPUBuffer, bytes: number, take: (mapped: ArrayBuffer) => T): Promise<T> {
     need(!this.reading, 'read: another read is still in flight. Hint: await each read before the next.');
     this.reading = true;
     try {
       const staging = this.buffers.stagingBuffer(bytes);
-      this.recorder.copy(a.buffer, 0, staging, 0, bytes);
+      this.recorder.copy(src, 0, staging, 0, bytes);
       await this.submit();
       try {
         await staging.mapAsync(GPUMapMode.READ, 0, bytes);
@@ -319,8 +332,9 @@ export class WebGpuBackend implements Backend {
         this.check();
         throw new GptError('internal', `read: mapping the staging buffer failed (${err instanceof Error ? err.message : String(err)}).`);
       }
-      into.set(new Float32Array(staging.getMappedRange(0, bytes)));
+      const result = take(staging.getMappedRange(0, bytes));
       staging.unmap();
+      return result;
     } finally {
       this.reading = false;
     }

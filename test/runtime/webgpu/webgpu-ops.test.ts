@@ -452,6 +452,24 @@ forEachStyle(() => {
       });
     }
 
+    it('readArgmax finds the largest of row 0 as the CPU does: ties to the lowest index, NaN never wins', async () => {
+      const cases: [string, Float32Array][] = [
+        ['random, 50021 wide', values(50021, 65, 8)],
+        ['a tie', Float32Array.from({ length: 300 }, (_, i) => (i === 7 || i === 290 ? 5 : i % 3))],
+        ['NaN around the top', Float32Array.from({ length: 700 }, (_, i) => (i % 5 === 0 ? NaN : i === 600 ? 9 : -i))],
+        ['NaN first', Float32Array.from({ length: 3 }, (_, i) => [NaN, -2, -1][i])],
+        ['+Infinity', Float32Array.from({ length: 1000 }, (_, i) => (i === 999 || i === 998 ? Infinity : 0))],
+        ['all -Infinity', new Float32Array(40).fill(-Infinity)],
+        ['one value', Float32Array.of(-3)],
+      ];
+      for (const [name, row] of cases) {
+        const a = twinAct(2, row.length, Float32Array.from([...row, ...row.map(() => 1e30)])); // row 1 is never read
+        const [got, want] = [await gpu.readArgmax(a.gpu), await cpu.readArgmax(a.cpu)];
+        expect(got, name).toEqual(want);
+      }
+      expect(await cpu.readArgmax(twinAct(1, 300, Float32Array.from({ length: 300 }, (_, i) => (i === 7 || i === 290 ? 5 : i % 3))).cpu)).toEqual({ index: 7, value: 5 });
+    });
+
     it('addInPlace adds T rows only', async () => {
       const out = twinAct(5, 24, values(120, 62));
       const inp = twinAct(5, 24, values(120, 63));

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { Sampler } from '../../../src/runtime/sampler.ts';
 import { loadLanguageModel, nodeGpu, nodeModelFiles } from '../../../src/node.ts';
 import { PARITY_FIXTURES, runParity, scoreWithAndWithoutCache, seededIds } from '../../helpers/parity-cases.ts';
 
@@ -23,4 +24,36 @@ describe('WebGPU (Dawn) against the CPU reference', () => {
       lm.dispose();
     }
   });
+
+  for (const backend of ['webgpu', 'cpu'] as const) {
+    it(`${backend}: greedy generation lets the backend pick each token after the first, the ids the full logits give`, async () => {
+      const lm = await loadLanguageModel(files('smollm2-bf16')(), { backend });
+      try {
+        const prompt = seededIds(12, lm.config.V, 3);
+        const decode = vi.spyOn(lm.model, 'decode');
+        const decodeGreedy = vi.spyOn(lm.model, 'decodeGreedy');
+        const ids: number[] = [];
+        for await (const t of lm.generate({ ids: prompt }, { maxTokens: 20, temperature: 0 })) if (t.id >= 0) ids.push(t.id);
+        expect(ids.length).toBeGreaterThan(5);
+        expect(decode).not.toHaveBeenCalled();
+        expect(decodeGreedy).toHaveBeenCalledTimes(ids.length);
+        decode.mockRestore();
+        // the same steps from the whole logits row, through the CPU sampler
+        const sampler = new Sampler({ temperature: 0 });
+        let logits = await lm.model.sync(prompt);
+        const want: number[] = [];
+        while (want.length < ids.length) {
+          want.push(sampler.sample(logits));
+          logits = await lm.model.decode(want.at(-1)!);
+        }
+        expect(ids).toEqual(want);
+        // a repetition penalty changes the argmax: the sampler sees the logits
+        decodeGreedy.mockClear();
+        for await (const _ of lm.generate({ ids: prompt }, { maxTokens: 3, temperature: 0, repetitionPenalty: 1.3 })) void _;
+        expect(decodeGreedy).not.toHaveBeenCalled();
+      } finally {
+        lm.dispose();
+      }
+    });
+  }
 });
