@@ -116,6 +116,7 @@ async function showPersistence() {
   let asked = answer !== undefined;
   if (!asked) answer = navigator.storage?.persisted ? await navigator.storage.persisted().catch(() => null) : null;
   const out = $('persistence');
+  out.dataset.asked = String(asked);
   out.dataset.persisted = answer === true ? 'granted' : answer === false ? (asked ? 'not-granted' : 'not-asked') : 'unsupported';
   out.textContent =
     answer === true ? 'Persistent storage: granted. The browser keeps the models even when space runs low.'
