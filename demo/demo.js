@@ -105,6 +105,31 @@ async function renderCached() {
   $('storage').textContent = estimate ? `This site uses ${size(estimate.usage ?? 0)} of ${size(estimate.quota ?? 0)} available.` : '';
 }
 
+/**
+ * Whether the browser keeps the stored models when space runs low. The element asks (persist())
+ * when a large download is confirmed and says the answer in `gpt-chat-storage`; before that, the
+ * panel shows what the browser says now (persisted()).
+ */
+async function showPersistence() {
+  await customElements.whenDefined('gpt-chat');
+  let answer = chat.persistentStorage;
+  let asked = answer !== undefined;
+  if (!asked) answer = navigator.storage?.persisted ? await navigator.storage.persisted().catch(() => null) : null;
+  const out = $('persistence');
+  out.dataset.asked = String(asked);
+  out.dataset.persisted = answer === true ? 'granted' : answer === false ? (asked ? 'not-granted' : 'not-asked') : 'unsupported';
+  out.textContent =
+    answer === true ? 'Persistent storage: granted. The browser keeps the models even when space runs low.'
+    : answer === false && asked ? 'Persistent storage: not granted. The browser may delete the models when space runs low.'
+    : answer === false ? 'Persistent storage: not asked yet (asked when you confirm a large download). Until then the browser may delete the models when space runs low.'
+    : 'Persistent storage: not supported by this browser. It may delete the models when space runs low.';
+}
+chat.addEventListener('gpt-chat-storage', () => {
+  showPersistence();
+  showCached();
+});
+showPersistence();
+
 chat.addEventListener('gpt-chat-ready', showCached);
 // While a model downloads, its partial entry grows in the list (at most one refresh a second).
 let listedAt = 0;

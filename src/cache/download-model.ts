@@ -7,6 +7,7 @@ import { GptError } from '../errors.ts';
 import { ggufFileName } from '../formats/model-location.ts';
 import { checkStoredGguf } from './check-gguf.ts';
 import type { CacheStore } from './cache-store.ts';
+import { uncoordinated, type DownloadCoordinator } from './cross-context.ts';
 import { downloadFile, isQuotaError, isTransient, newGeneration, type Draft, type DraftFile } from './download-file.ts';
 import {
   chunkKey, fileChunksPrefix, manifestKey, parseModelRecord, partialKey, storedBytes, storedChunks,
@@ -38,6 +39,8 @@ export interface DownloadOptions {
   readonly folder?: RemoteFolder;
   /** Awaited with the bytes still to download, when every size is known, before any is fetched. */
   readonly confirmDownload?: (bytes: number) => Promise<void>;
+  /** One download per model across tabs and workers (cross-context.ts); default: none. */
+  readonly coordinator?: DownloadCoordinator;
 }
 
 /** Same size and validators: the stored bytes (or chunks) still belong to the remote file. */
@@ -56,8 +59,11 @@ async function readPartial(store: CacheStore, base: string): Promise<ModelRecord
   }
 }
 
-/** The partial record this download starts from: kept chunks, stale ones deleted. */
-async function planDraft(base: string, files: RemoteFile[], absent: string[], o: DownloadOptions): Promise<Draft> {
+/**
+ * The partial record this download starts from (kept chunks) and the generations of the old one's
+ * files it no longer uses (their chunks are stale). Reads only: see {@link dropStale}.
+ */
+async function planDraft(base: string, files: RemoteFile[], absent: string[], o: DownloadOptions): Promise<{ draft: Draft; stale: CachedFile[] }> {
   const partial = await readPartial(o.store, base);
   const keep = new Set((o.previous?.files ?? []).map((f) => f.generation));
   const stored = await storedChunks(o.store, base);
@@ -73,10 +79,32 @@ async function planDraft(base: string, files: RemoteFile[], absent: string[], o:
     return { ...r, generation: newGeneration(), chunks: [], sha256: null };
   });
   const used = new Set(draftFiles.map((f) => f.generation));
-  for (const f of partial?.files ?? []) {
-    if (!used.has(f.generation) && !keep.has(f.generation)) await o.store.deletePrefix(fileChunksPrefix(base, f));
+  const stale = (partial?.files ?? []).filter((f) => !used.has(f.generation) && !keep.has(f.generation));
+  return { draft: { version: 1, url: base, chunkSize: o.chunkSize, files: draftFiles, absent, createdAt: Date.now(), complete: false }, stale };
+}
+
+/** Deletes the chunks of a partial record's files that the new plan does not use. */
+async function dropStale(store: CacheStore, base: string, stale: readonly CachedFile[]): Promise<void> {
+  for (const f of stale) await store.deletePrefix(fileChunksPrefix(base, f));
+}
+
+/**
+ * The manifest another context wrote while this one waited for its turn (cross-context.ts), when it
+ * is one this download would have written: complete, newer than the one being refreshed, with the
+ * expected hashes. Null: download.
+ */
+async function completedElsewhere(base: string, o: DownloadOptions): Promise<ModelRecord | null> {
+  const raw = await o.store.get(manifestKey(base));
+  if (raw === undefined) return null;
+  let manifest: ModelRecord;
+  try {
+    manifest = parseModelRecord(raw, base);
+  } catch {
+    return null;
   }
-  return { version: 1, url: base, chunkSize: o.chunkSize, files: draftFiles, absent, createdAt: Date.now(), complete: false };
+  if (o.previous && manifest.createdAt === o.previous.createdAt) return null;
+  const expected = (name: string) => o.sha256[name]?.toLowerCase();
+  return manifest.files.every((f) => !expected(f.name) || f.sha256 === expected(f.name)) ? manifest : null;
 }
 
 /** Throws 'bad-argument' for expected hashes that are malformed or name no file of the folder. */
@@ -119,10 +147,37 @@ export function hashMismatch(base: string, name: string, expected: string, actua
 export async function downloadModel(base: string, o: DownloadOptions): Promise<ModelRecord> {
   const { files, absent } = o.folder ?? (await probeFolder(base, o.fetch, o.signal));
   checkExpected(base, o.sha256, files);
-  const draft = await planDraft(base, files, absent, o);
+  let plan: Awaited<ReturnType<typeof planDraft>> | undefined;
+  if (o.confirmDownload && files.every((f) => f.size !== null)) {
+    // Asked before this context's turn: a question waiting for its answer must not hold the lock
+    // another tab's user (who may already have said yes) needs to start the download.
+    plan = await planDraft(base, files, absent, o);
+    await o.confirmDownload(plan.draft.files.reduce((n, f) => n + (f.size ?? 0) - storedBytes(f), 0));
+  }
+  const turn = await (o.coordinator ?? uncoordinated).turn(base, o.onProgress, o.signal);
+  try {
+    if (turn.shared) {
+      // The context that had the turn before may have finished (nothing to do) or left midway
+      // (planned again here, from the chunks it stored).
+      const done = await completedElsewhere(base, o);
+      if (done) return done;
+      plan = undefined;
+    }
+    const { draft, stale } = plan ?? (await planDraft(base, files, absent, o));
+    await dropStale(o.store, base, stale);
+    return await fetchDraft(base, draft, (p) => {
+      o.onProgress(p);
+      turn.announce(p);
+    }, o);
+  } finally {
+    turn.release();
+  }
+}
+
+/** Fetches what `draft` lacks, checks it, and writes the manifest. */
+async function fetchDraft(base: string, draft: Draft, onProgress: (p: CacheProgress) => void, o: DownloadOptions): Promise<ModelRecord> {
   const needed = draft.files.reduce((n, f) => n + (f.size ?? 0) - storedBytes(f), 0);
-  if (o.confirmDownload && draft.files.every((f) => f.size !== null)) await o.confirmDownload(needed);
-  const meter = new ProgressMeter(o.onProgress, o.now);
+  const meter = new ProgressMeter(onProgress, o.now);
   for (const f of draft.files) meter.addFile(f.name, f.size, storedBytes(f));
   const available = await prepareStorage(o.storage, needed, base, o.onQuotaWarning);
   const keep = new Set((o.previous?.files ?? []).map((f) => f.generation));

@@ -7,6 +7,7 @@ import { GptError } from '../errors.ts';
 import { canonicalModelUrl } from '../formats/model-location.ts';
 import { cachedModelFiles, type CachedModel, type ReadVerification } from './cached-model-files.ts';
 import { defaultStore, fallbackMemoryStore, type CacheStore } from './cache-store.ts';
+import { defaultCoordinator, uncoordinated, type DownloadCoordinator } from './cross-context.ts';
 import { downloadModel, hashMismatch, storedFileSha256, type DownloadOptions } from './download-model.ts';
 import { fileChunksPrefix, manifestKey, modelChunksPrefix, parseModelRecord, partialKey, reopen, storedChunks, type ModelRecord } from './manifest.ts';
 import type { CacheProgress } from './progress.ts';
@@ -44,6 +45,12 @@ export interface OpenCachedModelOptions {
    * load. Callers joining a download already in flight share the first caller's.
    */
   readonly confirmDownload?: (bytes: number) => Promise<void>;
+  /**
+   * One download per model across this origin's tabs and workers (default: Web Locks and a
+   * BroadcastChannel where the context has them, see cross-context.ts). Memory stores, which no
+   * other context can read, never wait.
+   */
+  readonly coordinator?: DownloadCoordinator;
 }
 
 const flights = new WeakMap<CacheStore, SingleFlight<ModelRecord, CacheProgress>>();
@@ -72,6 +79,7 @@ export function sharedDownload(
         onProgress: emit,
         onQuotaWarning: options.onQuotaWarning,
         confirmDownload: options.confirmDownload,
+        coordinator: store.persistent ? (options.coordinator ?? defaultCoordinator()) : uncoordinated,
         sha256: options.sha256 ?? {},
         storage: options.storage ?? globalThis.navigator?.storage,
         now: options.now ?? (() => performance.now()),

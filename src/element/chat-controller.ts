@@ -176,16 +176,22 @@ export class ChatController implements ReactiveController {
     }
   }
 
-  async #save(): Promise<void> {
+  /** Stores one change of the conversation (after the stored one was read, so nothing is read twice). */
+  async #save(change: (store: ConversationStore, key: string) => Promise<void>): Promise<void> {
     const key = this.settings().persist;
     if (!key) return;
     await this.#restored;
     try {
-      if (this.turns.length) await this.deps.store.save(key, this.turns);
-      else await this.deps.store.remove(key);
+      await change(this.deps.store, key);
     } catch (e) {
       this.#set({ notice: `The conversation could not be saved on this device (${e instanceof Error ? e.message : String(e)}).` });
     }
+  }
+
+  /** Adds `turn` to the conversation and to its stored copy. */
+  #add(turn: ChatTurn): void {
+    this.turns = [...this.turns, turn];
+    void this.#save((store, key) => store.append(key, turn));
   }
 
   /** The engine for the current settings; a new one when the engine kind or worker URL changed. */
@@ -247,6 +253,7 @@ export class ChatController implements ReactiveController {
       void (this.deps.requestPersistence ?? requestPersistentStorage)().then((answer) => {
         this.persistentStorage = answer;
         this.host.requestUpdate();
+        emit(this.host, 'gpt-chat-storage', { persisted: answer });
       });
     }
     return this.#load(undefined);
@@ -312,9 +319,8 @@ export class ChatController implements ReactiveController {
       this.#set({ notice: 'A reply is still being written: wait for it, or stop it, before sending another message.' });
       return false;
     }
-    this.turns = [...this.turns, { role: 'user', content }];
+    this.#add({ role: 'user', content });
     this.#set({ cleared: undefined });
-    void this.#save();
     void this.#respond();
     return true;
   }
@@ -361,16 +367,15 @@ export class ChatController implements ReactiveController {
           this.#set({ reply, ...(tokens > 1 ? { tokensPerSecond: ((tokens - 1) * 1000) / Math.max(1, now - firstTokenAt) } : {}) });
           emit(this.host, 'gpt-chat-token', { id: ev.id, text: ev.text });
         } else {
-          this.turns = [...this.turns, { role: 'assistant', content: reply }];
+          this.#add({ role: 'assistant', content: reply });
           this.#set({ status: ChatStatus.ready, reply: undefined, ...(ev.finishReason === 'aborted' ? { notice: 'Stopped.' } : {}) });
           emit(this.host, 'gpt-chat-message', { role: 'assistant', content: reply, finishReason: ev.finishReason });
-          void this.#save();
         }
       }
     } catch (e) {
       if (gen !== this.#chatGen) return;
       // Keep what was generated: the reader may want it, and Regenerate replaces it anyway.
-      if (reply) this.turns = [...this.turns, { role: 'assistant', content: reply }];
+      if (reply) this.#add({ role: 'assistant', content: reply });
       const error = GptError.from(e);
       // A lost device needs a fresh load; anything else leaves the model usable.
       if (error.code === 'device-lost' || error.code === 'disposed') {
@@ -403,9 +408,11 @@ export class ChatController implements ReactiveController {
     if (this.answering) return;
     const last = this.turns[this.turns.length - 1];
     if (!last) return;
-    if (last.role === 'assistant') this.turns = this.turns.slice(0, -1);
+    if (last.role === 'assistant') {
+      this.turns = this.turns.slice(0, -1);
+      void this.#save((store, key) => store.delete(key, last));
+    }
     if (this.turns[this.turns.length - 1]?.role !== 'user') return;
-    void this.#save();
     void this.#respond();
   }
 
@@ -434,15 +441,19 @@ export class ChatController implements ReactiveController {
       cleared: cleared.length ? cleared : undefined,
       ...(this.status === ChatStatus.generating ? { status: ChatStatus.ready } : {}),
     });
-    void this.#save();
+    void this.#save((store, key) => store.remove(key));
   }
 
   /** Puts back the conversation the last {@link clear} removed (and stores it again). */
   undoClear(): void {
     if (!this.cleared) return;
-    this.turns = [...this.cleared, ...this.turns];
+    const cleared = this.cleared;
+    this.turns = [...cleared, ...this.turns];
     this.#set({ cleared: undefined });
-    void this.#save();
+    // Each turn goes back under its old record key, so in its old place among other tabs' turns.
+    void this.#save(async (store, key) => {
+      for (const turn of cleared) await store.append(key, turn);
+    });
   }
 
   /** The loaded model was deleted from this device: it keeps running from memory, but say so. */

@@ -24,6 +24,12 @@ export interface GptChatEventMap {
   'gpt-chat-token': CustomEvent<{ readonly id: number; readonly text: string }>;
   /** A reply finished (also when stopped: `finishReason` is then 'aborted'). */
   'gpt-chat-message': CustomEvent<ChatTurn & { readonly finishReason: FinishReason }>;
+  /**
+   * The browser answered the request to keep this site's storage, the stored models with it, asked
+   * when the user confirms a large download: `persisted` true (kept under storage pressure), false
+   * (not granted: the browser may evict it), null (this browser cannot say or ask).
+   */
+  'gpt-chat-storage': CustomEvent<{ readonly persisted: boolean | null }>;
   /** Something failed; the element shows it too. */
   'gpt-chat-error': CustomEvent<{ readonly code: GptErrorCode; readonly message: string }>;
 }

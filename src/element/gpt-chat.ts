@@ -5,6 +5,7 @@
  * @fires gpt-chat-ready - the model is loaded ({@link ModelInfo})
  * @fires gpt-chat-token - one token of the reply being generated
  * @fires gpt-chat-message - a reply finished
+ * @fires gpt-chat-storage - the browser answered the request to keep this site's storage ({ persisted })
  * @fires gpt-chat-error - something failed ({ code, message })
  *
  * @csspart base - the whole box
@@ -216,6 +217,15 @@ export class GptChat extends LitElement {
   /** The controller's state, read-only, for pages and tests. */
   get status(): ChatStatus {
     return this.#chat.status;
+  }
+
+  /**
+   * The browser's answer when the element asked to keep this site's storage (after a confirmed
+   * download; also the `gpt-chat-storage` event): true granted, false not granted, null unsupported,
+   * undefined not asked.
+   */
+  get persistentStorage(): boolean | null | undefined {
+    return this.#chat.persistentStorage;
   }
 
   /** The conversation so far (completed turns). */

@@ -172,7 +172,7 @@ describe('no silent waits', () => {
   });
 
   it('a message left unanswered by a reload gets a Retry that answers it', async () => {
-    await store.save('left', [{ role: 'user', content: 'are you there?' }]);
+    await store.append('left', { role: 'user', content: 'are you there?' });
     const el = await chat({ persist: 'left' });
     await until('restored', () => el.messages.length === 1);
     await el.updateComplete;

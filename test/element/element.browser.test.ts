@@ -408,7 +408,10 @@ describe('<gpt-chat> XSS corpus', () => {
   });
 
   it('renders a stored conversation full of payloads inertly', async () => {
-    await store.save('xss', XSS_CORPUS.flatMap((p) => [{ role: 'user' as const, content: p }, { role: 'assistant' as const, content: p }]));
+    for (const p of XSS_CORPUS) {
+      await store.append('xss', { role: 'user', content: p });
+      await store.append('xss', { role: 'assistant', content: p });
+    }
     const el = await chat({ persist: 'xss' });
     await until('restored', () => el.messages.length === XSS_CORPUS.length * 2);
     await el.updateComplete;

@@ -6,7 +6,8 @@
 //   POST     /test-models/_control  {"reset":true}         forget faults and counters
 //            {"faults":[{"file":"model.safetensors","kind":"drop","after":100000}]}
 //            {"version":{"tiny-300000":2}}                 the files change (new bytes, new ETag)
-//   GET      /test-models/_stats                           {"requests":{path:n},"bytes":{path:n}}
+//   GET      /test-models/_stats                           {"requests":{path:n},"bytes":{path:n},"gets":{path:[range]}}
+//            (`gets`: the Range header of each GET, "" for none)
 //   GET/HEAD /test-models/<dir>/<file>                     a real folder, with createModelServer({ dirs })
 //
 // Fault kinds (each applies `times` times, default 1, to GET requests whose path ends with `file`;
@@ -101,7 +102,7 @@ export function createModelServer({ dirs = {} } = {}) {
   const folders = new Map(); // `${name}@${version}` -> Map(file -> bytes)
   const versions = new Map();
   let faults = [];
-  let stats = { requests: {}, bytes: {} };
+  let stats = { requests: {}, bytes: {}, gets: {} };
 
   const folder = (name) => {
     const version = versions.get(name) ?? 1;
@@ -157,13 +158,14 @@ export function createModelServer({ dirs = {} } = {}) {
       let body = '';
       for await (const c of req) body += c;
       const cmd = body ? JSON.parse(body) : {};
-      if (cmd.reset) { faults = []; stats = { requests: {}, bytes: {} }; versions.clear(); }
+      if (cmd.reset) { faults = []; stats = { requests: {}, bytes: {}, gets: {} }; versions.clear(); }
       if (cmd.faults) faults.push(...cmd.faults.map((f) => ({ ...f })));
       if (cmd.version) for (const [k, v] of Object.entries(cmd.version)) versions.set(k, v);
       res.writeHead(200, { 'Content-Type': 'application/json' });
       return res.end('{"ok":true}');
     }
     stats.requests[path] = (stats.requests[path] ?? 0) + 1;
+    if (req.method === 'GET') (stats.gets[path] ??= []).push(req.headers.range ?? '');
     const [, name, file] = /^\/test-models\/([^/]+)\/(.+)$/.exec(path) ?? [];
     const files = name ? folder(name) : null;
     const fault = takeFault(path, req.method);
@@ -220,7 +222,9 @@ export function createModelServer({ dirs = {} } = {}) {
 }
 
 // the GGUF fixtures (tools/make-fixtures.mjs) as /test-models/gguf-fixtures/<file>.gguf
-const shared = createModelServer({ dirs: { 'gguf-fixtures': fileURLToPath(new URL('../fixtures/generated/gguf/', import.meta.url)) } });
+// and a real checkpoint under its own name, for tests that count its requests (two tabs, one download)
+const generated = (dir) => fileURLToPath(new URL(`../fixtures/generated/${dir}/`, import.meta.url));
+const shared = createModelServer({ dirs: { 'gguf-fixtures': generated('gguf'), 'tabs-smollm2': generated('smollm2-135m') } });
 
 /** The @web/test-runner (Koa) middleware serving /test-models/ from one shared server state. */
 export function modelServerMiddleware(ctx, next) {
