@@ -60,7 +60,7 @@ import { idbConversationStore } from './conversation-store.ts';
 import { bundledModelUrl, explainBundledModelError } from './default-model.ts';
 import type { ChatTurn } from './events.ts';
 import { gptChatStyles } from './gpt-chat-styles.ts';
-import { exportModel, LocalFiles, localFilesStyles, type ExportTarget } from './local-files.ts';
+import { exportModel, LocalFiles, localFilesStyles, type ExportTarget } from './chat-local-files.ts';
 
 export class GptChat extends LitElement {
   static override styles = [...gptChatStyles, templateBarStyles, localFilesStyles];
