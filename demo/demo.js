@@ -97,6 +97,15 @@ async function renderCached() {
       await chat.deleteCachedModel(m.url);
       await showCached();
     });
+    if (m.complete) {
+      const exp = document.createElement('button');
+      exp.type = 'button';
+      exp.textContent = 'Export';
+      exp.setAttribute('aria-label', `Export ${shown} as files`);
+      // The stored files, byte for byte: into a folder where the browser can pick one, else as downloads.
+      exp.addEventListener('click', () => chat.exportCachedModel(m.url).catch((e) => e.name !== 'AbortError' && alert(e.message)));
+      actions.append(exp);
+    }
     actions.append(del);
     tr.append(name, bytes, actions);
     body.append(tr);

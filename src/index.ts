@@ -9,10 +9,11 @@ export { idbConversationStore, memoryConversationStore, type ConversationStore }
 export type { ChatTurn, GptChatEventMap } from './element/events.ts';
 export type { GptChatTagNameMap } from './element/tag-names.ts';
 export { parseMarkdown, renderMarkdown, safeHref, type Block, type Inline } from './element/markdown.ts';
-export type { ChatMessage, Engine, EngineEvent, EngineKind, EngineLoadProgress, ModelInfo, ModelSpec, SamplingOptions } from './engine/engine.ts';
+export type { ChatMessage, Engine, EngineEvent, EngineKind, EngineLoadProgress, LocalFilesInput, LocalLoadOptions, ModelInfo, ModelSpec, PickedFile, SamplingOptions } from './engine/engine.ts';
 export { createEngine, type EngineChoice } from './engine/engine-choice.ts';
 export { WorkerClient, liveWorkerCount, type WorkerClientOptions } from './engine/worker-client.ts';
-export { clearCache, deleteCachedModel, isModelCached, listCachedModels } from './engine/cache-admin.ts';
+export { clearCache, deleteCachedModel, exportCachedModel, isModelCached, listCachedModels } from './engine/cache-admin.ts';
+export type { ExportTarget } from './element/chat-local-files.ts';
 export { GptError, type GptErrorCode } from './errors.ts';
 export { openCachedModel, refreshModel, checkModelUpdate, type CacheProgress, type CachedModel } from './cache/index.ts';
 export { GptTemplateEditor, type TemplateRunner } from './element/template-editor.ts';

@@ -5,6 +5,8 @@
 export { openCachedModel, DEFAULT_CHUNK_SIZE, type OpenCachedModelOptions } from './open-cached-model.ts';
 export type { CachedModel, ReadVerification } from './cached-model-files.ts';
 export { listCachedModels, deleteCachedModel, clearCache, isModelCached, checkModelUpdate, refreshModel, type CachedModelInfo } from './manage.ts';
+export { planLocalModel, storeLocalModel, type LocalModelPlan } from './local-import.ts';
+export { exportCachedModel } from './export-model.ts';
 export { defaultStore, idbStore, memoryStore, type CacheStore, type CacheKey } from './cache-store.ts';
 export { probeStore, type ProbeStore } from './probe-store.ts';
 export type { CacheProgress } from './progress.ts';

@@ -4,7 +4,7 @@
  * first, once per model however many callers ask at the same time.
  */
 import { GptError } from '../errors.ts';
-import { canonicalModelUrl } from '../formats/model-location.ts';
+import { canonicalModelUrl, isLocalModel } from '../formats/model-location.ts';
 import { cachedModelFiles, type CachedModel, type ReadVerification } from './cached-model-files.ts';
 import { defaultStore, fallbackMemoryStore, type CacheStore } from './cache-store.ts';
 import { defaultCoordinator, uncoordinated, type DownloadCoordinator } from './cross-context.ts';
@@ -185,6 +185,13 @@ export async function openCachedModel(url: string, options: OpenCachedModelOptio
     return null;
   });
   if (ready) return cachedModelFiles(store, ready, true, options.verify);
+  if (isLocalModel(base)) {
+    throw new GptError(
+      'file-missing',
+      `${base} is not stored on this device${repair ? ` (${repair})` : ''}. It was stored from files on a computer, so it cannot be downloaded. ` +
+        'HINT: choose its files again ("Use files from this computer", or loadFiles()).',
+    );
+  }
   let manifest: ModelRecord;
   try {
     manifest = await sharedDownload(store, base, options, chunkSize);

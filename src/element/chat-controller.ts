@@ -6,7 +6,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { requestPersistentStorage } from '../engine/cache-admin.ts';
-import type { Engine, EngineKind, ModelInfo, QuantizeOnLoad } from '../engine/engine.ts';
+import type { Engine, EngineKind, ModelInfo, ModelSpec, QuantizeOnLoad } from '../engine/engine.ts';
 import { createEngine, type EngineChoice } from '../engine/engine-choice.ts';
 import { GptError } from '../errors.ts';
 import { idbConversationStore, type ConversationStore } from './conversation-store.ts';
@@ -43,6 +43,8 @@ export interface ChatSettings {
   readonly persist: string | undefined;
   readonly autoload: boolean;
   readonly workerUrl: string | undefined;
+  /** Files from this computer, loaded instead of downloading `model` (local-files.ts). */
+  readonly local?: Pick<ModelSpec, 'files' | 'keep'>;
 }
 
 /** Downloads above this many bytes wait for a click (the bundled model is far below). */
@@ -216,7 +218,7 @@ export class ChatController implements ReactiveController {
     const s = this.settings();
     this.#downloadTotal = undefined;
     this.#set({ status: ChatStatus.loading, error: undefined, progress: undefined, info: undefined, pendingBytes: undefined, storedBytes: 0, cancelled: false, stored: true });
-    const ask = !s.autoload && !this.deps.isSmallModel(s.model);
+    const ask = !s.autoload && !s.local && !this.deps.isSmallModel(s.model); // files from this computer download nothing
     await this.#load(ask ? LARGE_DOWNLOAD_BYTES : undefined).catch(() => {}); // the error is in this.error and on screen
   }
 
@@ -269,7 +271,7 @@ export class ChatController implements ReactiveController {
     this.#set({ status: ChatStatus.loading, error: undefined, pendingBytes: undefined, cancelled: false, progress: undefined });
     const engine = this.#engineFor(s);
     const loaded = engine.load(
-      { url: s.model, engine: s.engine, ...(confirmAbove !== undefined ? { confirmAbove } : {}), ...(s.quantize ? { quantize: s.quantize } : {}) },
+      { url: s.model, engine: s.engine, ...s.local, ...(confirmAbove !== undefined ? { confirmAbove } : {}), ...(s.quantize ? { quantize: s.quantize } : {}) },
       (p) => {
         if (id !== this.#loadId) return;
         const { phase } = p;

@@ -8,7 +8,12 @@ import { ChatStatus, type ChatController } from './chat-controller.ts';
 /** "SmolLM2-135M-Instruct" for .../SmolLM2-135M-Instruct/resolve/main/: the last named path segment. */
 export function modelName(url: string): string {
   const parts = url.replace(/[?#].*$/, '').split('/').filter((p) => p && p !== 'resolve' && p !== 'main' && !/^https?:$/.test(p));
-  return parts[parts.length - 1] ?? url;
+  const last = parts[parts.length - 1] ?? url;
+  try {
+    return decodeURIComponent(last); // a local: id spells its folder name encoded
+  } catch {
+    return last;
+  }
 }
 
 function modelLabel(c: ChatController, url: string): string {

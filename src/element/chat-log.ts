@@ -75,3 +75,21 @@ export function renderTemplateLog(mode: TemplateMode, id: string): TemplateResul
     )}
     ${hint ? html`<p class="notice same-label-hint">${hint}</p>` : nothing}`;
 }
+
+/** Copies `text`, and says so on `button` for a moment. */
+export async function copyText(text: string, button: HTMLButtonElement): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = 'Copied';
+  } catch {
+    button.textContent = 'Copy failed';
+  }
+  setTimeout(() => (button.textContent = 'Copy'), 1500);
+}
+
+/** A click in the log: the Copy button of a code block (rendered by markdown.ts) copies the code beside it. */
+export function copyCodeOnClick(e: Event): void {
+  const button = (e.target as Element).closest?.('button.copy-code') as HTMLButtonElement | null;
+  const code = button?.parentElement?.querySelector('pre');
+  if (button && code) void copyText(code.textContent ?? '', button);
+}

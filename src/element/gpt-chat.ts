@@ -24,6 +24,9 @@
  * @csspart code-block, inline-code, link, table - markdown in replies
  * @csspart copy-code-button - the Copy button of a code block
  * @csspart bars, bar-row, bar, bar-fill - label probabilities in template mode
+ * @csspart local-files - the "Use files from this computer" disclosure
+ * @csspart folder-button, gguf-button - its "Choose a model folder…" and "Choose a .gguf file…" buttons
+ * @csspart folder-input, gguf-input - its file inputs (`webkitdirectory`, and `accept=".gguf"`)
  *
  * @cssprop --gpt-chat-background - the box's background
  * @cssprop --gpt-chat-color - text
@@ -43,13 +46,14 @@
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { clearCache, deleteCachedModel, isModelCached, listCachedModels, canonicalModelUrl } from '../engine/cache-admin.ts';
 import { createEngine } from '../engine/engine-choice.ts';
-import type { EngineKind, QuantizeOnLoad, TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
+import type { EngineKind, LocalFilesInput, ModelInfo, QuantizeOnLoad, TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
+import { localSpec, pickedFiles } from '../engine/local-files.ts';
 import { GptError } from '../errors.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import { idbTemplateStore, type TemplateStore } from '../templates/template-store.ts';
 import { templateBarStyles } from './template-bars.ts';
 import { resolveTemplate, TemplateMode, type TemplateTurn } from './template-mode.ts';
-import { renderChatLog, renderTemplateLog } from './chat-log.ts';
+import { copyCodeOnClick, copyText, renderChatLog, renderTemplateLog } from './chat-log.ts';
 import { renderStatus, sendLabel } from './chat-status.ts';
 import { renderHeader } from './chat-header.ts';
 import { ChatController, ChatStatus, type ChatDeps } from './chat-controller.ts';
@@ -57,9 +61,10 @@ import { idbConversationStore } from './conversation-store.ts';
 import { bundledModelUrl, explainBundledModelError } from './default-model.ts';
 import type { ChatTurn } from './events.ts';
 import { gptChatStyles } from './gpt-chat-styles.ts';
+import { exportModel, LocalFiles, localFilesStyles, type ExportTarget } from './chat-local-files.ts';
 
 export class GptChat extends LitElement {
-  static override styles = [...gptChatStyles, templateBarStyles];
+  static override styles = [...gptChatStyles, templateBarStyles, localFilesStyles];
 
   static override properties = {
     model: { type: String },
@@ -142,9 +147,12 @@ export class GptChat extends LitElement {
     this.addEventListener('keydown', this.#onHostKeydown);
   }
 
+  readonly #local = new LocalFiles(this, (files) => void this.loadFiles(files).catch(() => {}));
+
   readonly #chat = new ChatController(
     this,
     () => ({
+      local: this.#local.spec,
       model: this.#modelUrl(),
       engine: this.engine,
       quantize: this.quantize || undefined,
@@ -211,7 +219,31 @@ export class GptChat extends LitElement {
   #follow = true;
 
   #modelUrl(): string {
-    return canonicalModelUrl(this.model || GptChat.defaultModel);
+    return this.#local.url ?? canonicalModelUrl(this.model || GptChat.defaultModel);
+  }
+
+  /**
+   * Loads a model from files on this computer instead of `model`: a Hugging Face folder's files
+   * (config.json, tokenizer.json, *.safetensors ...; a FileList from `<input webkitdirectory>`
+   * or a folder handle) or one .gguf File. They are checked as a download is and stored on this
+   * device under a `local:` id (its `url` in the result; `keep: false` stores nothing). Setting
+   * `model` afterwards goes back to it. Rejects with the load's GptError, which the element shows.
+   */
+  async loadFiles(files: LocalFilesInput, options: { keep?: boolean } = {}): Promise<ModelInfo> {
+    this.#local.use(localSpec(await pickedFiles(files), options));
+    this.#loadKey = this.#key(); // the load starts here, not again in willUpdate
+    await this.#chat.prepare();
+    if (this.#chat.status === ChatStatus.error) throw this.#chat.error;
+    return this.#chat.info!;
+  }
+
+  /**
+   * The files of a stored model (its URL or `local:` id), byte for byte as stored: into a folder
+   * the user picks (showDirectoryPicker, where present; call it from a click), else downloaded one
+   * by one; or into the folder handle given, or only returned (`'none'`). Resolves with the Files.
+   */
+  exportCachedModel(url: string, to?: ExportTarget): Promise<File[]> {
+    return exportModel(url, to);
   }
 
   /** The controller's state, read-only, for pages and tests. */
@@ -297,9 +329,14 @@ export class GptChat extends LitElement {
   /** Model and engine of the last load, to notice when either changes. */
   #loadKey: string | undefined;
 
-  protected override willUpdate(): void {
+  #key(): string {
+    return `${this.engine} ${this.quantize ?? ''} ${this.#modelUrl()}`;
+  }
+
+  protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('model') && this.#loadKey !== undefined) this.#local.forget(); // setting `model` leaves local files
     // A different model, engine or quantization: the old load is dropped, the new one starts.
-    const key = `${this.engine} ${this.quantize ?? ''} ${this.#modelUrl()}`;
+    const key = this.#key();
     if (this.#loadKey !== undefined && key !== this.#loadKey) void this.#chat.prepare();
     this.#loadKey = key;
   }
@@ -360,23 +397,6 @@ export class GptChat extends LitElement {
     }
   }
 
-  async #copy(text: string, button: HTMLButtonElement): Promise<void> {
-    try {
-      await navigator.clipboard.writeText(text);
-      button.textContent = 'Copied';
-    } catch {
-      button.textContent = 'Copy failed';
-    }
-    setTimeout(() => (button.textContent = 'Copy'), 1500);
-  }
-
-  /** Copy buttons of code blocks (rendered by markdown.ts) copy the code beside them. */
-  #onLogClick(e: Event): void {
-    const button = (e.target as Element).closest?.('button.copy-code') as HTMLButtonElement | null;
-    const code = button?.parentElement?.querySelector('pre');
-    if (button && code) void this.#copy(code.textContent ?? '', button);
-  }
-
   override render(): TemplateResult {
     const c = this.#chat;
     const generating = c.status === ChatStatus.generating;
@@ -385,10 +405,10 @@ export class GptChat extends LitElement {
       <div part="base" class="base">
         ${renderHeader(c, this.#modelUrl(), this.showSpeed)}
         <div class="log-box">
-          <div part="log" class="log" role="log" aria-label="Conversation" aria-busy=${generating ? 'true' : 'false'} tabindex="0" @scroll=${this.#onScroll} @click=${this.#onLogClick}>
+          <div part="log" class="log" role="log" aria-label="Conversation" aria-busy=${generating ? 'true' : 'false'} tabindex="0" @scroll=${this.#onScroll} @click=${copyCodeOnClick}>
             ${this.template
               ? renderTemplateLog(this.#templates, this.template)
-              : renderChatLog(c, { copy: (text, b) => void this.#copy(text, b), regenerate: () => this.regenerate(), retry: () => this.#chat.retry() })}
+              : renderChatLog(c, { copy: (text, b) => void copyText(text, b), regenerate: () => this.regenerate(), retry: () => this.#chat.retry() })}
           </div>
           ${!this.#follow && generating ? html`<button type="button" part="jump-button" class="jump" @click=${() => this.#jumpToLatest()}>Jump to latest ↓</button>` : nothing}
         </div>
@@ -398,6 +418,7 @@ export class GptChat extends LitElement {
           retry: () => this.#chat.retry(),
           undo: () => this.undoClear(),
         })}</div>
+        ${this.#local.render()}
         <form part="composer" class="composer" @submit=${this.#submit}>
           <label for="input" class="visually-hidden">Message to the assistant</label>
           <textarea id="input" part="input" rows="1" placeholder=${this.placeholder} @keydown=${this.#onKeydown} @input=${this.#onInput}></textarea>

@@ -5,8 +5,10 @@
  * before downloading it is asked inside the load, after the one probe the download makes anyway.)
  */
 export { clearCache, deleteCachedModel, isModelCached, listCachedModels } from '../cache/index.ts';
+/** A stored model back as Files, byte for byte (cache/export-model.ts). */
+export { exportCachedModel } from '../cache/export-model.ts';
 /** The one spelling of a model URL (absolute; a folder with a trailing slash, or one .gguf file), as the cache and the engine key it. */
-export { canonicalModelUrl } from '../formats/model-location.ts';
+export { canonicalModelUrl, LOCAL_SCHEME } from '../formats/model-location.ts';
 
 /**
  * Asks the browser to keep this site's storage, the weight cache with it, under storage pressure

@@ -6,8 +6,9 @@ import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from
 import type { TemplateScores } from '../templates/score.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadOptions, TrainHeadProgress } from '../templates/head/train-head.ts';
+import type { PickedFile } from '../formats/local-files.ts';
 
-export type { FinishReason, TemplateScores, QuantizeOnLoad };
+export type { FinishReason, TemplateScores, QuantizeOnLoad, PickedFile };
 
 /**
  * The engine seam: what the <gpt-chat> element needs from whatever runs the model — our runtime
@@ -38,7 +39,21 @@ export interface ModelSpec {
   readonly confirmAbove?: number;
   /** Quantize the model's float matrices as they load (the runtime's `quantize` load option). */
   readonly quantize?: QuantizeOnLoad;
+  /**
+   * Files from this computer instead of a download (a model folder's files or one .gguf; see
+   * {@link Engine.loadFiles}): `url` is then only a name for this load, and the model gets its
+   * `local:` id in {@link ModelInfo.url}.
+   */
+  readonly files?: readonly PickedFile[];
+  /** With `files`: store the model in the cache under its `local:` id (default true). */
+  readonly keep?: boolean;
 }
+
+/** What {@link Engine.loadFiles} takes: the Files of a file input or a drop, or a folder handle (File System Access API). */
+export type LocalFilesInput = readonly File[] | FileList | readonly PickedFile[] | FileSystemDirectoryHandle;
+
+/** Options of {@link Engine.loadFiles}: a load's, without the URL and the files. */
+export type LocalLoadOptions = Omit<ModelSpec, 'url' | 'files' | 'confirmAbove'>;
 
 /**
  * Progress of a model load: download (network), read back from this device (cache), weights
@@ -58,6 +73,7 @@ export interface EngineLoadProgress {
 }
 
 export interface ModelInfo {
+  /** The model's URL, or for files from this computer its `local:` id (load it again by that id, from the cache). */
   readonly url: string;
   readonly modelType: string;
   readonly backend: 'webgpu' | 'cpu' | 'webllm';
@@ -104,6 +120,12 @@ export type HeadTrainingOptions = Omit<TrainHeadOptions, 'signal' | 'onProgress'
 
 export interface Engine {
   load(spec: ModelSpec, onProgress?: (p: EngineLoadProgress) => void, signal?: AbortSignal): Promise<ModelInfo>;
+  /**
+   * Loads a model from files on this computer: a Hugging Face folder (config.json, tokenizer.json,
+   * *.safetensors ...) or one .gguf file, checked as a download is, and stored in the cache under a
+   * `local:` id (unless `keep` is false). Optional: web-llm cannot.
+   */
+  loadFiles?(files: LocalFilesInput, options?: LocalLoadOptions, onProgress?: (p: EngineLoadProgress) => void, signal?: AbortSignal): Promise<ModelInfo>;
   /** Streams a reply to `messages` (the last one is the user's). */
   chat(messages: readonly ChatMessage[], options: SamplingOptions, signal?: AbortSignal): AsyncIterable<EngineEvent>;
   /** Tokens `messages` take once rendered with the chat template (for trimming old turns). */

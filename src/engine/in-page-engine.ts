@@ -14,7 +14,8 @@ import type { FeatureModel } from '../templates/head/features.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import { trainHead, type TrainHeadProgress } from '../templates/head/train-head.ts';
 import { DownloadGate } from './download-gate.ts';
-import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, HeadTrainingOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, HeadTrainingOptions, LocalFilesInput, LocalLoadOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+import { localSpec, pickedFiles } from './local-files.ts';
 import { loadModel as defaultLoadModel, type LoadedModel, type ModelLoader } from './load-model.ts';
 
 function isFeatureModel(m: ScoringModel): m is FeatureModel {
@@ -57,16 +58,21 @@ export class InPageEngine implements Engine {
     }
   }
 
+  /** Loads a model from files on this computer (see Engine.loadFiles). */
+  async loadFiles(files: LocalFilesInput, options?: LocalLoadOptions, onProgress?: (p: EngineLoadProgress) => void, signal?: AbortSignal): Promise<ModelInfo> {
+    return this.load(localSpec(await pickedFiles(files), options), onProgress, signal);
+  }
+
   async #start(key: string, spec: ModelSpec, gate: DownloadGate, abort: AbortSignal, emit: (p: EngineLoadProgress) => void): Promise<ModelInfo> {
     try {
       // Free the old weights first: two models side by side may not fit in GPU memory.
       await this.#turn;
       this.#loaded?.model.dispose();
       this.#loaded = undefined;
-      const { model, fromCache, notice: cacheNotice } = await this.loader(spec, emit, abort, (bytes) => gate.pass(bytes, emit, abort));
+      const { model, fromCache, notice: cacheNotice, url } = await this.loader(spec, emit, abort, (bytes) => gate.pass(bytes, emit, abort));
       const notice = [model.notice, cacheNotice].filter(Boolean).join(' ');
       const info: ModelInfo = {
-        url: spec.url,
+        url: url ?? spec.url,
         modelType: model.config.modelType,
         backend: model.backendKind,
         backendReason: model.backendReason ?? 'asked for',

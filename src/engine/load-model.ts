@@ -9,6 +9,8 @@ import { compileSimdKernels, loadLanguageModel } from '../runtime/index.ts';
 import { GptError } from '../errors.ts';
 import type { ScoringModel } from '../templates/score.ts';
 import type { FeatureModel } from '../templates/head/features.ts';
+import type { ModelFiles } from '../formats/model-files.ts';
+import { loadLocalModel } from './load-local.ts';
 import { webLlmBundleUrl } from './webllm-url.ts';
 import type { ChatMessage, EngineLoadProgress, GenerationEnd, ModelSpec, SamplingOptions } from './engine.ts';
 
@@ -45,6 +47,8 @@ export interface LoadResult {
   readonly fromCache: boolean;
   /** What the cache has to say (storage not kept, quota), shown after the model's own notice. */
   readonly notice?: string;
+  /** The model's lasting name when it is not the spec's URL: the `local:` id of files from this computer. */
+  readonly url?: string;
 }
 
 /**
@@ -97,17 +101,32 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }:
       return bundle.loadWebLlmModel(spec, onProgress, signal);
     }
     const backend = spec.engine ?? 'auto';
+    /** The runtime on `files`, with the spec's options and the load's progress. */
+    const run = (files: ModelFiles): Promise<LoadedModel> =>
+      loadLanguageModel(files, {
+        backend,
+        probeStore: probeStore(store),
+        ...(spec.contextLength ? { contextLength: spec.contextLength } : {}),
+        ...(spec.quantize ? { quantize: spec.quantize } : {}),
+        signal,
+        onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
+        onPrepare: (done, total) => onProgress({ phase: 'prepare', loaded: done, total }),
+      });
+    if (spec.files) {
+      void compileSimdKernels();
+      return loadLocalModel(spec, run, onProgress, signal, store);
+    }
     try {
-      return await loadThroughCache(backend);
+      return await loadThroughCache();
     } catch (e) {
       // Stored bytes that failed their checksum while loading (a damaged disk, storage cut short):
       // the cache dropped the damaged chunk and its manifest; load once more, which downloads that
       // chunk again (cached-model-files.ts) instead of failing until the user thinks of Retry.
-      if (e instanceof GptError && REPAIRABLE.has(e)) return loadThroughCache(backend);
+      if (e instanceof GptError && REPAIRABLE.has(e)) return loadThroughCache();
       throw e;
     }
 
-    async function loadThroughCache(backend: 'auto' | 'webgpu' | 'cpu'): Promise<LoadResult> {
+    async function loadThroughCache(): Promise<LoadResult> {
       void compileSimdKernels(); // while the weights download or are read back
       const notes: string[] = [];
       const files = await openCachedModel(spec.url, {
@@ -130,15 +149,7 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }:
       });
       let model: LoadedModel;
       try {
-        model = await loadLanguageModel(files, {
-          backend,
-          probeStore: probeStore(store),
-          ...(spec.contextLength ? { contextLength: spec.contextLength } : {}),
-          ...(spec.quantize ? { quantize: spec.quantize } : {}),
-          signal,
-          onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
-          onPrepare: (done, total) => onProgress({ phase: 'prepare', loaded: done, total }),
-        });
+        model = await run(files);
       } catch (e) {
         if (e instanceof GptError && e.code === 'integrity') REPAIRABLE.add(e);
         // A model the runtime refuses (files it cannot parse, an architecture, tokenizer or type it

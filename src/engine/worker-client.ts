@@ -8,7 +8,8 @@ import { canonicalModelUrl } from '../formats/model-location.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadProgress } from '../templates/head/train-head.ts';
-import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, HeadTrainingOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, HeadTrainingOptions, LocalFilesInput, LocalLoadOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+import { localSpec, pickedFiles } from './local-files.ts';
 import { isFinal, type WorkerResponse } from './protocol.ts';
 import { defaultWorkerUrl } from './worker-url.ts';
 import { startModuleWorker, WorkerConnection, type RequestBody, type WorkerFactory } from './worker-connection.ts';
@@ -81,6 +82,11 @@ export class WorkerClient implements Engine {
       if (m.type === 'progress') onProgress?.(m.progress);
       return m.type === 'loaded' ? m.info : undefined;
     });
+  }
+
+  /** Loads a model from files on this computer (see Engine.loadFiles); the Files cross to the worker without a copy of their bytes. */
+  async loadFiles(files: LocalFilesInput, options?: LocalLoadOptions, onProgress?: (p: EngineLoadProgress) => void, signal?: AbortSignal): Promise<ModelInfo> {
+    return this.load(localSpec(await pickedFiles(files), options), onProgress, signal);
   }
 
   countChatTokens(messages: readonly ChatMessage[]): Promise<number> {

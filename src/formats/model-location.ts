@@ -48,8 +48,29 @@ export function canonicalModelUrl(url: string, base: string | undefined = global
   } catch {
     throw new GptError('bad-argument', `Model URL ${JSON.stringify(url)} is not a URL. HINT: give the folder, e.g. https://huggingface.co/<org>/<model>/resolve/main/`);
   }
+  // local: ids have an opaque path, which the pathname setter leaves alone.
+  if (u.protocol === LOCAL_SCHEME) return u.href.endsWith('/') || ggufFileName(u.href) !== null ? u.href : `${u.href}/`;
   if (!u.pathname.endsWith('/') && ggufFileName(u.href) === null) u.pathname += '/';
   return u.href;
+}
+
+/**
+ * The scheme of models stored from files on this computer rather than downloaded:
+ * `local:<hash>/<folder name>/` for a Hugging Face folder, `local:<hash>/<name>.gguf` for a GGUF
+ * file, `<hash>` being 16 hex digits of a SHA-256 over the files' names, sizes and contents (see
+ * cache/local-import.ts). The same files give the same id on every visit; no request ever names it.
+ */
+export const LOCAL_SCHEME = 'local:';
+
+/** True for a model stored from local files (a `local:` id). */
+export function isLocalModel(url: string): boolean {
+  return url.startsWith(LOCAL_SCHEME);
+}
+
+/** The `local:` id of a model named `name` (a folder, or a .gguf file when `gguf`) whose contents hash to `hash`. */
+export function localModelId(name: string, hash: string, gguf: boolean): string {
+  const safe = name.replace(/[\/?#%]/g, '_') || 'model';
+  return `${LOCAL_SCHEME}${hash}/${encodeURIComponent(safe)}${gguf ? '' : '/'}`;
 }
 
 /** The URL of file `name` of the model at `base`: the GGUF URL itself, or `name` inside the folder. */
