@@ -13,6 +13,7 @@ import type { FileStream, ModelFiles } from '../formats/model-files.ts';
 import { GptError } from '../errors.ts';
 import { ggufFileName } from '../formats/model-location.ts';
 import type { CacheStore } from './cache-store.ts';
+import { DerivedFile } from './derived-file.ts';
 import { chunkKey, manifestKey, partialKey, reopen, type CachedFile, type ModelRecord } from './manifest.ts';
 import { sha256Hex } from './sha256.ts';
 
@@ -27,6 +28,11 @@ export interface CachedModel extends ModelFiles {
   readonly kept: boolean;
   /** True when the complete model was already stored: nothing was asked of the network. */
   readonly fromCache: boolean;
+  /**
+   * A file derived from this model (its weights quantized to `variant`) kept beside it, or null
+   * where nothing is kept across visits (the in-memory store). See derived-file.ts.
+   */
+  derived(variant: string): DerivedFile | null;
 }
 
 /** Turns a complete manifest into ModelFiles reading from `store`. */
@@ -86,6 +92,7 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromC
     manifest,
     kept: store.persistent,
     fromCache,
+    derived: (variant) => (store.persistent ? new DerivedFile(store, manifest, variant, manifest.chunkSize) : null),
     async has(name) {
       if (dropped) throw dropped;
       return manifest.files.some((f) => f.name === name);

@@ -6,6 +6,7 @@
 import { canonicalModelUrl } from '../formats/model-location.ts';
 import { cachedModelFiles, type CachedModel } from './cached-model-files.ts';
 import { defaultStore, type CacheStore } from './cache-store.ts';
+import { derivedModelPrefixes, derivedSaves } from './derived-file.ts';
 import { manifestKey, modelBytes, modelChunksPrefix, parseModelRecord, partialKey, storedBytes, storedChunks, type ModelRecord } from './manifest.ts';
 import { openCachedModel, sharedDownload, usableStore, type OpenCachedModelOptions } from './open-cached-model.ts';
 import { probeFolder, type RemoteFolder } from './probe.ts';
@@ -59,6 +60,13 @@ export async function deleteCachedModel(url: string, store: CacheStore = default
   // Manifest first: if the page dies midway, the leftovers are chunks nothing claims as complete.
   await store.write([], [manifestKey(base), partialKey(base)]);
   await store.deletePrefix(modelChunksPrefix(base));
+  await deleteDerived(store, base);
+}
+
+/** Deletes the files derived from a model (its kept quantized weights), after any save in progress. */
+async function deleteDerived(store: CacheStore, base: string): Promise<void> {
+  await derivedSaves(store, base);
+  for (const prefix of derivedModelPrefixes(base)) await store.deletePrefix(prefix);
 }
 
 /** Deletes every cached model. */
@@ -128,5 +136,6 @@ export async function refreshModel(url: string, options: OpenCachedModelOptions 
   const changed = changedFiles(previous, folder);
   if (changed.length === 0) return { changed, model: cachedModelFiles(store, previous, true, options.verify) };
   const manifest = await sharedDownload(store, base, options, options.chunkSize ?? previous.chunkSize, { previous, folder });
+  await deleteDerived(store, base); // made from the old version: never served (derived-file.ts), so freed now
   return { changed, model: cachedModelFiles(store, manifest, false, options.verify) };
 }

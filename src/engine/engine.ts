@@ -85,6 +85,12 @@ export interface ModelInfo {
   readonly contextLength: number;
   /** True when the weights came from IndexedDB without touching the network. */
   readonly fromCache: boolean;
+  /**
+   * True when the model was loaded with `quantize` and its weights were read as an earlier load
+   * quantized them (kept in the cache beside the model): a quarter to an eighth of the bytes, and
+   * no quantizing.
+   */
+  readonly quantizedFromCache?: boolean;
   /** Something the user should know (e.g. "WebGPU is not available; running on the CPU"). */
   readonly notice?: string;
 }

@@ -69,7 +69,7 @@ export class InPageEngine implements Engine {
       await this.#turn;
       this.#loaded?.model.dispose();
       this.#loaded = undefined;
-      const { model, fromCache, notice: cacheNotice, url } = await this.loader(spec, emit, abort, (bytes) => gate.pass(bytes, emit, abort));
+      const { model, fromCache, quantizedFromCache, notice: cacheNotice, url } = await this.loader(spec, emit, abort, (bytes) => gate.pass(bytes, emit, abort));
       const notice = [model.notice, cacheNotice].filter(Boolean).join(' ');
       const info: ModelInfo = {
         url: url ?? spec.url,
@@ -78,6 +78,7 @@ export class InPageEngine implements Engine {
         backendReason: model.backendReason ?? 'asked for',
         contextLength: model.contextLength,
         fromCache,
+        ...(quantizedFromCache ? { quantizedFromCache } : {}),
         ...(notice ? { notice } : {}),
       };
       if (abort.aborted || this.#disposed) {

@@ -5,7 +5,7 @@
  * can hand it a fake model.
  */
 import { deleteCachedModel, openCachedModel, probeStore, type CacheStore } from '../cache/index.ts';
-import { compileSimdKernels, loadLanguageModel } from '../runtime/index.ts';
+import { compileSimdKernels, loadLanguageModel, type KeptWeightsFile, type LoadOptions } from '../runtime/index.ts';
 import { GptError } from '../errors.ts';
 import type { ScoringModel } from '../templates/score.ts';
 import type { FeatureModel } from '../templates/head/features.ts';
@@ -45,6 +45,8 @@ export interface LoadedModel {
 export interface LoadResult {
   readonly model: LoadedModel;
   readonly fromCache: boolean;
+  /** True when the weights were read as quantized on an earlier visit (the spec's `quantize`), not quantized again. */
+  readonly quantizedFromCache?: boolean;
   /** What the cache has to say (storage not kept, quota), shown after the model's own notice. */
   readonly notice?: string;
   /** The model's lasting name when it is not the spec's URL: the `local:` id of files from this computer. */
@@ -101,8 +103,8 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }:
       return bundle.loadWebLlmModel(spec, onProgress, signal);
     }
     const backend = spec.engine ?? 'auto';
-    /** The runtime on `files`, with the spec's options and the load's progress. */
-    const run = (files: ModelFiles): Promise<LoadedModel> =>
+    /** The runtime on `files`, with the spec's options, the load's progress and `more`. */
+    const run = (files: ModelFiles, more: Partial<LoadOptions> = {}): Promise<LoadedModel> =>
       loadLanguageModel(files, {
         backend,
         probeStore: probeStore(store),
@@ -111,6 +113,7 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }:
         signal,
         onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
         onPrepare: (done, total) => onProgress({ phase: 'prepare', loaded: done, total }),
+        ...more,
       });
     if (spec.files) {
       void compileSimdKernels();
@@ -147,9 +150,28 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }:
             file: p.file,
           }),
       });
+      const result = (model: LoadedModel, quantizedFromCache: boolean): LoadResult => ({
+        model,
+        fromCache: files.fromCache,
+        ...(quantizedFromCache ? { quantizedFromCache } : {}),
+        ...(notes.length ? { notice: notes.join(' ') } : {}),
+      });
+      // Quantized on an earlier visit: read those weights, a quarter of the bytes, and skip quantizing.
+      const kept = spec.quantize && files.ggufFile === undefined ? files.derived(spec.quantize) : null;
+      const keptFile = await kept?.find().catch(() => null);
+      if (kept && keptFile) {
+        try {
+          return result(await run(files, { keptWeights: keptFile }), true);
+        } catch (e) {
+          // damaged or not of this model: dropped, never served again; the checkpoint keeps it anew
+          if (!(e instanceof GptError) || !KEPT_FAULTS.has(e.code)) throw e;
+          await kept.drop().catch(() => {});
+        }
+      }
       let model: LoadedModel;
       try {
-        model = await run(files);
+        // kept weights are saved after the load, while the first reply can already run
+        model = await run(files, kept ? { onKeepWeights: (file: KeptWeightsFile) => void kept.save(file).catch(() => {}) } : {});
       } catch (e) {
         if (e instanceof GptError && e.code === 'integrity') REPAIRABLE.add(e);
         // A model the runtime refuses (files it cannot parse, an architecture, tokenizer or type it
@@ -163,7 +185,7 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }:
         if (!deleted) throw e;
         throw new GptError(e.code, `${e.message} (The copy of this model on this device was deleted, so it is not used again.)`);
       }
-      return { model, fromCache: files.fromCache, ...(notes.length ? { notice: notes.join(' ') } : {}) };
+      return result(model, false);
     }
   };
 }
@@ -173,6 +195,9 @@ const REFUSED: ReadonlySet<string> = new Set([
   'bad-gguf', 'bad-json', 'bad-safetensors', 'bad-config', 'unsupported-model', 'unsupported-dtype',
   'missing-tensor', 'bad-tensor-shape', 'bad-template', 'file-missing',
 ]);
+
+/** Faults of kept quantized weights (damaged, or not this model's): dropped, and the model loads from its files. */
+const KEPT_FAULTS: ReadonlySet<string> = new Set(['integrity', 'bad-gguf', 'unsupported-dtype', 'missing-tensor', 'bad-tensor-shape']);
 
 /** Integrity errors from reading the cache while loading: one more load repairs them. */
 const REPAIRABLE = new WeakSet<GptError>();

@@ -6,6 +6,7 @@ export { loadLanguageModel, type LoadOptions } from './load-model.ts';
 export { compileSimdKernels } from './cpu/simd-kernels.ts';
 export { createBackend, type BackendChoice, type BackendChoiceOptions, type BackendDecision, type BackendProbe, type ProbeStore } from './backend-choice.ts';
 export type { QuantizeOnLoad } from './model/quantize-on-load.ts';
+export type { KeptWeightsFile } from './model/kept-weights.ts';
 export { LanguageModel, type GenerateInput, type GenerateResult } from './language-model.ts';
 export { GptModel, logSoftmaxAt, type ContinuationScore, type GptModelOptions } from './model/gpt-model.ts';
 export type { ModelConfig } from './model/config.ts';

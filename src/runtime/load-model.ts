@@ -1,6 +1,7 @@
 import { parseJsonObject, type JsonObject } from '../formats/json.ts';
 import { parseModelConfig } from './model/hf-config.ts';
-import type { LoadProgress, ModelFiles } from '../formats/model-files.ts';
+import type { FileStream, LoadProgress, ModelFiles } from '../formats/model-files.ts';
+import { openGguf } from '../formats/gguf.ts';
 import type { Backend } from './backend.ts';
 import { checkedBackend } from './checked-backend.ts';
 import { missingTemplateNotice, readChatTemplate } from './chat-template-source.ts';
@@ -12,6 +13,7 @@ import { contextLengthFor } from './model/config-limits.ts';
 import { GptModel } from './model/gpt-model.ts';
 import { loadWeights } from './model/load-weights.ts';
 import type { QuantizeOnLoad } from './model/quantize-on-load.ts';
+import { KeptWeights, loadKeptWeights, type KeptWeightsFile } from './model/kept-weights.ts';
 import { WeightsFingerprint } from './model/weights-fingerprint.ts';
 import { httpModelFiles } from './model-files-http.ts';
 import { TextTokenizer } from './tokenizer.ts';
@@ -52,6 +54,19 @@ export interface LoadOptions {
   readonly cpuBacked?: (device: GPUDevice) => boolean | null;
   /** After the weights: kernels compiled ahead of the first token (GPU pipelines done of total). */
   readonly onPrepare?: (done: number, total: number) => void;
+  /**
+   * With `quantize`, a folder's weights as an earlier load with the same `quantize` kept them
+   * (`onKeepWeights`): read instead of the checkpoint, and nothing is quantized. The caller vouches
+   * that they came from this checkpoint; a file that is not kept weights of this model's shape
+   * fails with GptError 'bad-gguf' (see model/kept-weights.ts). `open` may be called more than
+   * once ('auto' loads again on the CPU when the GPU is out of memory).
+   */
+  readonly keptWeights?: { open(signal?: AbortSignal): Promise<FileStream> };
+  /**
+   * With `quantize`, called once a folder's model has loaded from its checkpoint, with its weights
+   * as the backend holds them, to keep for the next load (`keptWeights`).
+   */
+  readonly onKeepWeights?: (file: KeptWeightsFile) => void;
 }
 
 /**
@@ -109,18 +124,31 @@ async function loadOn(files: ModelFiles, options: LoadOptions, newBackend: Backe
   const { backend } = created;
   const notice = [created.notice, templateNotice].filter(Boolean).join(' ') || undefined;
   try {
-    const fingerprint = new WeightsFingerprint();
-    // a model quantized on load is another model to a task head: its hidden states differ a little
-    if (quantize) fingerprint.add(`quantize ${quantize}`, quantize, [], new Uint8Array(0));
-    const weights = await loadWeights(backend, config, files, { onProgress: options.onProgress, signal, fingerprint, quantize });
+    const { weights, weightsHash, kept } = await readWeights(backend, config, files, options, quantize);
     const model = new GptModel(config, backend, weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
     await backend.flush(); // GPU memory exhaustion shows here, before the first reply (gpu-out-of-memory)
     await model.prepare(options.onPrepare);
-    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex(), created.reason);
+    if (kept && quantize) options.onKeepWeights?.(kept.file(quantize, weightsHash));
+    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, weightsHash, created.reason);
   } catch (err) {
     backend.destroy();
     throw err;
   }
+}
+
+/** A folder's weights: kept ones when given (with `quantize`), else the checkpoint, kept when asked. */
+async function readWeights(backend: Backend, config: ModelConfig, files: ModelFiles, options: LoadOptions, quantize: QuantizeOnLoad | undefined) {
+  const { signal, onProgress } = options;
+  if (quantize && options.keptWeights) {
+    const reader = await openGguf(await options.keptWeights.open(signal), `${files.location} (weights kept as ${quantize})`);
+    return { ...(await loadKeptWeights(backend, config, reader, quantize, { onProgress, signal })), kept: undefined };
+  }
+  const fingerprint = new WeightsFingerprint();
+  // a model quantized on load is another model to a task head: its hidden states differ a little
+  if (quantize) fingerprint.add(`quantize ${quantize}`, quantize, [], new Uint8Array(0));
+  const kept = quantize && options.onKeepWeights ? new KeptWeights() : undefined;
+  const weights = await loadWeights(backend, config, files, { onProgress, signal, fingerprint, quantize, ...(kept ? { keep: kept } : {}) });
+  return { weights, weightsHash: fingerprint.hex(), kept };
 }
 
 // the `quantize` option, checked before anything is downloaded

@@ -8,6 +8,7 @@ import { convertDType, transposeBytes } from './convert-dtype.ts';
 import { quantizedDType, quantizeRows, type QuantizeOnLoad } from './quantize-on-load.ts';
 import { assembleWeights, tensorPlan, type TensorPart, type WeightPlan } from './tensor-names.ts';
 import type { ModelWeights } from './weights.ts';
+import type { KeptWeights } from './kept-weights.ts';
 import type { WeightsFingerprint } from './weights-fingerprint.ts';
 import { WeightProgress } from './weight-progress.ts';
 
@@ -24,6 +25,8 @@ export interface LoadWeightsOptions {
    * quantize-on-load.ts for which ones); unset, every weight keeps the checkpoint's dtype.
    */
   readonly quantize?: QuantizeOnLoad;
+  /** Given a copy of every byte written into the backend, as written (see kept-weights.ts). */
+  readonly keep?: KeptWeights;
 }
 
 const SINGLE = 'model.safetensors';
@@ -111,11 +114,14 @@ export async function loadWeights(backend: Backend, cfg: ModelConfig, files: Mod
         let bytes = convertDType(t.bytes, dtype, to);
         if (part.transpose) bytes = transposeBytes(bytes, part.shape[0], part.shape[1], DTYPE_BYTES[to]);
         backend.writeWeight(w, part.offset, bytes);
+        opts.keep?.write(weight.key, weight.rows, weight.cols, to, part.offset, bytes);
       } else {
         // transposed in the checkpoint's dtype, then quantized row by row
         const bytes = part.transpose ? transposeBytes(t.bytes, part.shape[0], part.shape[1], DTYPE_BYTES[dtype]) : t.bytes;
         const rows = bytes.length / DTYPE_BYTES[dtype] / weight.cols;
-        backend.writeWeight(w, part.offset, quantizeRows(bytes, dtype, rows, weight.cols, quantized, `${file}: ${t.name}`));
+        const blocks = quantizeRows(bytes, dtype, rows, weight.cols, quantized, `${file}: ${t.name}`);
+        backend.writeWeight(w, part.offset, blocks);
+        opts.keep?.write(weight.key, weight.rows, weight.cols, quantized, part.offset, blocks);
       }
       written.add(part);
     }

@@ -1,0 +1,175 @@
+/**
+ * Files derived from a cached model and kept beside it: today the weights quantize on load made
+ * (runtime/model/kept-weights.ts), so the next load reads a quarter of the bytes and skips
+ * quantizing. One per model URL and variant (the quantize type), under
+ *   ['derived', url, variant]                          the record, written last;
+ *   ['derived-chunk', url, variant, source, index]     its chunks, with a SHA-256 each.
+ *
+ * `source` is the identity of the model's content: a SHA-256 over the names, sizes and chunk
+ * hashes of its complete manifest, known without reading a byte of the model. A model changed
+ * upstream and refreshed has another source, so its old derived file is never served (it is
+ * deleted when next looked up). Deleting the model deletes its derived files (manage.ts), and a
+ * derived chunk that fails its check drops the whole entry: the caller then rebuilds it.
+ */
+import { GptError } from '../errors.ts';
+import type { FileStream } from '../formats/model-files.ts';
+import type { CacheKey, CacheStore } from './cache-store.ts';
+import { manifestKey, type ChunkRecord, type ModelRecord } from './manifest.ts';
+import { sha256Hex } from './sha256.ts';
+
+/** A derived file as stored. */
+export interface DerivedRecord {
+  readonly version: 1;
+  readonly url: string;
+  readonly variant: string;
+  readonly source: string;
+  readonly size: number;
+  readonly chunks: readonly ChunkRecord[];
+  readonly createdAt: number;
+}
+
+/** What a derived file is made from: its size and its bytes in order, in pieces of any size. */
+export interface DerivedSource {
+  readonly size: number;
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
+export const derivedKey = (url: string, variant: string): CacheKey => ['derived', url, variant];
+export const derivedModelPrefixes = (url: string): CacheKey[] => [['derived', url], ['derived-chunk', url]];
+const chunkKey = (r: Pick<DerivedRecord, 'url' | 'variant' | 'source'>, index: number): CacheKey => ['derived-chunk', r.url, r.variant, r.source, index];
+
+/** The identity of a complete model's content (see the top of this module). */
+export async function contentSource(manifest: ModelRecord): Promise<string> {
+  const files = [...manifest.files].sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => [f.name, f.size, f.chunks.map((c) => c?.sha256)]);
+  return sha256Hex(new TextEncoder().encode(JSON.stringify(files)));
+}
+
+/** Saves in progress, per store and `url variant`: a lookup or a delete waits for them. */
+const saving = new WeakMap<CacheStore, Map<string, Promise<void>>>();
+
+/** Waits for the saves of derived files of `url` in progress (a delete must not race one). */
+export async function derivedSaves(store: CacheStore, url: string): Promise<void> {
+  const pending = [...(saving.get(store) ?? new Map<string, Promise<void>>())].filter(([k]) => k.startsWith(`${url} `)).map(([, p]) => p);
+  await Promise.allSettled(pending);
+}
+
+/** One derived file of one complete cached model. */
+export class DerivedFile {
+  readonly #id: string;
+
+  constructor(
+    private readonly store: CacheStore,
+    private readonly manifest: ModelRecord,
+    /** What the file is, e.g. the quantize type 'q8_0'. */
+    readonly variant: string,
+    private readonly chunkSize: number,
+  ) {
+    this.#id = `${manifest.url} ${variant}`;
+  }
+
+  /**
+   * The stored file when there is one for this model's content, else null (a file of another
+   * source is deleted). Its stream checks every chunk's size and SHA-256; a failure deletes the
+   * entry and throws GptError 'integrity'.
+   */
+  async find(): Promise<{ readonly size: number; open(signal?: AbortSignal): Promise<FileStream> } | null> {
+    await saving.get(this.store)?.get(this.#id);
+    const r = await this.store.get<DerivedRecord>(derivedKey(this.manifest.url, this.variant));
+    if (r === undefined) return null;
+    if (!isRecord(r) || r.source !== (await contentSource(this.manifest))) {
+      await this.drop();
+      return null;
+    }
+    return { size: r.size, open: async (signal) => ({ size: r.size, chunks: this.#read(r, signal) }) };
+  }
+
+  async *#read(r: DerivedRecord, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < r.chunks.length; i++) {
+      if (signal?.aborted) throw new GptError('aborted', `Reading the ${r.variant} weights of ${r.url} was aborted.`);
+      const bytes = await this.store.get<Uint8Array>(chunkKey(r, i));
+      const want = r.chunks[i]!;
+      const fault = !(bytes instanceof Uint8Array)
+        ? 'is missing'
+        : bytes.length !== want.size
+          ? `has ${bytes.length} bytes, the record says ${want.size}`
+          : (await sha256Hex(bytes)) !== want.sha256
+            ? 'does not match its SHA-256'
+            : null;
+      if (fault !== null) {
+        await this.drop().catch(() => {});
+        throw new GptError('integrity', `The ${r.variant} weights kept for ${r.url}: chunk ${i} ${fault}. They were dropped; the model loads from its own files and keeps them again.`);
+      }
+      yield bytes as Uint8Array;
+    }
+  }
+
+  /**
+   * Stores `file` as this model's derived file, replacing any earlier one: chunks first, the
+   * record last, so a save cut short leaves nothing that is served. A model deleted or changed
+   * while saving takes its new derived file with it.
+   */
+  save(file: DerivedSource): Promise<void> {
+    let pending = saving.get(this.store);
+    if (!pending) saving.set(this.store, (pending = new Map()));
+    const run = (pending.get(this.#id) ?? Promise.resolve()).catch(() => {}).then(() => this.#save(file));
+    pending.set(this.#id, run);
+    return run.finally(() => {
+      if (pending.get(this.#id) === run) pending.delete(this.#id);
+    });
+  }
+
+  async #save(file: DerivedSource): Promise<void> {
+    const { url } = this.manifest;
+    const base = { url, variant: this.variant, source: await contentSource(this.manifest) };
+    await this.drop();
+    const chunks: ChunkRecord[] = [];
+    const put = async (bytes: Uint8Array) => {
+      await this.store.write([[chunkKey(base, chunks.length), bytes]]);
+      chunks.push({ size: bytes.length, sha256: await sha256Hex(bytes) });
+    };
+    try {
+      let buf = new Uint8Array(this.chunkSize);
+      let fill = 0;
+      for await (let piece of file.chunks()) {
+        while (piece.length > 0) {
+          const n = Math.min(piece.length, buf.length - fill);
+          buf.set(piece.subarray(0, n), fill);
+          fill += n;
+          piece = piece.subarray(n);
+          if (fill === buf.length) {
+            await put(buf);
+            buf = new Uint8Array(this.chunkSize);
+            fill = 0;
+          }
+        }
+      }
+      if (fill > 0) await put(buf.slice(0, fill));
+      const size = chunks.reduce((n, c) => n + c.size, 0);
+      if (size !== file.size) throw new GptError('internal', `A derived file of ${url} gave ${size} bytes, ${file.size} were announced.`);
+      const record: DerivedRecord = { version: 1, ...base, size, chunks, createdAt: Date.now() };
+      await this.store.write([[derivedKey(url, this.variant), record]]);
+      // the model deleted or refreshed meanwhile: its derived file goes with it
+      const now = await this.store.get<ModelRecord>(manifestKey(url));
+      if (now === undefined || (await contentSource(now)) !== base.source) await this.drop();
+    } catch (e) {
+      await this.drop().catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Deletes the derived file (record first, then its chunks). */
+  async drop(): Promise<void> {
+    await this.store.write([], [derivedKey(this.manifest.url, this.variant)]);
+    await this.store.deletePrefix(['derived-chunk', this.manifest.url, this.variant]);
+  }
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** A record read back from storage, checked field by field (it may be damaged or from another version). */
+function isRecord(v: unknown): v is DerivedRecord {
+  const r = v as Partial<DerivedRecord> | null;
+  if (!r || r.version !== 1 || typeof r.source !== 'string' || !Number.isSafeInteger(r.size) || !Array.isArray(r.chunks)) return false;
+  const sum = r.chunks.reduce((n, c) => n + (Number.isSafeInteger(c?.size) && c.size > 0 && HEX64.test(String(c?.sha256)) ? c.size : NaN), 0);
+  return sum === r.size;
+}
