@@ -6,6 +6,7 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { a11ySnapshotPlugin } from '@web/test-runner-commands/plugins';
 import { chromiumPath } from './tools/check-chromium.mjs';
 import { modelServerMiddleware } from './test/helpers/model-server.mjs';
+import { cspMiddleware } from './test/helpers/csp-headers.mjs';
 
 /** Headless Chromium with a real WebGPU adapter (SwiftShader on machines without a GPU). */
 export default {
@@ -14,8 +15,9 @@ export default {
   concurrency: 1,
   testsFinishTimeout: 600_000,
   testFramework: { config: { timeout: 120_000 } },
-  // Generated model folders with fault injection for the cache tests (test/helpers/model-server.mjs).
-  middleware: [modelServerMiddleware],
+  // Generated model folders with fault injection for the cache tests (test/helpers/model-server.mjs);
+  // Content-Security-Policy headers for URLs with ?csp= (test/helpers/csp-headers.mjs).
+  middleware: [modelServerMiddleware, cspMiddleware],
   // Kernels are served as JS modules, as rollup and vite build them: .wgsl exports its source,
   // .wat its compiled WebAssembly bytes.
   mimeTypes: { '**/*.wgsl': 'js', '**/*.wat': 'js' },
