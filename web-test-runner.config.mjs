@@ -7,6 +7,7 @@ import { a11ySnapshotPlugin } from '@web/test-runner-commands/plugins';
 import { chromiumPath } from './tools/check-chromium.mjs';
 import { modelServerMiddleware } from './test/helpers/model-server.mjs';
 import { cspMiddleware } from './test/helpers/csp-headers.mjs';
+import { requestLogMiddleware } from './test/helpers/request-log.mjs';
 
 /** Headless Chromium with a real WebGPU adapter (SwiftShader on machines without a GPU). */
 export default {
@@ -16,8 +17,9 @@ export default {
   testsFinishTimeout: 600_000,
   testFramework: { config: { timeout: 120_000 } },
   // Generated model folders with fault injection for the cache tests (test/helpers/model-server.mjs);
-  // Content-Security-Policy headers for URLs with ?csp= (test/helpers/csp-headers.mjs).
-  middleware: [modelServerMiddleware, cspMiddleware],
+  // Content-Security-Policy headers for URLs with ?csp= (test/helpers/csp-headers.mjs); a log of
+  // every request (test/helpers/request-log.mjs).
+  middleware: [requestLogMiddleware, modelServerMiddleware, cspMiddleware],
   // Kernels are served as JS modules, as rollup and vite build them: .wgsl exports its source,
   // .wat its compiled WebAssembly bytes.
   mimeTypes: { '**/*.wgsl': 'js', '**/*.wat': 'js' },

@@ -9,8 +9,8 @@ import { liveWorkerCount, workerStats } from '../../src/engine/worker-client.ts'
 import { GptChat } from '../../src/gpt-chat.ts';
 
 const WORKER = '/dist/gpt-chat-worker.js';
-/** The real worker plus a fault armed over a BroadcastChannel (see the file). */
-const CRASHING_WORKER = '/test/helpers/crashing-worker.js';
+/** The real worker plus a fault armed, and a request list read, over a BroadcastChannel (see the file). */
+const INSTRUMENTED_WORKER = '/test/helpers/instrumented-worker.js';
 const MODEL = '/test/fixtures/generated/smollm2-135m/';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,12 +64,12 @@ describe('<gpt-chat> under stress (real worker)', () => {
   it('a worker that crashes mid-reply is reported as a crash, and the next message starts a fresh worker that loads from the cache', async () => {
     const workers = countWorkers();
     try {
-      const el = await chat({ model: MODEL, 'worker-url': CRASHING_WORKER, 'max-tokens': '200' });
+      const el = await chat({ model: MODEL, 'worker-url': INSTRUMENTED_WORKER, 'max-tokens': '200' });
       await until('ready', () => el.status === ChatStatus.ready);
       expect(workers.started).to.have.length(1);
 
       // Arm the fault: the worker throws, uncaught, right after posting its third token.
-      const channel = new BroadcastChannel('gpt-chat-test-crash');
+      const channel = new BroadcastChannel('gpt-chat-test-worker');
       const armed = new Promise((r) => (channel.onmessage = r));
       channel.postMessage('arm');
       await armed;
