@@ -6,6 +6,8 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { a11ySnapshotPlugin } from '@web/test-runner-commands/plugins';
 import { chromiumPath } from './tools/check-chromium.mjs';
 import { modelServerMiddleware } from './test/helpers/model-server.mjs';
+import { cspMiddleware } from './test/helpers/csp-headers.mjs';
+import { requestLogMiddleware } from './test/helpers/request-log.mjs';
 
 /** Headless Chromium with a real WebGPU adapter (SwiftShader on machines without a GPU). */
 export default {
@@ -14,8 +16,10 @@ export default {
   concurrency: 1,
   testsFinishTimeout: 600_000,
   testFramework: { config: { timeout: 120_000 } },
-  // Generated model folders with fault injection for the cache tests (test/helpers/model-server.mjs).
-  middleware: [modelServerMiddleware],
+  // Generated model folders with fault injection for the cache tests (test/helpers/model-server.mjs);
+  // Content-Security-Policy headers for URLs with ?csp= (test/helpers/csp-headers.mjs); a log of
+  // every request (test/helpers/request-log.mjs).
+  middleware: [requestLogMiddleware, modelServerMiddleware, cspMiddleware],
   // Kernels are served as JS modules, as rollup and vite build them: .wgsl exports its source,
   // .wat its compiled WebAssembly bytes.
   mimeTypes: { '**/*.wgsl': 'js', '**/*.wat': 'js' },

@@ -45,6 +45,7 @@ export type GptErrorCode =
   | 'bad-argument' // an API argument is out of range
   | 'aborted' // the caller aborted
   | 'disposed' // the model was disposed
+  | 'worker-crashed' // the engine worker died mid-request; the next request starts a new one
   | 'network' // a download failed
   | 'cors' // the model's server does not let this page read it (missing CORS headers)
   | 'quota' // storage is full

@@ -330,15 +330,18 @@ export class ChatController implements ReactiveController {
   /** Generates the reply to the last user turn (after a failure, a stop, or for regenerate). */
   async #respond(): Promise<void> {
     const gen = ++this.#chatGen;
+    // Made before anything is awaited, so Stop pressed while the model loads stops this reply too.
+    const abort = (this.#chatAbort = new AbortController());
     this.#set({ error: undefined, notice: undefined, answering: true });
     try {
-      await this.#answer(gen);
+      await this.#answer(gen, abort);
     } finally {
+      if (this.#chatAbort === abort) this.#chatAbort = undefined;
       if (gen === this.#chatGen) this.#set({ answering: false });
     }
   }
 
-  async #answer(gen: number): Promise<void> {
+  async #answer(gen: number, abort: AbortController): Promise<void> {
     let info: ModelInfo;
     try {
       info = await this.download(); // sending is consent to a pending download
@@ -348,7 +351,6 @@ export class ChatController implements ReactiveController {
     if (gen !== this.#chatGen) return;
     const s = this.settings();
     const engine = this.#engineFor(s);
-    const abort = (this.#chatAbort = new AbortController());
     this.#set({ status: ChatStatus.generating, reply: '', promptTokens: undefined, tokensPerSecond: undefined });
     let reply = '';
     let firstTokenAt: number | undefined;
@@ -370,7 +372,8 @@ export class ChatController implements ReactiveController {
           emit(this.host, 'gpt-chat-token', { id: ev.id, text: ev.text });
         } else {
           this.#add({ role: 'assistant', content: reply });
-          this.#set({ status: ChatStatus.ready, reply: undefined, ...(ev.finishReason === 'aborted' ? { notice: 'Stopped.' } : {}) });
+          // answering ends before the event: a listener may send the next message at once
+          this.#set({ status: ChatStatus.ready, reply: undefined, answering: false, ...(ev.finishReason === 'aborted' ? { notice: 'Stopped.' } : {}) });
           emit(this.host, 'gpt-chat-message', { role: 'assistant', content: reply, finishReason: ev.finishReason });
         }
       }
@@ -379,14 +382,12 @@ export class ChatController implements ReactiveController {
       // Keep what was generated: the reader may want it, and Regenerate replaces it anyway.
       if (reply) this.#add({ role: 'assistant', content: reply });
       const error = GptError.from(e);
-      // A lost device needs a fresh load; anything else leaves the model usable.
-      if (error.code === 'device-lost' || error.code === 'disposed') {
+      // A lost device or a crashed worker needs a fresh load; anything else leaves the model usable.
+      if (error.code === 'device-lost' || error.code === 'disposed' || error.code === 'worker-crashed') {
         this.#loaded = undefined;
         this.#fail(error, ChatStatus.error);
       } else this.#fail(error, ChatStatus.ready);
       this.#set({ reply: undefined });
-    } finally {
-      if (this.#chatAbort === abort) this.#chatAbort = undefined;
     }
   }
 

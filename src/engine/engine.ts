@@ -105,6 +105,19 @@ export type EngineEvent =
   | { readonly type: 'token'; readonly id: number; readonly text: string }
   | ({ readonly type: 'done' } & GenerationEnd);
 
+/**
+ * Debug counters of an engine, for leak checks (100 send/stop cycles must leave them where they
+ * were): none of them grows with the number of requests served.
+ */
+export interface EngineStats {
+  /** Generations and scorings started and not yet finished (running or waiting their turn). */
+  readonly activeGenerations: number;
+  /** Tokens in the loaded model's KV cache (0 without a model); never past its context length. */
+  readonly kvPosition: number;
+  /** Bytes the loaded model's backend holds (weights, activations, KV cache; 0 without a model). */
+  readonly backendBytes: number;
+}
+
 /** An error as it crosses the worker: rebuilt into a GptError on the other side. */
 export interface EngineErrorData {
   readonly code: GptErrorCode;

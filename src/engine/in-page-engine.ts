@@ -14,7 +14,7 @@ import type { FeatureModel } from '../templates/head/features.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import { trainHead, type TrainHeadProgress } from '../templates/head/train-head.ts';
 import { DownloadGate } from './download-gate.ts';
-import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, HeadTrainingOptions, LocalFilesInput, LocalLoadOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, EngineStats, HeadTrainingOptions, LocalFilesInput, LocalLoadOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
 import { localSpec, pickedFiles } from './local-files.ts';
 import { loadModel as defaultLoadModel, type LoadedModel, type ModelLoader } from './load-model.ts';
 
@@ -32,6 +32,8 @@ export class InPageEngine implements Engine {
   #loading?: { readonly key: string; readonly gate: DownloadGate };
   /** Generations wait for the previous one: the model has one KV cache. */
   #turn: Promise<void> = Promise.resolve();
+  /** Generations and scorings begun and not finished (EngineStats.activeGenerations). */
+  #active = 0;
   #disposed = false;
 
   constructor(private readonly loader: ModelLoader = defaultLoadModel) {}
@@ -102,11 +104,12 @@ export class InPageEngine implements Engine {
     signal?: AbortSignal,
     start?: () => ReturnType<LoadedModel['generate']>,
   ): AsyncGenerator<EngineEvent> {
-    await this.#recover(signal);
-    let release!: () => void;
-    const previous = this.#turn;
-    this.#turn = new Promise((resolve) => (release = resolve));
+    this.#active++;
+    let release: () => void = () => {};
     try {
+      await this.#recover(signal);
+      const previous = this.#turn;
+      this.#turn = new Promise((resolve) => (release = resolve));
       await previous;
       const model = this.#model();
       if (signal?.aborted) {
@@ -136,6 +139,7 @@ export class InPageEngine implements Engine {
         throw error;
       }
     } finally {
+      this.#active--;
       release();
     }
   }
@@ -179,11 +183,12 @@ export class InPageEngine implements Engine {
 
   /** Runs `fn` when the previous generation or scoring is done: the model has one KV cache. */
   async #inTurn<T>(fn: () => Promise<T>): Promise<T> {
-    await this.#recover();
-    let release!: () => void;
-    const previous = this.#turn;
-    this.#turn = new Promise((resolve) => (release = resolve));
+    this.#active++;
+    let release: () => void = () => {};
     try {
+      await this.#recover();
+      const previous = this.#turn;
+      this.#turn = new Promise((resolve) => (release = resolve));
       await previous;
       const model = this.#loaded?.model;
       try {
@@ -193,6 +198,7 @@ export class InPageEngine implements Engine {
         throw error.code === 'device-lost' && model ? this.#dropLost(model, error) : error;
       }
     } finally {
+      this.#active--;
       release();
     }
   }
@@ -239,6 +245,12 @@ export class InPageEngine implements Engine {
     if (this.#disposed) throw new GptError('disposed', 'This engine was disposed; create a new one to load a model.');
     if (!this.#loaded) throw new GptError('bad-argument', 'No model is loaded; call load(spec) before chat().');
     return this.#loaded.model;
+  }
+
+  /** Debug counters for leak checks (see {@link EngineStats}). */
+  stats(): EngineStats {
+    const model = this.#loaded?.model.stats?.() ?? { kvPosition: 0, backendBytes: 0 };
+    return { activeGenerations: this.#active, ...model };
   }
 
   dispose(): void {

@@ -38,6 +38,8 @@ export interface LoadedModel {
   hiddenStates?: FeatureModel['hiddenStates'];
   readonly weightsHash?: string;
   readonly location?: string;
+  /** KV cache fill and backend bytes (the runtime's LanguageModel has it), for leak checks. */
+  stats?(): { readonly kvPosition: number; readonly backendBytes: number };
   dispose(): void;
 }
 

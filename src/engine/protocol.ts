@@ -10,7 +10,7 @@
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadProgress } from '../templates/head/train-head.ts';
-import type { ChatMessage, EngineErrorData, GenerationEnd, EngineLoadProgress, HeadTrainingOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+import type { ChatMessage, EngineErrorData, EngineStats, GenerationEnd, EngineLoadProgress, HeadTrainingOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
 
 /** A request that runs a few-shot template on the query `fields`, with options of its own kind. */
 interface TemplateRequest<T extends string, O> {
@@ -42,6 +42,8 @@ export type WorkerRequest =
     }
   /** Tokens of a raw prompt; answered by `counted`. */
   | { readonly type: 'count-text'; readonly id: number; readonly text: string }
+  /** Counters of the requests, generations and model state the worker holds; answered by `stats`. */
+  | { readonly type: 'stats'; readonly id: number }
   /** Aborts the request `id` (a load or a chat); its final reply still comes. */
   | { readonly type: 'abort'; readonly id: number };
 
@@ -55,12 +57,24 @@ export type WorkerResponse =
   | { readonly type: 'scored'; readonly id: number; readonly result: TemplateScores }
   | { readonly type: 'head-progress'; readonly id: number; readonly progress: TrainHeadProgress }
   | { readonly type: 'head-trained'; readonly id: number; readonly head: TaskHead }
-  | { readonly type: 'error'; readonly id: number; readonly error: EngineErrorData };
+  | { readonly type: 'stats'; readonly id: number; readonly stats: WorkerStats }
+  | { readonly type: 'error'; readonly id: number; readonly error: EngineErrorData }
+  /**
+   * Sent once, unasked, when the worker's script has run: an 'error' event before it means the
+   * worker could not start, after it that the worker crashed.
+   */
+  | { readonly type: 'started'; readonly id: 0 };
+
+/** What a worker holds (see {@link EngineStats}); all of it returns to its baseline when idle. */
+export interface WorkerStats extends EngineStats {
+  /** Requests the worker is still running (abort controllers it keeps). */
+  readonly runningRequests: number;
+}
 
 /** Replies that end a request (the client settles and forgets the id). */
-export type FinalResponse = Extract<WorkerResponse, { type: 'loaded' | 'done' | 'counted' | 'scored' | 'head-trained' | 'error' }>;
+export type FinalResponse = Extract<WorkerResponse, { type: 'loaded' | 'done' | 'counted' | 'scored' | 'head-trained' | 'stats' | 'error' }>;
 
 /** True for the replies that end their request. */
 export function isFinal(message: WorkerResponse): message is FinalResponse {
-  return message.type !== 'progress' && message.type !== 'token' && message.type !== 'head-progress';
+  return message.type !== 'progress' && message.type !== 'token' && message.type !== 'head-progress' && message.type !== 'started';
 }

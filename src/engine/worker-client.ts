@@ -10,7 +10,7 @@ import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadProgress } from '../templates/head/train-head.ts';
 import type { ChatMessage, Engine, EngineEvent, EngineLoadProgress, HeadTrainingOptions, LocalFilesInput, LocalLoadOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
 import { localSpec, pickedFiles } from './local-files.ts';
-import { isFinal, type WorkerResponse } from './protocol.ts';
+import { isFinal, type WorkerResponse, type WorkerStats } from './protocol.ts';
 import { defaultWorkerUrl } from './worker-url.ts';
 import { startModuleWorker, WorkerConnection, type RequestBody, type WorkerFactory } from './worker-connection.ts';
 
@@ -20,6 +20,23 @@ const connections = new Map<string, WorkerConnection>();
 /** How many engine workers this page holds (for tests and diagnostics). */
 export function liveWorkerCount(): number {
   return connections.size;
+}
+
+/**
+ * Debug counters of every engine worker this page holds, for leak checks: requests the page
+ * still waits on (`pendingRequests`) beside what each worker holds (see {@link WorkerStats}).
+ */
+export async function workerStats(): Promise<(WorkerStats & { readonly url: string; readonly pendingRequests: number })[]> {
+  const live = [...connections.values()].filter((c) => !c.failure);
+  return Promise.all(
+    live.map(async (conn) => {
+      const pendingRequests = conn.pendingRequests; // before the stats request itself is pending
+      const stats = await new Promise<WorkerStats>((resolve, reject) =>
+        conn.request({ type: 'stats' }, (m) => (m.type === 'stats' ? resolve(m.stats) : m.type === 'error' ? reject(GptError.from(m.error)) : undefined)),
+      );
+      return { url: conn.url, pendingRequests, ...stats };
+    }),
+  );
 }
 
 /** What relative URLs resolve against: the page (the client also runs in Node tests, with none). */
@@ -137,6 +154,12 @@ export class WorkerClient implements Engine {
   /** A request whose replies stream as tokens and end with `done` (chat, complete). */
   async *#stream(body: Extract<RequestBody, { type: 'chat' | 'complete' }>, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
     const conn = this.#conn();
+    // Stopped before it began (Stop pressed while the prompt was being prepared): the worker,
+    // busy until its next macrotask, would generate a while before it read an abort.
+    if (signal?.aborted) {
+      yield { type: 'done', finishReason: 'aborted', promptTokens: 0, generatedTokens: 0 };
+      return;
+    }
     // Replies arrive as messages; the generator drains them in order and sleeps when there are none.
     const queue: WorkerResponse[] = [];
     let wake: (() => void) | undefined;

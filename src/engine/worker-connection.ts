@@ -39,6 +39,8 @@ export class WorkerConnection {
   readonly #pending = new Map<number, (message: WorkerResponse) => void>();
   #nextId = 1;
   #failure?: GptError;
+  /** The worker's script ran (it said `started`): an 'error' event from now on is a crash. */
+  #started = false;
   /** Clients holding this connection. */
   refs = 0;
 
@@ -52,15 +54,21 @@ export class WorkerConnection {
       throw this.#startError(e);
     }
     this.#worker.addEventListener('message', (e: MessageEvent<WorkerResponse>) => {
+      if (e.data.type === 'started') {
+        this.#started = true;
+        return;
+      }
       const handler = this.#pending.get(e.data.id);
       if (!handler) return; // a reply to a request whose caller stopped listening
       if (isFinal(e.data)) this.#pending.delete(e.data.id);
       handler(e.data);
     });
-    // 'error' on the Worker itself means the script failed to load or threw at the top level.
+    // 'error' on the Worker itself: before `started`, the script failed to load or threw at the
+    // top level; after it, an exception nobody caught (the worker's state is then unknown).
     this.#worker.addEventListener('error', (e) => {
       e.preventDefault();
-      this.#failAll(this.#startError(e.message || 'the worker script failed to load'));
+      if (this.#started) this.#crash(e.message || 'an uncaught error');
+      else this.#failAll(this.#startError(e.message || 'the worker script failed to load'));
     });
     this.#worker.addEventListener('messageerror', () => this.#failAll(new GptError('internal', 'A message from the engine worker could not be decoded.')));
   }
@@ -76,6 +84,26 @@ export class WorkerConnection {
       'network',
       `The engine worker could not start from ${this.url} (${why}). HINT: check that gpt-chat-worker.js is served next to gpt-chat.js (with CORS headers when on another origin), or set the worker-url attribute to a same-origin copy of it.`,
     );
+  }
+
+  /**
+   * The worker threw where nothing caught it: whatever it was doing may be half done (a model half
+   * freed, a generation stopped mid-token), so it is stopped, with its memory, and every request
+   * in flight fails. The client starts a fresh worker on the next load (see {@link failure}).
+   */
+  #crash(why: string): void {
+    this.#worker.terminate();
+    this.#failAll(
+      new GptError(
+        'worker-crashed',
+        `The engine worker crashed (${why}), so this request stopped. The next message starts a new worker and loads the model again (from this device's cache): press Retry or send the message again.`,
+      ),
+    );
+  }
+
+  /** Requests sent and not yet answered (a debug counter for leak checks). */
+  get pendingRequests(): number {
+    return this.#pending.size;
   }
 
   #failAll(error: GptError): void {
@@ -113,6 +141,6 @@ export class WorkerConnection {
 
   terminate(): void {
     this.#worker.terminate();
-    this.#failAll(new GptError('disposed', 'The engine worker was stopped.'));
+    this.#failAll(this.#failure ?? new GptError('disposed', 'The engine worker was stopped.'));
   }
 }

@@ -6,6 +6,7 @@
 import { GptError } from '../errors.ts';
 import type { EngineEvent } from './engine.ts';
 import { InPageEngine } from './in-page-engine.ts';
+import { eventLoopTurns } from '../templates/head/fit.ts';
 import type { WorkerRequest, WorkerResponse } from './protocol.ts';
 
 /** Pages without module workers import this bundle and run the engine on the page. */
@@ -21,15 +22,23 @@ export function serveEngine(
   const fail = (id: number, e: unknown) => port.postMessage({ type: 'error', id, error: GptError.from(e).toJSON() });
   /** Posts a generation's events (chat, complete) as `token` replies and the final `done`. */
   const stream = async (id: number, events: AsyncIterable<EngineEvent>) => {
+    // On the CPU a forward pass awaits only microtasks: without a macrotask now and then, an
+    // `abort` (Stop) would wait in the queue until the reply was complete.
+    const turn = eventLoopTurns();
     for await (const event of events) {
       if (event.type === 'token') port.postMessage({ type: 'token', id, token: event.id, text: event.text });
       else port.postMessage({ ...event, id });
+      await turn();
     }
   };
 
   port.addEventListener('message', async ({ data: request }) => {
     if (request.type === 'abort') {
       running.get(request.id)?.abort();
+      return;
+    }
+    if (request.type === 'stats') {
+      port.postMessage({ type: 'stats', id: request.id, stats: { runningRequests: running.size, ...engine.stats() } });
       return;
     }
     const abort = new AbortController();
@@ -77,5 +86,7 @@ export function serveEngine(
 // Started as a worker (not imported by a test): serve on the worker's global scope.
 declare const WorkerGlobalScope: { new (): unknown } | undefined;
 if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
-  serveEngine(globalThis as unknown as Parameters<typeof serveEngine>[0]);
+  const scope = globalThis as unknown as Parameters<typeof serveEngine>[0];
+  serveEngine(scope);
+  scope.postMessage({ type: 'started', id: 0 });
 }

@@ -56,21 +56,21 @@ export interface BackendChoiceOptions {
  * step on each (run once per device and shape when a store is given); without a config, WebGPU.
  */
 export async function createBackend(choice: BackendChoice, options: BackendChoiceOptions = {}): Promise<BackendDecision> {
-  if (choice === 'cpu') return { backend: cpuBackend(), reason: 'asked for' };
+  if (choice === 'cpu') return cpuDecision('asked for');
   let device: GPUDevice;
   try {
     device = await acquireDevice(options.device);
   } catch (err) {
     if (choice === 'webgpu') throw err;
     const why = err instanceof Error ? err.message : String(err);
-    return { backend: cpuBackend(), reason: 'no WebGPU here', notice: `WebGPU is not available, so the model runs on the CPU (slower). ${why}` };
+    return cpuDecision('no WebGPU here', `WebGPU is not available, so the model runs on the CPU (slower). ${why}`);
   }
   if (choice === 'webgpu') return { backend: gpuBackend(device), reason: 'asked for' };
 
   const cpuBacked = (options.cpuBacked ?? ((d: GPUDevice) => (isCpuBackedDevice(d) ? true : null)))(device);
   if (cpuBacked === true) {
     device.destroy();
-    return { backend: cpuBackend(), reason: `WebGPU here runs in software (${adapterName(device)}), slower than the CPU path` };
+    return cpuDecision(`WebGPU here runs in software (${adapterName(device)}), slower than the CPU path`);
   }
   if (cpuBacked === false || !options.config) return { backend: gpuBackend(device), reason: 'a GPU adapter' };
 
@@ -78,7 +78,7 @@ export async function createBackend(choice: BackendChoice, options: BackendChoic
   const figures = `${probe.webgpuMs.toFixed(1)} vs ${probe.cpuMs.toFixed(1)} ms a token`;
   if (probe.webgpuMs <= probe.cpuMs) return { backend: gpuBackend(device), reason: `faster on this device (WebGPU ${figures} on the CPU)` };
   device.destroy();
-  return { backend: cpuBackend(), reason: `faster on this device (CPU ${probe.cpuMs.toFixed(1)} vs ${probe.webgpuMs.toFixed(1)} ms a token on WebGPU)` };
+  return cpuDecision(`faster on this device (CPU ${probe.cpuMs.toFixed(1)} vs ${probe.webgpuMs.toFixed(1)} ms a token on WebGPU)`);
 }
 
 async function storedOrNewProbe(device: GPUDevice, cfg: ModelConfig, store: ProbeStore | undefined): Promise<BackendProbe> {
@@ -102,6 +102,21 @@ function isProbe(v: unknown): v is BackendProbe {
 
 function cpuBackend(): Backend {
   return checkedBackend(new CpuBackend());
+}
+
+/**
+ * The CPU backend as a decision: `reason` and `notice` as given, plus what the user must know
+ * when the WebAssembly kernels cannot run (a strict Content-Security-Policy): that the slow plain
+ * JavaScript path runs, and why, in the reason and in a notice (never a silent 5-10x slowdown).
+ */
+export function cpuDecision(reason: string, notice?: string): BackendDecision {
+  const cpu = new CpuBackend();
+  const slow = cpu.slowPathReason;
+  if (!slow) return { backend: checkedBackend(cpu), reason, ...(notice ? { notice } : {}) };
+  const slowNotice =
+    `The model runs on the slow CPU path, in plain JavaScript without WebAssembly (several times slower): ${slow}. ` +
+    "Hint for the site: allow 'wasm-unsafe-eval' in script-src, on the page and on gpt-chat-worker.js.";
+  return { backend: checkedBackend(cpu), reason: `${reason}; plain JavaScript, no WebAssembly`, notice: notice ? `${notice} ${slowNotice}` : slowNotice };
 }
 
 function gpuBackend(device: GPUDevice): Backend {

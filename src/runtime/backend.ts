@@ -128,4 +128,7 @@ export interface Backend {
 
   /** Frees every buffer this backend created. The backend is unusable afterwards. */
   destroy(): void;
+
+  /** Bytes this backend holds (weights, activations, KV cache, scratch): memory reports, leak checks. */
+  readonly bytesAllocated: number;
 }

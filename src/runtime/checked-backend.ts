@@ -34,6 +34,10 @@ export class CheckedBackend<B extends Backend = Backend> implements Backend {
     this.kind = inner.kind;
   }
 
+  get bytesAllocated(): number {
+    return this.inner.bytesAllocated;
+  }
+
   // ---- allocation ----
 
   createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight {

@@ -163,6 +163,11 @@ export class LanguageModel {
     return this.model.hiddenStates(ids, positions, signal);
   }
 
+  /** Tokens in the KV cache and bytes the backend holds: debug counters for leak checks. */
+  stats(): { readonly kvPosition: number; readonly backendBytes: number } {
+    return { kvPosition: this.model.position, backendBytes: this.model.backend.bytesAllocated };
+  }
+
   dispose(): void {
     this.model.dispose();
   }

@@ -3,9 +3,7 @@ import { parseModelConfig } from './model/hf-config.ts';
 import type { FileStream, LoadProgress, ModelFiles } from '../formats/model-files.ts';
 import { openGguf } from '../formats/gguf.ts';
 import type { Backend } from './backend.ts';
-import { checkedBackend } from './checked-backend.ts';
 import { missingTemplateNotice, readChatTemplate } from './chat-template-source.ts';
-import { CpuBackend } from './cpu/cpu-backend.ts';
 import { GptError } from '../errors.ts';
 import { LanguageModel } from './language-model.ts';
 import { loadGgufLanguageModel } from './load-gguf.ts';
@@ -18,7 +16,7 @@ import { WeightsFingerprint } from './model/weights-fingerprint.ts';
 import { httpModelFiles } from './model-files-http.ts';
 import { TextTokenizer } from './tokenizer.ts';
 import type { AcquireDeviceOptions } from './webgpu/device.ts';
-import { createBackend, type BackendChoice, type ProbeStore } from './backend-choice.ts';
+import { cpuDecision, createBackend, type BackendChoice, type ProbeStore } from './backend-choice.ts';
 import { compileSimdKernels } from './cpu/simd-kernels.ts';
 import type { ModelConfig } from './model/config.ts';
 
@@ -87,7 +85,7 @@ export async function loadLanguageModel(source: string | ModelFiles, options: Lo
     if (choice !== 'auto' || !(err instanceof GptError) || err.code !== 'gpu-out-of-memory') throw err;
     const needed = /needs about ([^ ]+ [GM]iB)/.exec(err.message)?.[1] ?? 'more than it has';
     const notice = `The model does not fit in this GPU's memory (it needs about ${needed}), so it runs on the CPU (slower).`;
-    return loadOn(files, options, async () => ({ backend: checkedBackend(new CpuBackend()), notice, reason: 'too large for this GPU' }));
+    return loadOn(files, options, async () => cpuDecision('too large for this GPU', notice));
   }
 }
 

@@ -189,6 +189,48 @@ describe('WorkerClient over the protocol', () => {
     client.dispose();
   });
 
+  it('Stop reaches a generation that never yields a macrotask (as the CPU path): the worker lets the abort in', async () => {
+    // A model whose tokens come after microtasks only, as a CPU forward pass does: the abort
+    // message waits in the queue unless the worker yields now and then.
+    const busy: LoadedModel = {
+      ...fakeModel(),
+      async *generate(_messages, options) {
+        let n = 0;
+        for (; n < 50_000 && !options.signal?.aborted; n++) {
+          await Promise.resolve();
+          const start = performance.now();
+          while (performance.now() - start < 0.05); // a forward pass's worth of work
+          yield { id: n, text: 'x' };
+        }
+        return { finishReason: options.signal?.aborted ? 'aborted' : 'length', promptTokens: 1, generatedTokens: n };
+      },
+    };
+    const client = new WorkerClient({ workerUrl: 'http://cdn.test/w-busy.js', startWorker: channelWorkerFactory(new InPageEngine(countingLoader(busy)), { count: 0 }) });
+    await client.load({ url: 'http://x/m/' });
+    const abort = new AbortController();
+    let tokens = 0;
+    let end: EngineEvent | undefined;
+    for await (const e of client.chat(hello, {}, abort.signal)) {
+      if (e.type === 'token' && ++tokens === 1) abort.abort();
+      if (e.type === 'done') end = e;
+    }
+    expect(end).toMatchObject({ finishReason: 'aborted' });
+    expect(end).toHaveProperty('generatedTokens');
+    expect((end as { generatedTokens: number }).generatedTokens).toBeLessThan(5_000); // ~20 ms of tokens, not 50 000
+    client.dispose();
+  });
+
+  it('a chat whose signal is already aborted ends at once, without asking the worker to generate', async () => {
+    const log: string[] = [];
+    const client = new WorkerClient({ workerUrl: 'http://cdn.test/w-pre.js', startWorker: channelWorkerFactory(new InPageEngine(countingLoader(fakeModel('a b', log))), { count: 0 }) });
+    await client.load({ url: 'http://x/m/' });
+    const abort = new AbortController();
+    abort.abort();
+    expect(await collect(client.chat(hello, {}, abort.signal))).toEqual([{ type: 'done', finishReason: 'aborted', promptTokens: 0, generatedTokens: 0 }]);
+    expect(log).toEqual([]);
+    client.dispose();
+  });
+
   it('aborts a chat in the worker when the signal fires', async () => {
     const client = new WorkerClient({ workerUrl: 'http://cdn.test/w3.js', startWorker: channelWorkerFactory(new InPageEngine(countingLoader(fakeModel('a b c d e f g h i j'))), { count: 0 }) });
     await client.load({ url: 'http://x/m/' });

@@ -56,6 +56,11 @@ export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
   /** Whether the matmuls run in the WebAssembly SIMD kernels. */
   readonly simd: boolean;
+  /**
+   * Why the kernels were wanted but do not run (every op then takes the plain TypeScript path,
+   * several times slower), in words for a notice; null when they run or `simd: false` was asked.
+   */
+  readonly slowPathReason: string | null;
   private arena: WasmArena | null = null;
   private kernels: SimdKernels | null = null;
   // the kernels for block-quantized weights and their scratch (the 8-bit input rows)
@@ -76,6 +81,7 @@ export class CpuBackend implements Backend {
     if (max !== undefined && !(Number.isFinite(max) && max >= 65536)) {
       throw new GptError('bad-argument', `CpuBackend: maxWasmBytes = ${max} must be a number of bytes, at least 65536 (one WebAssembly page). Hint: leave it unset for the engine's limit.`);
     }
+    let slow: string | null = null;
     if (opts.simd !== false && simdSupported()) {
       try {
         const arena = new WasmArena(opts.maxWasmBytes);
@@ -88,11 +94,15 @@ export class CpuBackend implements Backend {
       } catch (err) {
         // a Content-Security-Policy without 'wasm-unsafe-eval' lets validate() pass but not compile
         if (opts.simd === true) throw simdMissing(err);
+        slow = whyNoKernels(err);
       }
     } else if (opts.simd === true) {
       throw simdMissing(null);
+    } else if (opts.simd !== false) {
+      slow = 'this browser cannot run WebAssembly SIMD';
     }
     this.simd = this.kernels !== null;
+    this.slowPathReason = slow;
   }
 
   /** Bytes of every weight, activation and cache this backend holds (in its arena or on the heap). */
@@ -307,6 +317,17 @@ function rowInto(out: Float32Array, at: number, w: CpuWeight, row: number): void
   if (s instanceof F32Slot) out.set(s.view.subarray(row * C, (row + 1) * C), at);
   else if (s instanceof U8Slot) quantRowInto(out, at, s.view, w.dtype as QuantDType, row, C);
   else widenHalf(out, at, s.view, row * C, C, w.dtype === 'f16' ? 'f16' : 'bf16');
+}
+
+// The kernels failed to compile or instantiate: a Content-Security-Policy without
+// 'wasm-unsafe-eval' (Chromium: "Refused to compile or instantiate WebAssembly module because
+// 'unsafe-eval' is not an allowed source of script ..."), or memory the engine would not give.
+function whyNoKernels(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/content.security.policy|unsafe-eval|\bCSP\b/i.test(message)) {
+    return "this page's Content-Security-Policy blocks WebAssembly (script-src without 'wasm-unsafe-eval')";
+  }
+  return `the WebAssembly kernels could not start (${message})`;
 }
 
 function simdMissing(cause: unknown): GptError {

@@ -30,6 +30,7 @@ const elemBytes = (dtype: WeightDType): number => (isQuantDType(dtype) ? quantLa
 class RecordingBackend implements Backend {
   readonly kind = 'cpu' as const;
   readonly weights = new Map<string, FakeWeight>();
+  readonly bytesAllocated = 0;
 
   createWeight(name: string, rows: number, cols: number, dtype: WeightDType): Weight {
     if (this.weights.has(name)) throw new Error(`createWeight twice: ${name}`);
