@@ -682,6 +682,26 @@ function makeBroken() {
   writeJson(join(root, 'index.json'), index);
 }
 
+// ---------------------------------------------------------------- a model no GPU binds
+
+/**
+ * gpu-misfit/: the llama fixture's tokenizer with a config whose KV cache layer (2048 positions x
+ * 768 heads x 256 = 1.5 GiB) is above every adapter's storage binding we test on (1 GiB: Dawn and
+ * Chromium on SwiftShader), while its whole KV cache stays within gpt-chat's 4 GiB. Config only:
+ * model.safetensors is a stub, as the weights (~300 MB of them) must never be fetched
+ * (engine/gpu-precheck.ts refuses the model from its config.json).
+ */
+function makeGpuMisfit() {
+  const dir = join(OUT, 'gpu-misfit');
+  const llama = join(OUT, 'llama');
+  mkdirSync(dir, { recursive: true });
+  const config = JSON.parse(readFileSync(join(llama, 'config.json'), 'utf8'));
+  Object.assign(config, { num_hidden_layers: 1, num_attention_heads: 768, num_key_value_heads: 768, head_dim: 256, max_position_embeddings: 2048 });
+  writeJson(join(dir, 'config.json'), config);
+  for (const f of ['tokenizer.json', 'tokenizer_config.json']) writeFileSync(join(dir, f), readFileSync(join(llama, f)));
+  writeFileSync(join(dir, 'model.safetensors'), safetensorsBytes([{ name: 'stub', dtype: 'F32', shape: [4], bytes: new Uint8Array(16) }]));
+}
+
 // ---------------------------------------------------------------- GGUF twins
 
 /** Fixtures converted to GGUF as llama.cpp would (tools/hf-to-gguf.mjs), same weights and dtype. */
@@ -751,6 +771,7 @@ if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP
   writeJson(join(OUT, 'index.json'), index);
   if (!BENCH_MODE) {
     makeBroken();
+    makeGpuMisfit();
     makeGgufTwins();
     await makeDemoGguf();
   } else await makeBenchGguf();

@@ -11,6 +11,7 @@ import type { ScoringModel } from '../templates/score.ts';
 import type { FeatureModel } from '../templates/head/features.ts';
 import type { ModelFiles } from '../formats/model-files.ts';
 import { loadLocalModel } from './load-local.ts';
+import { refuseWhatNoGpuRuns, type GpuPrecheckDeps } from './gpu-precheck.ts';
 import { webLlmBundleUrl } from './webllm-url.ts';
 import type { ChatMessage, EngineLoadProgress, GenerationEnd, ModelSpec, SamplingOptions } from './engine.ts';
 
@@ -85,6 +86,11 @@ export interface LoaderDeps {
   readonly fetch?: typeof fetch;
   /** Imports the web-llm bundle (default: by URL, beside the worker bundle). */
   readonly importWebLlm?: () => Promise<WebLlmEngineModule>;
+  /**
+   * TEST SEAM: the GPU adapter's binding limits, checked against the model before a download
+   * (gpu-precheck.ts). Default: `navigator.gpu`'s adapter; Node tests, which have none, pass their own.
+   */
+  readonly gpuLimits?: GpuPrecheckDeps['gpuLimits'];
 }
 
 /**
@@ -93,7 +99,7 @@ export interface LoaderDeps {
  * of the server per load: `openCachedModel` reads the manifest once, says whether it served the
  * model from the cache, and asks `confirmDownload` between its probe and the download.
  */
-export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }: LoaderDeps = {}): ModelLoader {
+export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle, gpuLimits }: LoaderDeps = {}): ModelLoader {
   return async (spec, onProgress, signal, confirmDownload) => {
     if (spec.engine === 'webllm') {
       let bundle: WebLlmEngineModule;
@@ -121,6 +127,7 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle }:
       void compileSimdKernels();
       return loadLocalModel(spec, run, onProgress, signal, store);
     }
+    await refuseWhatNoGpuRuns(spec, { fetch, store, gpuLimits, signal });
     try {
       return await loadThroughCache();
     } catch (e) {

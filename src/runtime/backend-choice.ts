@@ -5,6 +5,7 @@ import { probeDecodeMs } from './backend-probe.ts';
 import type { ModelConfig } from './model/config.ts';
 import { acquireDevice, adapterKey, isCpuBackedDevice, type AcquireDeviceOptions } from './webgpu/device.ts';
 import { WebGpuBackend } from './webgpu/webgpu-backend.ts';
+import { gpuFitError, gpuFitProblem, roundedSize } from './webgpu/gpu-fit.ts';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
 
@@ -46,6 +47,9 @@ export interface BackendChoiceOptions {
    * tests pass their own to exercise the probe on SwiftShader.
    */
   readonly cpuBacked?: (device: GPUDevice) => boolean | null;
+  /** The context length and prefill chunk the model will get, for the check that its buffers fit the device. */
+  readonly contextLength?: number;
+  readonly prefillChunk?: number;
 }
 
 /**
@@ -54,6 +58,8 @@ export interface BackendChoiceOptions {
  * the CPU (SwiftShader, llvmpipe, WARP: WebGPU there decodes ~14x slower than our WebAssembly
  * kernels, see README "Benchmarks"); otherwise, given the model's config, a probe of one decode
  * step on each (run once per device and shape when a store is given); without a config, WebGPU.
+ * Given a config, a model whose run state no binding of the device holds (gpu-fit.ts) is
+ * GptError 'gpu-out-of-memory' for 'webgpu', and the CPU with a notice for 'auto'.
  */
 export async function createBackend(choice: BackendChoice, options: BackendChoiceOptions = {}): Promise<BackendDecision> {
   if (choice === 'cpu') return cpuDecision('asked for');
@@ -64,6 +70,14 @@ export async function createBackend(choice: BackendChoice, options: BackendChoic
     if (choice === 'webgpu') throw err;
     const why = err instanceof Error ? err.message : String(err);
     return cpuDecision('no WebGPU here', `WebGPU is not available, so the model runs on the CPU (slower). ${why}`);
+  }
+  const misfit = options.config && gpuFitProblem(options.config, device.limits, options);
+  if (misfit) {
+    device.destroy();
+    if (choice === 'webgpu') throw gpuFitError(misfit);
+    const [worst] = misfit.buffers;
+    const why = `${worst!.what} needs ${roundedSize(worst!.bytes)}, above the ${roundedSize(misfit.limit)} this GPU binds as one buffer`;
+    return cpuDecision(`too large for this GPU: ${why}`, `The model cannot run on this GPU with WebGPU (${why}), so it runs on the CPU (slower).`);
   }
   if (choice === 'webgpu') return { backend: gpuBackend(device), reason: 'asked for' };
 

@@ -19,3 +19,6 @@ export { ChatTemplate, encodeChat, type ChatMessage } from './chat-template.ts';
 export { httpModelFiles } from './model-files-http.ts';
 export type { ModelFiles, FileStream, LoadProgress } from '../formats/model-files.ts';
 export type { Backend } from './backend.ts';
+export { parseModelConfig } from './model/hf-config.ts';
+export { adapterLimits } from './webgpu/device.ts';
+export { gpuFitProblem, gpuFitError, type GpuBindingLimits, type GpuFitProblem } from './webgpu/gpu-fit.ts';

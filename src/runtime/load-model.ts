@@ -79,7 +79,8 @@ export async function loadLanguageModel(source: string | ModelFiles, options: Lo
   const files = typeof source === 'string' ? httpModelFiles(source) : source;
   const choice = options.backend ?? 'auto';
   try {
-    return await loadOn(files, options, (config) => createBackend(choice, { device: options.device, config, probeStore: options.probeStore, cpuBacked: options.cpuBacked }));
+    const { device, probeStore, cpuBacked, contextLength, prefillChunk } = options;
+    return await loadOn(files, options, (config) => createBackend(choice, { device, config, probeStore, cpuBacked, contextLength, prefillChunk }));
   } catch (err) {
     // A model too large for the GPU still runs from main memory on the CPU: 'auto' does that and says so.
     if (choice !== 'auto' || !(err instanceof GptError) || err.code !== 'gpu-out-of-memory') throw err;

@@ -63,6 +63,21 @@ export function memoryBudget(budget: number): (device: GPUDevice) => GPUDevice {
   };
 }
 
+/**
+ * STAND-IN for an adapter with smaller storage bindings than Dawn's 1 GiB (the spec's minimum is
+ * 128 MiB; phones and older GPUs offer that): the device reports `bytes` as its
+ * maxStorageBufferBindingSize and maxBufferSize, everything else is the real Dawn device. Only
+ * for checks that read the limits before allocating (gpu-fit.ts); Dawn still enforces its own.
+ */
+export function bindingLimit(bytes: number): (device: GPUDevice) => GPUDevice {
+  return (device) => {
+    const limits = new Proxy(device.limits, {
+      get: (t, name) => (name === 'maxStorageBufferBindingSize' || name === 'maxBufferSize' ? bytes : Reflect.get(t, name)),
+    });
+    return forward(device, { limits });
+  };
+}
+
 /** `target` with `overrides` in front; every other member read from (and bound to) the real object. */
 function forward<T extends object>(target: T, overrides: Record<string, unknown>): T {
   return new Proxy(target, {

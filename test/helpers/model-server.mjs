@@ -221,10 +221,11 @@ export function createModelServer({ dirs = {} } = {}) {
   return { handle };
 }
 
-// the GGUF fixtures (tools/make-fixtures.mjs) as /test-models/gguf-fixtures/<file>.gguf
-// and a real checkpoint under its own name, for tests that count its requests (two tabs, one download)
+// the GGUF fixtures (tools/make-fixtures.mjs) as /test-models/gguf-fixtures/<file>.gguf, a real
+// checkpoint under its own name, for tests that count its requests (two tabs, one download), and
+// gpu-misfit/, a config whose KV cache no GPU binds (engine/gpu-precheck.ts)
 const generated = (dir) => fileURLToPath(new URL(`../fixtures/generated/${dir}/`, import.meta.url));
-const shared = createModelServer({ dirs: { 'gguf-fixtures': generated('gguf'), 'tabs-smollm2': generated('smollm2-135m') } });
+const shared = createModelServer({ dirs: { 'gguf-fixtures': generated('gguf'), 'tabs-smollm2': generated('smollm2-135m'), 'gpu-misfit': generated('gpu-misfit') } });
 
 /** The @web/test-runner (Koa) middleware serving /test-models/ from one shared server state. */
 export function modelServerMiddleware(ctx, next) {

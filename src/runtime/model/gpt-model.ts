@@ -6,7 +6,7 @@ import { noTokenPossible } from '../sampler.ts';
 import type { ModelConfig } from './config.ts';
 import { contextLengthFor } from './config-limits.ts';
 import { forward } from './forward.ts';
-import { createRunState, type RunState } from './run-state.ts';
+import { createRunState, forwardRows, type RunState } from './run-state.ts';
 import type { ModelWeights } from './weights.ts';
 
 /** Log-probabilities of a continuation, natural log. */
@@ -51,7 +51,7 @@ export class GptModel {
     options: GptModelOptions = {},
   ) {
     const S = contextLengthFor(config, options.contextLength);
-    const Tmax = Math.min(options.prefillChunk ?? 64, S);
+    const Tmax = forwardRows(S, options.prefillChunk);
     this.contextLength = S;
     this.s = createRunState(backend, config, Tmax, S);
     this.idsScratch = new Int32Array(Tmax);

@@ -21,21 +21,53 @@ export interface RunState {
   readonly kv: KvCache; // (L, S, Hkv D) keys and values
 }
 
+/** The activations of a {@link RunState}. */
+export type ActivationName = Exclude<keyof RunState, 'Tmax' | 'S' | 'kv'>;
+
+/** Tokens of the largest forward call: prefill runs in chunks of `prefillChunk` (default 64), never more than S. */
+export function forwardRows(S: number, prefillChunk: number | undefined): number {
+  return Math.min(prefillChunk ?? 64, S);
+}
+
+/**
+ * (rows, cols) of each activation of the run state for `Tmax` tokens: what {@link createRunState}
+ * allocates, and what a loader checks against a GPU's limits before it downloads anything.
+ */
+export function activationShapes(cfg: ModelConfig, Tmax: number): Readonly<Record<ActivationName, readonly [number, number]>> {
+  const { C, H, Hkv, D, F, V } = cfg;
+  return {
+    x: [Tmax, C],
+    xb: [Tmax, C],
+    qkv: [Tmax, (H + 2 * Hkv) * D],
+    att: [Tmax, H * D],
+    proj: [Tmax, C],
+    up: [Tmax, cfg.mlp === 'swiglu' ? 2 * F : F],
+    hidden: [Tmax, F],
+    last: [1, C],
+    logits: [Tmax, V],
+  };
+}
+
+/** Floats per position of one layer's keys (and as many of its values): Hkv heads of D. */
+export function kvWidth(cfg: ModelConfig): number {
+  return cfg.Hkv * cfg.D;
+}
+
 export function createRunState(b: Backend, cfg: ModelConfig, Tmax: number, S: number): RunState {
-  const { C, H, Hkv, D, F, V, L } = cfg;
-  const upWidth = cfg.mlp === 'swiglu' ? 2 * F : F;
+  const shapes = activationShapes(cfg, Tmax);
+  const act = (name: ActivationName) => b.createActivation(...shapes[name]);
   return {
     Tmax,
     S,
-    x: b.createActivation(Tmax, C),
-    xb: b.createActivation(Tmax, C),
-    qkv: b.createActivation(Tmax, (H + 2 * Hkv) * D),
-    att: b.createActivation(Tmax, H * D),
-    proj: b.createActivation(Tmax, C),
-    up: b.createActivation(Tmax, upWidth),
-    hidden: b.createActivation(Tmax, F),
-    last: b.createActivation(1, C),
-    logits: b.createActivation(Tmax, V),
-    kv: b.createKvCache(L, S, Hkv * D),
+    x: act('x'),
+    xb: act('xb'),
+    qkv: act('qkv'),
+    att: act('att'),
+    proj: act('proj'),
+    up: act('up'),
+    hidden: act('hidden'),
+    last: act('last'),
+    logits: act('logits'),
+    kv: b.createKvCache(cfg.L, S, kvWidth(cfg)),
   };
 }

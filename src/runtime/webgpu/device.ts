@@ -1,4 +1,5 @@
 import { GptError } from '../../errors.ts';
+import type { GpuBindingLimits } from './gpu-fit.ts';
 
 // The public types name GPUDevice and GPU, so the emitted declarations must compile for a consumer
 // without WebGPU types (TypeScript before 6 has none in lib.dom, and @webgpu/types is our
@@ -64,6 +65,22 @@ export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise
       `The GPU adapter refused a device (${err instanceof Error ? err.message : String(err)}). ` +
         'Hint: close other tabs using the GPU and reload; the CPU engine still works.',
     );
+  }
+}
+
+/**
+ * The binding limits a device from {@link acquireDevice} would get (the adapter's own: see
+ * RAISED_LIMITS), read from the adapter without creating a device; null where there is no WebGPU
+ * or no adapter. For checks before a download (gpu-fit.ts).
+ */
+export async function adapterLimits(options: AcquireDeviceOptions = {}): Promise<GpuBindingLimits | null> {
+  try {
+    const gpu = typeof options.gpu === 'function' ? await options.gpu() : (options.gpu ?? browserGpu());
+    const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+    if (!adapter) return null;
+    return { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize };
+  } catch {
+    return null; // no WebGPU: nothing to check, the load itself says so
   }
 }
 

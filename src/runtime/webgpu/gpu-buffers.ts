@@ -1,6 +1,7 @@
 import { GptError } from '../../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { AllocationWatch } from './allocation-watch.ts';
+import { ropeTableBytes } from './gpu-fit.ts';
 import { roundUp } from './gpu-weight.ts';
 import { MAX_SPLITS } from './kernels.ts';
 import { RopeTable } from './rope-table.ts';
@@ -62,7 +63,7 @@ export class GpuBuffers {
   ropeTable(cfg: ModelConfig, end: number): GPUBuffer {
     let table = this.ropeTables.get(cfg.ropeInvFreq);
     if (!table) {
-      this.fitsBinding(cfg.maxPositions * cfg.ropeInvFreq.length * 8, `The rotary table of ${cfg.maxPositions} positions`);
+      this.fitsBinding(ropeTableBytes(cfg), `The rotary table of ${cfg.maxPositions} positions`);
       table = new RopeTable(this.device, cfg.ropeInvFreq, cfg.maxPositions);
       this.ropeTables.set(cfg.ropeInvFreq, table);
       this.adopt(table.buffer);

@@ -3,6 +3,7 @@ import { GptError } from '../../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { CommandRecorder } from './command-recorder.ts';
 import { GpuBuffers } from './gpu-buffers.ts';
+import { activationBytes, kvLayerBytes } from './gpu-fit.ts';
 import { GpuWeight } from './gpu-weight.ts';
 import { GpuActivation, GpuKvCache, need } from './gpu-tensors.ts';
 import { isCpuBackedDevice } from './device.ts';
@@ -123,7 +124,7 @@ export class WebGpuBackend implements Backend {
 
   createActivation(rows: number, cols: number): Activation {
     this.check();
-    const bytes = rows * cols * 4;
+    const bytes = activationBytes(rows, cols);
     this.buffers.fitsBinding(bytes, `An activation of (${rows}, ${cols}) floats`);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     return new GpuActivation(rows, cols, this.buffers.create(`activation (${rows}, ${cols})`, bytes, usage));
@@ -131,13 +132,14 @@ export class WebGpuBackend implements Backend {
 
   createKvCache(L: number, S: number, width: number): KvCache {
     this.check();
-    this.buffers.fitsBinding(S * width * 4, `One layer of the KV cache (${S} positions x ${width} floats)`);
+    const bytes = kvLayerBytes(S, width);
+    this.buffers.fitsBinding(bytes, `One layer of the KV cache (${S} positions x ${width} floats)`);
     const usage = GPUBufferUsage.STORAGE;
     const k: GPUBuffer[] = [];
     const v: GPUBuffer[] = [];
     for (let l = 0; l < L; l++) {
-      k.push(this.buffers.create(`k cache layer ${l}`, S * width * 4, usage));
-      v.push(this.buffers.create(`v cache layer ${l}`, S * width * 4, usage));
+      k.push(this.buffers.create(`k cache layer ${l}`, bytes, usage));
+      v.push(this.buffers.create(`v cache layer ${l}`, bytes, usage));
     }
     return new GpuKvCache(L, S, width, k, v);
   }
