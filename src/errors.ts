@@ -40,7 +40,7 @@ export type GptErrorCode =
   | 'unsupported-dtype' // a dtype other than F32, F16, BF16
   | 'no-webgpu' // WebGPU is not available here
   | 'device-lost' // the GPU device was lost; load the model again
-  | 'gpu-out-of-memory' // the model (weights, KV cache) does not fit in GPU memory
+  | 'gpu-out-of-memory' // the model (weights, KV cache) does not fit in GPU memory, or one of its buffers in a binding
   | 'context-overflow' // the sequence would not fit the context window
   | 'bad-argument' // an API argument is out of range
   | 'aborted' // the caller aborted

@@ -24,8 +24,10 @@ export type { BackendChoice };
 
 export interface LoadOptions {
   /**
-   * 'webgpu' fails without WebGPU; 'auto' (default) takes the faster backend for this device (see
-   * createBackend in backend-choice.ts) and sets `notice` when it found no WebGPU.
+   * 'webgpu' fails without WebGPU, and with 'gpu-out-of-memory' for a model whose run state no
+   * binding of the GPU holds (webgpu/gpu-fit.ts); 'auto' (default) takes the faster backend for
+   * this device (see createBackend in backend-choice.ts) and sets `notice` when it found no WebGPU
+   * or the model cannot run on it.
    */
   readonly backend?: BackendChoice;
   /** Context window in tokens (default min(model maximum, 2048)). */
