@@ -132,14 +132,13 @@ export class WebGpuBackend implements Backend {
 
   createKvCache(L: number, S: number, width: number): KvCache {
     this.check();
-    const bytes = kvLayerBytes(S, width);
-    this.buffers.fitsBinding(bytes, `One layer of the KV cache (${S} positions x ${width} floats)`);
+    this.buffers.fitsBinding(kvLayerBytes(S, width), `One layer of the KV cache (${S} positions x ${width} floats)`);
     const usage = GPUBufferUsage.STORAGE;
     const k: GPUBuffer[] = [];
     const v: GPUBuffer[] = [];
     for (let l = 0; l < L; l++) {
-      k.push(this.buffers.create(`k cache layer ${l}`, bytes, usage));
-      v.push(this.buffers.create(`v cache layer ${l}`, bytes, usage));
+      k.push(this.buffers.create(`k cache layer ${l}`, kvLayerBytes(S, width), usage));
+      v.push(this.buffers.create(`v cache layer ${l}`, kvLayerBytes(S, width), usage));
     }
     return new GpuKvCache(L, S, width, k, v);
   }
