@@ -7,11 +7,11 @@ export type QuantizeMatrix = (name: string, values: Float32Array, rows: number, 
 /**
  * GGUF bytes of a Hugging Face folder; dtype 'f32' | 'f16' for every matrix, 'keep', or a quantized
  * file type (needs `quantizer`; `pure` puts every matrix in that type); `quantize` may pick a
- * matrix's type and bytes itself.
+ * matrix's type and bytes itself; `first` names tensors written before the others (else name order).
  */
 export declare function convertFolder(
   dir: string,
-  options?: { dtype?: 'f32' | 'f16' | 'keep' | 'q8_0' | 'q4_0' | 'q4_k' | 'q6_k'; name?: string; quantizer?: Quantizer; quantize?: QuantizeMatrix; pure?: boolean },
+  options?: { dtype?: 'f32' | 'f16' | 'keep' | 'q8_0' | 'q4_0' | 'q4_k' | 'q6_k'; name?: string; quantizer?: Quantizer; quantize?: QuantizeMatrix; pure?: boolean; first?: readonly string[] },
 ): Uint8Array;
 /** The tokenizer.ggml.* metadata of a folder's tokenizer.json / tokenizer_config.json, padded to V tokens. */
 export declare function tokenizerMetadata(dir: string, V: number): GgufEntry[];

@@ -308,9 +308,10 @@ export function tokenizerMetadata(dir, V) {
  * matrix in that type), which needs `quantizer` (the runtime's quantizeMatrix: tools/ts-quantizer.mjs).
  * `quantize(name, values, rows, cols)`, when given, may return `{ type, bytes }` for a matrix (GGUF
  * name, float32 values in (rows, cols) order after llama's permutation) and so choose each matrix's
- * type itself, as the tests do.
+ * type itself, as the tests do. Tensors are written in name order, those named in `first` before
+ * the rest (llama.cpp's converter writes GPT-2's token_embd.weight before its copy output.weight).
  */
-export function convertFolder(dir, { dtype = 'keep', name, quantizer, quantize, pure = false } = {}) {
+export function convertFolder(dir, { dtype = 'keep', name, quantizer, quantize, pure = false, first = [] } = {}) {
   if (!(dtype in FILE_TYPE)) throw new Error(`hf-to-gguf: dtype ${dtype} is not one of ${Object.keys(FILE_TYPE).join(', ')}`);
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   const arch = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', gpt2: 'gpt2' }[cfg.model_type];
@@ -342,7 +343,8 @@ export function convertFolder(dir, { dtype = 'keep', name, quantizer, quantize, 
     if (freqs) tensors.unshift(freqs);
   }
   md.push(kv.u32('general.file_type', FILE_TYPE[dtype]), ...tokenizerMetadata(dir, V));
-  return ggufBytes({ metadata: md, tensors });
+  const rank = (t) => (first.includes(t.name) ? first.indexOf(t.name) : first.length);
+  return ggufBytes({ metadata: md, tensors: tensors.map((t, i) => ({ t, i })).sort((x, y) => rank(x.t) - rank(y.t) || x.i - y.i).map((x) => x.t) });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -7,6 +7,7 @@ import { isQuantDType } from '../quant/quant-dtype.ts';
 import { quantizedDType, quantizeRows, type QuantizeOnLoad } from './quantize-on-load.ts';
 import type { ModelConfig } from './config.ts';
 import { convertDType } from './convert-dtype.ts';
+import { CopiedHeadCheck } from './copied-head.ts';
 import { withRopeFactors } from './gguf-config.ts';
 import { ggufTensorPlan, unpermuteRopeRows } from './gguf-tensor-names.ts';
 import type { LoadWeightsOptions } from './load-weights.ts';
@@ -45,7 +46,9 @@ export interface LoadedGgufWeights {
  * one tensor in memory at a time: every tensor `cfg` implies must be in the table with the implied
  * shape (GptError 'missing-tensor', 'bad-tensor-shape', checked before the first byte is read);
  * llama's q/k rows are put back in Hugging Face order; quantized tensors stay quantized (see
- * storageOf).
+ * storageOf). An output.weight that copies token_embd.weight byte for byte (llama.cpp's GPT-2
+ * converter writes one) is not stored: the head is tied to the embedding, one matrix as the Hugging
+ * Face folder holds it, and the config returned says so (see copied-head.ts).
  * Tensors the architecture does not use are skipped.
  */
 export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader: GgufReader, opts: LoadWeightsOptions = {}): Promise<LoadedGgufWeights> {
@@ -75,6 +78,8 @@ export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader
   progress.total = total;
   progress.report();
   const created = new Map<string, Weight>();
+  const copiedHead = cfg.tiedHead ? null : new CopiedHeadCheck(reader.tensors);
+  let tied = false;
   let config = cfg;
   for await (const t of reader.tensorData({ signal, onBytes: progress.onBytes })) {
     progress.tensorDone();
@@ -87,6 +92,10 @@ export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader
     if (!target) continue;
     const { weight, part } = target;
     opts.fingerprint?.add(t.name, t.layout.name, part.shape, t.bytes);
+    if (copiedHead?.isCopy(t.name, t.bytes)) {
+      tied = true; // the other of the pair is held already, under its own key
+      continue;
+    }
     let bytes = t.bytes;
     const heads = ropeHeads.get(t.name);
     if (heads !== undefined) bytes = unpermuteRopeRows(bytes, heads, bytes.byteLength / part.shape[0]!);
@@ -111,6 +120,11 @@ export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader
     backend.writeWeight(w, part.offset, bytes);
   }
   progress.finish();
+  if (tied) {
+    const held = created.get('tokEmb') ?? created.get('lmHead')!;
+    created.set('tokEmb', held).delete('lmHead');
+    config = { ...config, tiedHead: true };
+  }
   return { weights: assembleWeights(config, created), config };
 }
 
