@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { clearCache, idbStore, openCachedModel, type CacheProgress } from '../../src/cache/index.ts';
 import { downloadLockName } from '../../src/cache/cross-context.ts';
+import { until as waitUntil } from '../helpers/waits.ts';
 
 const CHUNK = 64 * 1024;
 const DB = 'gpt-chat-cross-context-test';
@@ -13,15 +14,8 @@ const MODEL = 'tabs-700000';
 const url = new URL(`/test-models/${MODEL}/`, location.href).href;
 const control = (body: unknown) => fetch('/test-models/_control', { method: 'POST', body: JSON.stringify(body) });
 const stats = async (): Promise<{ bytes: Record<string, number>; gets: Record<string, string[]> }> => (await fetch('/test-models/_stats')).json();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const start = performance.now();
-  while (!ok()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const until = (what: string, ok: () => boolean, timeoutMs = 60_000) => waitUntil(what, ok, timeoutMs, 10);
 
 /** A worker opening the model: its progress reports and how it ended. */
 function opener() {

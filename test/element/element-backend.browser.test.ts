@@ -5,20 +5,14 @@ import { expect } from 'chai';
 import { ChatStatus } from '../../src/element/chat-controller.ts';
 import { memoryConversationStore } from '../../src/element/conversation-store.ts';
 import { GptChat } from '../../src/gpt-chat.ts';
+import { sleep, until as waitUntil } from '../helpers/waits.ts';
 
 const WORKER = '/dist/gpt-chat-worker.js';
 // The bundled demo model (1.9M parameters): big enough that the backends' speeds differ plainly.
 const MODEL = '/models/gpt-chat-demo/';
 const TOKENS = 24;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, ok: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const start = performance.now();
-  while (!ok()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const until = (what: string, ok: () => boolean, timeoutMs = 120_000) => waitUntil(what, ok, timeoutMs, 10);
 
 interface Run {
   readonly backend: string;

@@ -2,9 +2,9 @@
 // Content-Security-Policy (test/helpers/csp-headers.mjs sets it for URLs with ?csp=): in an
 // iframe, so the policy is the page's and the worker's own, as on a real site.
 import { expect } from 'chai';
+import { until as waitUntil } from '../helpers/waits.ts';
 
 const MODEL = '/test/fixtures/generated/smollm2-135m/';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface ChatLike extends HTMLElement {
   readonly status: string;
@@ -12,13 +12,7 @@ interface ChatLike extends HTMLElement {
   send(text: string): boolean;
 }
 
-async function until(what: string, ok: () => boolean, timeoutMs = 90_000): Promise<void> {
-  const start = performance.now();
-  while (!ok()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = (what: string, ok: () => boolean, timeoutMs = 90_000) => waitUntil(what, ok, timeoutMs, 20);
 
 const frames: HTMLIFrameElement[] = [];
 afterEach(() => {

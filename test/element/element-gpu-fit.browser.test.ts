@@ -7,20 +7,12 @@ import { expect } from 'chai';
 import { ChatStatus } from '../../src/element/chat-controller.ts';
 import { memoryConversationStore } from '../../src/element/conversation-store.ts';
 import { GptChat } from '../../src/gpt-chat.ts';
+import { sleep, until } from '../helpers/waits.ts';
 
 const WORKER = '/dist/gpt-chat-worker.js';
 const MODEL = '/test-models/gpu-misfit/';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const control = (body: unknown) => fetch('/test-models/_control', { method: 'POST', body: JSON.stringify(body) });
 const stats = async (): Promise<{ requests: Record<string, number>; bytes: Record<string, number> }> => (await fetch('/test-models/_stats')).json();
-
-async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const start = performance.now();
-  while (!ok()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('<gpt-chat engine="webgpu"> on a model no binding of this GPU holds', () => {
   it('shows gpu-out-of-memory with what it needs and what to do, and downloads nothing', async function () {

@@ -4,21 +4,14 @@
 // the worker's own (read over a BroadcastChannel from test/helpers/instrumented-worker.js), the
 // last two of any origin.
 import { expect } from 'chai';
+import { deleteCachedModel } from '../../src/cache/index.ts';
 import { ChatStatus } from '../../src/element/chat-controller.ts';
 import { memoryConversationStore } from '../../src/element/conversation-store.ts';
 import { GptChat } from '../../src/gpt-chat.ts';
+import { sleep, until } from '../helpers/waits.ts';
 
 const MODEL = '/test/fixtures/generated/smollm2-135m/';
 const WORKER = '/test/helpers/instrumented-worker.js';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const start = performance.now();
-  while (!ok()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 interface Logged {
   readonly method: string;
@@ -49,6 +42,8 @@ async function type(el: GptChat, text: string): Promise<void> {
 
 describe('<gpt-chat> keeps what the user types on the page', () => {
   it('a chat sends no request but model files and the scripts, and the typed text is in no URL, header or body', async () => {
+    // a download, not a load from the cache an earlier test file left: this test watches the requests
+    await deleteCachedModel(new URL(MODEL, location.href).href);
     await serverLog(); // a new log from here
     const pageBefore = performance.getEntriesByType('resource').length;
     GptChat.deps = { store: memoryConversationStore() };

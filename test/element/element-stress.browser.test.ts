@@ -3,42 +3,19 @@
 // cycles counted for leaks (requests, generations, KV cache, backend memory).
 import { expect } from 'chai';
 import { ChatStatus } from '../../src/element/chat-controller.ts';
-import { memoryConversationStore } from '../../src/element/conversation-store.ts';
 import type { ModelInfo } from '../../src/engine/engine.ts';
 import { liveWorkerCount, workerStats } from '../../src/engine/worker-client.ts';
 import { GptChat } from '../../src/gpt-chat.ts';
+import { until as waitUntil } from '../helpers/waits.ts';
+import { chat, removeChats } from '../helpers/chat-elements.ts';
 
-const WORKER = '/dist/gpt-chat-worker.js';
 /** The real worker plus a fault armed, and a request list read, over a BroadcastChannel (see the file). */
 const INSTRUMENTED_WORKER = '/test/helpers/instrumented-worker.js';
 const MODEL = '/test/fixtures/generated/smollm2-135m/';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const start = performance.now();
-  while (!ok()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+const until = (what: string, ok: () => boolean, timeoutMs = 60_000) => waitUntil(what, ok, timeoutMs, 5);
 
-const elements: GptChat[] = [];
-async function chat(attrs: Record<string, string>): Promise<GptChat> {
-  GptChat.deps = { store: memoryConversationStore() };
-  const el = document.createElement('gpt-chat');
-  for (const [k, v] of Object.entries({ 'worker-url': WORKER, engine: 'cpu', temperature: '0', 'max-tokens': '12', ...attrs })) el.setAttribute(k, v);
-  el.style.height = '300px';
-  document.body.append(el);
-  elements.push(el);
-  await el.updateComplete;
-  return el;
-}
-
-afterEach(async () => {
-  for (const el of elements.splice(0)) el.remove();
-  GptChat.deps = {};
-  await sleep(1100); // elements let go of their engine a second after leaving the page
-});
+afterEach(removeChats);
 
 /** Counts the workers the page starts, by watching the Worker constructor (nothing is replaced). */
 function countWorkers(): { readonly started: string[]; restore(): void } {

@@ -4,21 +4,15 @@
 // do; removing an iframe ends its worker as closing a tab does.
 import { expect } from 'chai';
 import { deleteCachedModel } from '../../src/cache/index.ts';
+import { sleep, until as waitUntil } from '../helpers/waits.ts';
 
 const WORKER = '/dist/gpt-chat-worker.js';
 const MODEL = 'tabs-smollm2'; // the smollm2-135m fixture, served by test/helpers/model-server.mjs
 const MODEL_URL = new URL(`/test-models/${MODEL}/`, location.href).href;
 const control = (body: unknown) => fetch('/test-models/_control', { method: 'POST', body: JSON.stringify(body) });
 const stats = async (): Promise<{ gets: Record<string, string[]> }> => (await fetch('/test-models/_stats')).json();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, ok: () => boolean, timeoutMs = 90_000): Promise<void> {
-  const start = performance.now();
-  while (!ok()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = (what: string, ok: () => boolean, timeoutMs = 90_000) => waitUntil(what, ok, timeoutMs, 20);
 
 interface Chat extends HTMLElement {
   status: string;
