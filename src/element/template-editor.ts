@@ -11,7 +11,7 @@
  * @cssprop --gpt-chat-* - the same theme properties as <gpt-chat>
  */
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
-import type { TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
+import type { TemplateScores } from '../engine/engine.ts';
 import { GptError } from '../errors.ts';
 import { BUILTIN_TEMPLATES } from '../templates/builtins.ts';
 import { renderPrompt } from '../templates/render.ts';
@@ -19,23 +19,23 @@ import type { FewShotTemplate } from '../templates/schema.ts';
 import { idbTemplateStore, type TemplateStore } from '../templates/template-store.ts';
 import { evaluationReport, parseExampleRows, type EvaluationReport } from '../templates/rows.ts';
 import { parseTemplateJson, validateTemplate } from '../templates/validate.ts';
-import { templateEditorStyles } from './template-editor-styles.ts';
 import { templateBarStyles } from './template-bars.ts';
 import { draftOf, NEW_TEMPLATE, type Draft } from './template-draft.ts';
 import { renderExamples } from './template-examples.ts';
 import { renderTemplateForm } from './template-form.ts';
 import { renderEvaluation, renderTryIt } from './template-results.ts';
+import { HeadTraining, type HeadRunner } from './head-training.ts';
+import { renderTraining } from './template-train.ts';
+import { learningCurveStyles, templateEditorStyles } from './template-editor-styles.ts';
 
 /** What the editor needs of <gpt-chat> (its public template API). */
-export interface TemplateRunner {
+export interface TemplateRunner extends HeadRunner {
   readonly contextLength: number | undefined;
-  classify(t: FewShotTemplate, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<'summed' | 'mean' | 'calibrated'>): Promise<TemplateScores>;
-  choose(t: FewShotTemplate, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<'summed' | 'mean' | 'length' | 'unconditional'>): Promise<TemplateScores>;
   countTokens(text: string): Promise<number>;
 }
 
 export class GptTemplateEditor extends LitElement {
-  static override styles = [...templateEditorStyles, templateBarStyles];
+  static override styles = [...templateEditorStyles, templateBarStyles, learningCurveStyles];
 
   static override properties = {
     for: { type: String },
@@ -48,6 +48,7 @@ export class GptTemplateEditor extends LitElement {
     tryResult: { state: true },
     evalReport: { state: true },
     busy: { state: true },
+    useHead: { state: true },
   };
 
   /** Where templates are saved (tests pass their own). */
@@ -68,6 +69,10 @@ export class GptTemplateEditor extends LitElement {
   declare tryResult: TemplateScores | undefined;
   declare evalReport: EvaluationReport | undefined;
   declare busy: boolean;
+  /** "Try it" and "Evaluate" answer with the draft's trained head (else few-shot). */
+  declare useHead: boolean;
+  /** Training a head and measuring a learning curve: progress, cancel. */
+  readonly training = new HeadTraining(this);
 
   constructor() {
     super();
@@ -75,6 +80,7 @@ export class GptTemplateEditor extends LitElement {
     this.saved = [];
     this.tryFields = {};
     this.busy = false;
+    this.useHead = false;
   }
 
   override connectedCallback(): void {
@@ -121,6 +127,8 @@ export class GptTemplateEditor extends LitElement {
     this.tryResult = undefined;
     this.evalReport = undefined;
     this.status = undefined;
+    this.training.curve = undefined;
+    this.useHead = !!template.head;
   }
 
   /** Saves the draft under its id (replacing a saved template with the same id). */
@@ -183,7 +191,8 @@ export class GptTemplateEditor extends LitElement {
       const t = this.template;
       const fields = Object.fromEntries(t.fields.map((f) => [f, this.tryFields[f] ?? '']));
       const r = this.#runner();
-      this.tryResult = t.task === 'multiple-choice' ? await r.choose(t, fields) : await r.classify(t, fields);
+      const options = this.#headOption(t);
+      this.tryResult = t.task === 'multiple-choice' ? await r.choose(t, fields, options) : await r.classify(t, fields, options);
       this.status = undefined;
       return this.tryResult;
     } catch (e) {
@@ -202,8 +211,9 @@ export class GptTemplateEditor extends LitElement {
       const items = parseExampleRows(t, text);
       const r = this.#runner();
       const pairs = [];
+      const options = this.#headOption(t);
       for (const item of items) {
-        const res = t.task === 'multiple-choice' ? await r.choose(t, item.fields) : await r.classify(t, item.fields);
+        const res = t.task === 'multiple-choice' ? await r.choose(t, item.fields, options) : await r.classify(t, item.fields, options);
         pairs.push({ gold: item.answer, predicted: res.answer });
       }
       this.evalReport = evaluationReport(t.task === 'classification' ? t.labels.map((l) => l.name) : [], pairs);
@@ -214,6 +224,50 @@ export class GptTemplateEditor extends LitElement {
       return undefined;
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** The draft's head when "Trained head" is switched on. */
+  #headOption(t: FewShotTemplate): { head?: NonNullable<FewShotTemplate['head']> } {
+    return this.useHead && t.head ? { head: t.head } : {};
+  }
+
+  /** Labelled rows to learn from: pasted ones (tab- or comma-separated), else the examples. */
+  #trainingRows(t: FewShotTemplate, text: string | undefined) {
+    if (text === undefined) return t.examples;
+    if (!text.trim()) throw new GptError('bad-template', 'Paste labelled rows first (one per line: the fields, then the label), or train on the examples.');
+    return parseExampleRows(t, text, { nonEmpty: true });
+  }
+
+  /**
+   * Trains a head on pasted rows (`text`, tab- or comma-separated) or on the examples (no text).
+   * The head goes into the draft (Save keeps it; Export writes it); bad rows, a single class or a
+   * cancel change nothing and say why.
+   */
+  async trainHead(text?: string): Promise<boolean> {
+    try {
+      const t = this.template;
+      const head = await this.training.train(this.#runner(), t, this.#trainingRows(t, text));
+      this.#edit({ head });
+      this.useHead = true;
+      this.status = { kind: 'info', text: `Trained a head: ${(head.validation.accuracy * 100).toFixed(1)}% cross-validated accuracy on ${head.validation.rows} rows. Save to keep it with the template.` };
+      return true;
+    } catch (e) {
+      this.status = { kind: 'error', text: `No head was trained: ${GptError.from(e).message}` };
+      return false;
+    }
+  }
+
+  /** Few-shot vs head accuracy against the number of rows, on pasted rows or the examples. */
+  async learningCurve(text?: string): Promise<boolean> {
+    try {
+      const t = this.template;
+      await this.training.measureCurve(this.#runner(), t, this.#trainingRows(t, text));
+      this.status = undefined;
+      return true;
+    } catch (e) {
+      this.status = { kind: 'error', text: GptError.from(e).message };
+      return false;
     }
   }
 
@@ -283,10 +337,20 @@ export class GptTemplateEditor extends LitElement {
       </fieldset>
       ${renderTryIt(
         d,
-        { fields: this.tryFields, result: this.tryResult, busy: this.busy },
-        { input: (f, v) => (this.tryFields = { ...this.tryFields, [f]: v }), score: () => void this.tryIt() },
+        { fields: this.tryFields, result: this.tryResult, busy: this.busy, useHead: this.useHead },
+        { input: (f, v) => (this.tryFields = { ...this.tryFields, [f]: v }), score: () => void this.tryIt(), useHead: (on) => (this.useHead = on) },
       )}
       ${renderEvaluation(this.evalReport, this.busy, (rows) => void this.evaluate(rows))}
+      ${renderTraining(d, this.training.progress, this.training.curve, {
+        train: (rows) => void this.trainHead(rows),
+        curve: (rows) => void this.learningCurve(rows),
+        cancel: () => this.training.cancel(),
+        removeHead: () => {
+          const { head: _, ...rest } = this.draft;
+          this.draft = rest;
+          this.useHead = false;
+        },
+      })}
     </div>`;
   }
 

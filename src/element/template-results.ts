@@ -11,12 +11,17 @@ import type { Draft } from './template-draft.ts';
 /** The "Try it" inputs, one per field, and the bars of the last result. */
 export function renderTryIt(
   d: Draft,
-  state: { readonly fields: Readonly<Record<string, string>>; readonly result: TemplateScores | undefined; readonly busy: boolean },
-  on: { readonly input: (field: string, value: string) => void; readonly score: () => void },
+  state: { readonly fields: Readonly<Record<string, string>>; readonly result: TemplateScores | undefined; readonly busy: boolean; readonly useHead: boolean },
+  on: { readonly input: (field: string, value: string) => void; readonly score: () => void; readonly useHead: (on: boolean) => void },
 ): TemplateResult {
   if (d.task === 'generation') return html``;
+  const head = state.useHead && !!d.head;
   return html`<fieldset class="try">
     <legend>Try it</legend>
+    <div class="row answer-with" role="radiogroup" aria-label="Answer with">
+      <label><input type="radio" name="answer-with" class="use-few-shot" .checked=${!head} @change=${() => on.useHead(false)} /> Few-shot</label>
+      <label><input type="radio" name="answer-with" class="use-head" .checked=${head} ?disabled=${!d.head} @change=${() => on.useHead(true)} /> Trained head${d.head ? '' : ' (train one below)'}</label>
+    </div>
     ${d.fields.map(
       (f) => html`<label>${f}
         <input class=${'try-' + f} .value=${state.fields[f] ?? ''} @input=${(e: Event) => on.input(f, (e.target as HTMLInputElement).value)} />
@@ -47,10 +52,10 @@ export function renderEvaluation(report: EvaluationReport | undefined, busy: boo
  * Rows are the right answers, columns the predictions. In its own scrolling box: with many labels
  * the matrix may be wider than a narrow editor, and only the matrix should scroll then.
  */
-function renderConfusion(r: EvaluationReport): TemplateResult {
-  return html`<div class="confusion-box" tabindex="0" role="region" aria-label="Confusion matrix">
+export function renderConfusion(r: EvaluationReport, caption = 'Confusion matrix (rows: right answer, columns: predicted)'): TemplateResult {
+  return html`<div class="confusion-box" tabindex="0" role="region" aria-label=${caption}>
     <table class="confusion">
-      <caption>Confusion matrix (rows: right answer, columns: predicted)</caption>
+      <caption>${caption}</caption>
       <thead><tr><th scope="col"></th>${r.labels.map((l) => html`<th scope="col">${l}</th>`)}</tr></thead>
       <tbody>${r.labels.map((l, i) => html`<tr><th scope="row">${l}</th>${r.confusion[i]!.map((n) => html`<td class=${n === 0 ? 'zero' : ''}>${n}</td>`)}</tr>`)}</tbody>
     </table>
