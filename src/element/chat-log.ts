@@ -8,7 +8,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { ChatStatus, type ChatController } from './chat-controller.ts';
 import type { ChatTurn } from './events.ts';
 import { renderMarkdown } from './markdown.ts';
-import { confidenceNote, renderTokens, type ReplyToken } from './reply-confidence.ts';
+import { confidenceNote, renderTokens, type ReplyToken } from './chat-confidence.ts';
 import { renderBars } from './template-bars.ts';
 import { inputFormat, sameLabelHint, type TemplateMode } from './template-mode.ts';
 
@@ -17,7 +17,7 @@ export interface LogActions {
   copy(text: string, button: HTMLButtonElement): void;
   regenerate(): void;
   retry(): void;
-  /** With show-confidence: mark tokens under this probability (see reply-confidence.ts). */
+  /** With show-confidence: mark tokens under this probability (see chat-confidence.ts). */
   readonly confidenceThreshold?: number;
 }
 

@@ -27,6 +27,7 @@
  * @csspart local-files - the "Use files from this computer" disclosure
  * @csspart folder-button, gguf-button - its "Choose a model folder…" and "Choose a .gguf file…" buttons
  * @csspart folder-input, gguf-input - its file inputs (`webkitdirectory`, and `accept=".gguf"`)
+ * @csspart token-low, token-tip - with show-confidence: a token under the threshold, and its tooltip
  *
  * @cssprop --gpt-chat-background - the box's background
  * @cssprop --gpt-chat-color - text
@@ -56,7 +57,7 @@ import { templateBarStyles } from './template-bars.ts';
 import { TemplateMode, type TemplateTurn } from './template-mode.ts';
 import { TemplateApi } from './template-api.ts';
 import { templateModeOf, type TemplateModeSetting } from './head-choice.ts';
-import { confidenceStyles, DEFAULT_CONFIDENCE_THRESHOLD, thresholdOf } from './reply-confidence.ts';
+import { confidenceStyles, DEFAULT_CONFIDENCE_THRESHOLD, thresholdOf } from './chat-confidence.ts';
 import { copyCodeOnClick, copyText, renderChatLog, renderTemplateLog } from './chat-log.ts';
 import { renderStatus, sendLabel } from './chat-status.ts';
 import { renderHeader } from './chat-header.ts';
