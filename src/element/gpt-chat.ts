@@ -56,7 +56,7 @@ import { idbTemplateStore, type TemplateStore } from '../templates/template-stor
 import { templateBarStyles } from './template-bars.ts';
 import { TemplateMode, type TemplateTurn } from './template-mode.ts';
 import { TemplateApi } from './template-api.ts';
-import { templateModeOf, type TemplateModeSetting } from './head-choice.ts';
+import { templateModeOf } from './head-choice.ts';
 import { confidenceStyles, DEFAULT_CONFIDENCE_THRESHOLD, thresholdOf } from './chat-confidence.ts';
 import { copyCodeOnClick, copyText, renderChatLog, renderTemplateLog } from './chat-log.ts';
 import { renderStatus, sendLabel } from './chat-status.ts';
@@ -145,7 +145,7 @@ export class GptChat extends LitElement {
    * Template mode's answers: `auto` uses the template's trained head when it was trained on the
    * loaded model, else few-shot; `head` always the head (an error without one); `few-shot` never.
    */
-  declare templateMode: TemplateModeSetting;
+  declare templateMode: 'auto' | 'head' | 'few-shot';
   /**
    * Show how sure the model was of each token (replies then show as plain text, token by token):
    * those under `confidence-threshold` are underlined and focusable, with their probability and
