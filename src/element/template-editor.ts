@@ -24,8 +24,7 @@ import { draftOf, NEW_TEMPLATE, type Draft } from './template-draft.ts';
 import { renderExamples } from './template-examples.ts';
 import { renderTemplateForm } from './template-form.ts';
 import { renderEvaluation, renderTryIt } from './template-results.ts';
-import { HeadTraining, type HeadRunner } from './head-training.ts';
-import { renderTraining } from './template-train.ts';
+import type { HeadRunner, HeadTraining } from './head-training.ts';
 import { learningCurveStyles, templateEditorStyles } from './template-editor-styles.ts';
 
 /** What the editor needs of <gpt-chat> (its public template API). */
@@ -71,8 +70,10 @@ export class GptTemplateEditor extends LitElement {
   declare busy: boolean;
   /** "Try it" and "Evaluate" answer with the draft's trained head (else few-shot). */
   declare useHead: boolean;
-  /** Training a head and measuring a learning curve: progress, cancel. */
-  readonly training = new HeadTraining(this);
+  /** Training a head and measuring a learning curve: progress, cancel (once its panel has loaded). */
+  training: HeadTraining | undefined;
+  #panel: typeof import('./head-panel.ts') | undefined;
+  #panelLoad: Promise<HeadTraining> | undefined;
 
   constructor() {
     super();
@@ -86,6 +87,7 @@ export class GptTemplateEditor extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     void this.refresh();
+    void this.#loadPanel().catch(() => {}); // a failed chunk load is reported when training is asked for
     // the chat's model loaded: the preview can now be counted
     document.addEventListener('gpt-chat-ready', this.#onReady);
   }
@@ -127,7 +129,7 @@ export class GptTemplateEditor extends LitElement {
     this.tryResult = undefined;
     this.evalReport = undefined;
     this.status = undefined;
-    this.training.curve = undefined;
+    if (this.training) this.training.curve = undefined;
     this.useHead = !!template.head;
   }
 
@@ -227,6 +229,16 @@ export class GptTemplateEditor extends LitElement {
     }
   }
 
+  /** The "Train a head" panel's code (a lazy chunk) and its run state. */
+  #loadPanel(): Promise<HeadTraining> {
+    return (this.#panelLoad ??= import('./head-panel.ts').then((m) => {
+      this.#panel = m;
+      this.training = new m.HeadTraining(this);
+      this.requestUpdate();
+      return this.training;
+    }));
+  }
+
   /** The draft's head when "Trained head" is switched on. */
   #headOption(t: FewShotTemplate): { head?: NonNullable<FewShotTemplate['head']> } {
     return this.useHead && t.head ? { head: t.head } : {};
@@ -247,7 +259,7 @@ export class GptTemplateEditor extends LitElement {
   async trainHead(text?: string): Promise<boolean> {
     try {
       const t = this.template;
-      const head = await this.training.train(this.#runner(), t, this.#trainingRows(t, text));
+      const head = await (await this.#loadPanel()).train(this.#runner(), t, this.#trainingRows(t, text));
       this.#edit({ head });
       this.useHead = true;
       this.status = { kind: 'info', text: `Trained a head: ${(head.validation.accuracy * 100).toFixed(1)}% cross-validated accuracy on ${head.validation.rows} rows. Save to keep it with the template.` };
@@ -262,7 +274,7 @@ export class GptTemplateEditor extends LitElement {
   async learningCurve(text?: string): Promise<boolean> {
     try {
       const t = this.template;
-      await this.training.measureCurve(this.#runner(), t, this.#trainingRows(t, text));
+      await (await this.#loadPanel()).measureCurve(this.#runner(), t, this.#trainingRows(t, text));
       this.status = undefined;
       return true;
     } catch (e) {
@@ -341,10 +353,10 @@ export class GptTemplateEditor extends LitElement {
         { input: (f, v) => (this.tryFields = { ...this.tryFields, [f]: v }), score: () => void this.tryIt(), useHead: (on) => (this.useHead = on) },
       )}
       ${renderEvaluation(this.evalReport, this.busy, (rows) => void this.evaluate(rows))}
-      ${renderTraining(d, this.training.progress, this.training.curve, {
+      ${!this.#panel || !this.training ? nothing : this.#panel.renderTraining(d, this.training.progress, this.training.curve, {
         train: (rows) => void this.trainHead(rows),
         curve: (rows) => void this.learningCurve(rows),
-        cancel: () => this.training.cancel(),
+        cancel: () => this.training?.cancel(),
         removeHead: () => {
           const { head: _, ...rest } = this.draft;
           this.draft = rest;

@@ -51,6 +51,7 @@ async function editor(): Promise<GptTemplateEditor> {
   document.body.append(el);
   elements.push(el);
   await el.refresh();
+  await until('the head panel (a lazy chunk)', () => !!el.training);
   await el.updateComplete;
   return el;
 }
@@ -66,7 +67,7 @@ async function paste(el: GptTemplateEditor, text: string): Promise<void> {
 async function clickAndSettle(el: GptTemplateEditor, sel: string): Promise<void> {
   q<HTMLButtonElement>(el, sel).click();
   await el.updateComplete;
-  await until(`${sel} to finish`, () => !el.training.busy);
+  await until(`${sel} to finish`, () => !el.training!.busy);
   await el.updateComplete;
 }
 
@@ -103,7 +104,7 @@ describe('a task head in the template editor', () => {
     await until('training progress', () => !!q(ed, 'progress.train-progress') && Number(q<HTMLProgressElement>(ed, 'progress.train-progress').value) >= 2);
     expect(q(ed, '.train-progress-row').textContent).to.match(/Reading rows: \d+ of 80/);
     q<HTMLButtonElement>(ed, 'button.train-cancel').click();
-    await until('cancelled', () => !ed.training.busy);
+    await until('cancelled', () => !ed.training!.busy);
     await ed.updateComplete;
     expect(q(ed, '.status').textContent).to.match(/Cancelled: nothing was changed/);
     expect(ed.draft.head).to.equal(undefined);
@@ -129,7 +130,7 @@ describe('a task head in the template editor', () => {
     expect(all(ed, 'svg.curve-chart polyline')).to.have.length(2);
     expect(all(ed, 'svg.curve-chart circle.few-shot')).to.have.length(3);
     expect(all(ed, 'table.curve-table tbody th').map((th) => th.textContent)).to.deep.equal(['8', '16', '18']);
-    expect(ed.training.curve!.heldOut).to.equal(6);
+    expect(ed.training!.curve!.heldOut).to.equal(6);
 
     // try it: few-shot, then the head
     q<HTMLInputElement>(ed, 'input.try-text').value = 'warm sun day';
