@@ -13,7 +13,7 @@ import { idbConversationStore, type ConversationStore } from './conversation-sto
 import { emit, type ChatTurn } from './events.ts';
 import { fitToContext } from './context-window.ts';
 import { nextStage, type LoadStage } from './load-progress.ts';
-import { ReplyConfidence, TOP_ALTERNATIVES } from './chat-confidence.ts';
+import { ReplyConfidence, TOP_ALTERNATIVES } from './reply-tokens.ts';
 
 /** Where the element is in its life; `error` means the model could not be loaded. */
 export const ChatStatus = {

@@ -44,7 +44,7 @@
  * @cssprop --gpt-chat-font - the font
  * @cssprop --gpt-chat-mono-font - the font of code
  */
-import { html, LitElement, nothing, type TemplateResult } from 'lit';
+import { adoptStyles, html, LitElement, nothing, type TemplateResult } from 'lit';
 import { clearCache, deleteCachedModel, isModelCached, listCachedModels, canonicalModelUrl } from '../engine/cache-admin.ts';
 import { createEngine } from '../engine/engine-choice.ts';
 import type { EngineKind, HeadTrainingOptions, LocalFilesInput, ModelInfo, QuantizeOnLoad, TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
@@ -57,7 +57,7 @@ import { templateBarStyles } from './template-bars.ts';
 import { TemplateMode, type TemplateTurn } from './template-mode.ts';
 import { TemplateApi } from './template-api.ts';
 import { templateModeOf } from './head-choice.ts';
-import { confidenceStyles, DEFAULT_CONFIDENCE_THRESHOLD, thresholdOf } from './chat-confidence.ts';
+import { DEFAULT_CONFIDENCE_THRESHOLD, thresholdOf } from './reply-tokens.ts';
 import { copyCodeOnClick, copyText, renderChatLog, renderTemplateLog } from './chat-log.ts';
 import { renderStatus, sendLabel } from './chat-status.ts';
 import { renderHeader } from './chat-header.ts';
@@ -69,7 +69,7 @@ import { gptChatStyles } from './gpt-chat-styles.ts';
 import { exportModel, LocalFiles, localFilesStyles, type ExportTarget } from './chat-local-files.ts';
 
 export class GptChat extends LitElement {
-  static override styles = [...gptChatStyles, templateBarStyles, localFilesStyles, confidenceStyles];
+  static override styles = [...gptChatStyles, templateBarStyles, localFilesStyles];
 
   static override properties = {
     model: { type: String },
@@ -359,7 +359,18 @@ export class GptChat extends LitElement {
     return `${this.engine} ${this.quantize ?? ''} ${this.#modelUrl()}`;
   }
 
+  /** The view of show-confidence (chat-confidence.ts), a lazy chunk fetched once it is set. */
+  #confidenceView: typeof import('./chat-confidence.ts') | undefined;
+  #confidenceLoad: Promise<void> | undefined;
+
   protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    this.#confidenceLoad ??= this.showConfidence
+      ? import('./chat-confidence.ts').then((m) => {
+          this.#confidenceView = m;
+          adoptStyles(this.renderRoot as ShadowRoot, [...GptChat.elementStyles, m.confidenceStyles]);
+          this.requestUpdate();
+        })
+      : undefined;
     if (changed.has('model') && this.#loadKey !== undefined) this.#local.forget(); // setting `model` leaves local files
     // A different model, engine or quantization: the old load is dropped, the new one starts.
     const key = this.#key();
@@ -434,7 +445,7 @@ export class GptChat extends LitElement {
           <div part="log" class="log" role="log" aria-label="Conversation" aria-busy=${generating ? 'true' : 'false'} tabindex="0" @scroll=${this.#onScroll} @click=${copyCodeOnClick}>
             ${this.template
               ? renderTemplateLog(this.#templates, this.template)
-              : renderChatLog(c, { copy: (text, b) => void copyText(text, b), regenerate: () => this.regenerate(), retry: () => this.#chat.retry(), ...(this.showConfidence ? { confidenceThreshold: thresholdOf(this.confidenceThreshold) } : {}) })}
+              : renderChatLog(c, { copy: (text, b) => void copyText(text, b), regenerate: () => this.regenerate(), retry: () => this.#chat.retry(), ...(this.showConfidence && this.#confidenceView ? { confidence: { threshold: thresholdOf(this.confidenceThreshold), view: this.#confidenceView } } : {}) })}
           </div>
           ${!this.#follow && generating ? html`<button type="button" part="jump-button" class="jump" @click=${() => this.#jumpToLatest()}>Jump to latest ↓</button>` : nothing}
         </div>

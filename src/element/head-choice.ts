@@ -21,7 +21,7 @@ export function chooseHead(t: FewShotTemplate, info: Pick<ModelInfo, 'weightsHas
   if (mode === 'few-shot' || t.task === 'generation') return {};
   const head = t.head;
   if (mode === 'head') {
-    if (!head) throw new GptError('bad-head', `template "${t.id}" has no trained head. HINT: train one in <gpt-template-editor> and save the template, or set template-mode="few-shot".`);
+    if (!head) throw new GptError('bad-head', `template "${t.id}" has no trained head. HINT: train one in the template editor, or set template-mode="few-shot".`);
     return { head }; // one trained on another model is refused by the engine, with both models named
   }
   if (!head) return {};

@@ -4,4 +4,5 @@
  * and gpt-chat.js has a size budget.
  */
 export { HeadTraining } from './head-training.ts';
-export { renderTraining } from './template-train.ts';
+export { renderAnswerWith, renderTraining } from './template-train.ts';
+export { panelStyles } from './learning-curve-chart.ts';

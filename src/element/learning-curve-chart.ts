@@ -4,7 +4,7 @@
  * circles, solid with squares), not by colour alone; the SVG is one image with a title and a
  * description, and the table is the text alternative.
  */
-import { html, svg, nothing, type TemplateResult } from 'lit';
+import { css, html, svg, nothing, type TemplateResult } from 'lit';
 import type { LearningCurve } from '../templates/head/learning-curve.ts';
 
 const W = 320;
@@ -40,3 +40,19 @@ export function renderLearningCurve(curve: LearningCurve): TemplateResult {
     </table>
   </figure>${nothing}`;
 }
+
+/** The learning curve chart, the training progress and the try-it switch (adopted when the panel loads). */
+export const panelStyles = css`
+  .curve { margin: 0.5rem 0 0; display: grid; gap: 0.4rem; max-width: 100%; }
+  .curve-chart { max-width: 100%; height: auto; font-size: 10px; fill: var(--_fg); }
+  .curve-chart .grid { stroke: var(--_border); stroke-width: 1; }
+  .curve-chart polyline { fill: none; stroke: var(--_accent); stroke-width: 2; }
+  .curve-chart polyline.few-shot { stroke: var(--_muted); stroke-dasharray: 5 4; }
+  .curve-chart circle.few-shot { fill: var(--_bg); stroke: var(--_muted); stroke-width: 2; }
+  .curve-chart rect.head { fill: var(--_accent); }
+  table.curve-table { width: auto; }
+  table.curve-table caption { text-align: left; caption-side: top; }
+  table.curve-table td { text-align: right; font-variant-numeric: tabular-nums; }
+  .train-progress { width: 12rem; vertical-align: middle; margin-left: 0.4rem; }
+  .answer-with label { display: inline-flex; gap: 0.3rem; align-items: center; }
+`;

@@ -64,18 +64,3 @@ export const templateEditorStyles = [
 `,
 ];
 
-/** The learning curve chart, the training progress and the try-it switch. */
-export const learningCurveStyles = css`
-  .curve { margin: 0.5rem 0 0; display: grid; gap: 0.4rem; max-width: 100%; }
-  .curve-chart { max-width: 100%; height: auto; font-size: 10px; fill: var(--_fg); }
-  .curve-chart .grid { stroke: var(--_border); stroke-width: 1; }
-  .curve-chart polyline { fill: none; stroke: var(--_accent); stroke-width: 2; }
-  .curve-chart polyline.few-shot { stroke: var(--_muted); stroke-dasharray: 5 4; }
-  .curve-chart circle.few-shot { fill: var(--_bg); stroke: var(--_muted); stroke-width: 2; }
-  .curve-chart rect.head { fill: var(--_accent); }
-  table.curve-table { width: auto; }
-  table.curve-table caption { text-align: left; caption-side: top; }
-  table.curve-table td { text-align: right; font-variant-numeric: tabular-nums; }
-  .train-progress { width: 12rem; vertical-align: middle; margin-left: 0.4rem; }
-  .answer-with label { display: inline-flex; gap: 0.3rem; align-items: center; }
-`;

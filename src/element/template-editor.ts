@@ -10,7 +10,7 @@
  * @csspart bars, bar-row, bar, bar-fill - the "try it" probabilities
  * @cssprop --gpt-chat-* - the same theme properties as <gpt-chat>
  */
-import { html, LitElement, nothing, type TemplateResult } from 'lit';
+import { adoptStyles, html, LitElement, nothing, type TemplateResult } from 'lit';
 import type { TemplateScores } from '../engine/engine.ts';
 import { GptError } from '../errors.ts';
 import { BUILTIN_TEMPLATES } from '../templates/builtins.ts';
@@ -25,7 +25,7 @@ import { renderExamples } from './template-examples.ts';
 import { renderTemplateForm } from './template-form.ts';
 import { renderEvaluation, renderTryIt } from './template-results.ts';
 import type { HeadRunner, HeadTraining } from './head-training.ts';
-import { learningCurveStyles, templateEditorStyles } from './template-editor-styles.ts';
+import { templateEditorStyles } from './template-editor-styles.ts';
 
 /** What the editor needs of <gpt-chat> (its public template API). */
 export interface TemplateRunner extends HeadRunner {
@@ -34,7 +34,7 @@ export interface TemplateRunner extends HeadRunner {
 }
 
 export class GptTemplateEditor extends LitElement {
-  static override styles = [...templateEditorStyles, templateBarStyles, learningCurveStyles];
+  static override styles = [...templateEditorStyles, templateBarStyles];
 
   static override properties = {
     for: { type: String },
@@ -234,6 +234,7 @@ export class GptTemplateEditor extends LitElement {
     return (this.#panelLoad ??= import('./head-panel.ts').then((m) => {
       this.#panel = m;
       this.training = new m.HeadTraining(this);
+      adoptStyles(this.renderRoot as ShadowRoot, [...GptTemplateEditor.elementStyles, m.panelStyles]);
       this.requestUpdate();
       return this.training;
     }));
@@ -244,12 +245,6 @@ export class GptTemplateEditor extends LitElement {
     return this.useHead && t.head ? { head: t.head } : {};
   }
 
-  /** Labelled rows to learn from: pasted ones (tab- or comma-separated), else the examples. */
-  #trainingRows(t: FewShotTemplate, text: string | undefined) {
-    if (text === undefined) return t.examples;
-    if (!text.trim()) throw new GptError('bad-template', 'Paste labelled rows first (one per line: the fields, then the label), or train on the examples.');
-    return parseExampleRows(t, text, { nonEmpty: true });
-  }
 
   /**
    * Trains a head on pasted rows (`text`, tab- or comma-separated) or on the examples (no text).
@@ -257,30 +252,19 @@ export class GptTemplateEditor extends LitElement {
    * cancel change nothing and say why.
    */
   async trainHead(text?: string): Promise<boolean> {
-    try {
-      const t = this.template;
-      const head = await (await this.#loadPanel()).train(this.#runner(), t, this.#trainingRows(t, text));
+    const { head, status } = await (await this.#loadPanel()).trainFor(() => [this.template, this.#runner()], text);
+    if (head) {
       this.#edit({ head });
       this.useHead = true;
-      this.status = { kind: 'info', text: `Trained a head: ${(head.validation.accuracy * 100).toFixed(1)}% cross-validated accuracy on ${head.validation.rows} rows. Save to keep it with the template.` };
-      return true;
-    } catch (e) {
-      this.status = { kind: 'error', text: `No head was trained: ${GptError.from(e).message}` };
-      return false;
     }
+    this.status = status;
+    return !!head;
   }
 
   /** Few-shot vs head accuracy against the number of rows, on pasted rows or the examples. */
   async learningCurve(text?: string): Promise<boolean> {
-    try {
-      const t = this.template;
-      await (await this.#loadPanel()).measureCurve(this.#runner(), t, this.#trainingRows(t, text));
-      this.status = undefined;
-      return true;
-    } catch (e) {
-      this.status = { kind: 'error', text: GptError.from(e).message };
-      return false;
-    }
+    this.status = await (await this.#loadPanel()).curveFor(() => [this.template, this.#runner()], text);
+    return !this.status;
   }
 
   #edit(patch: Partial<Draft>): void {
@@ -349,8 +333,9 @@ export class GptTemplateEditor extends LitElement {
       </fieldset>
       ${renderTryIt(
         d,
-        { fields: this.tryFields, result: this.tryResult, busy: this.busy, useHead: this.useHead },
-        { input: (f, v) => (this.tryFields = { ...this.tryFields, [f]: v }), score: () => void this.tryIt(), useHead: (on) => (this.useHead = on) },
+        { fields: this.tryFields, result: this.tryResult, busy: this.busy },
+        { input: (f, v) => (this.tryFields = { ...this.tryFields, [f]: v }), score: () => void this.tryIt() },
+        this.#panel?.renderAnswerWith(d, this.useHead, (on) => (this.useHead = on)),
       )}
       ${renderEvaluation(this.evalReport, this.busy, (rows) => void this.evaluate(rows))}
       ${!this.#panel || !this.training ? nothing : this.#panel.renderTraining(d, this.training.progress, this.training.curve, {

@@ -11,17 +11,15 @@ import type { Draft } from './template-draft.ts';
 /** The "Try it" inputs, one per field, and the bars of the last result. */
 export function renderTryIt(
   d: Draft,
-  state: { readonly fields: Readonly<Record<string, string>>; readonly result: TemplateScores | undefined; readonly busy: boolean; readonly useHead: boolean },
-  on: { readonly input: (field: string, value: string) => void; readonly score: () => void; readonly useHead: (on: boolean) => void },
+  state: { readonly fields: Readonly<Record<string, string>>; readonly result: TemplateScores | undefined; readonly busy: boolean },
+  on: { readonly input: (field: string, value: string) => void; readonly score: () => void },
+  /** The few-shot / head switch (template-train.ts), once the head panel has loaded. */
+  answerWith: unknown = nothing,
 ): TemplateResult {
   if (d.task === 'generation') return html``;
-  const head = state.useHead && !!d.head;
   return html`<fieldset class="try">
     <legend>Try it</legend>
-    <div class="row answer-with" role="radiogroup" aria-label="Answer with">
-      <label><input type="radio" name="answer-with" class="use-few-shot" .checked=${!head} @change=${() => on.useHead(false)} /> Few-shot</label>
-      <label><input type="radio" name="answer-with" class="use-head" .checked=${head} ?disabled=${!d.head} @change=${() => on.useHead(true)} /> Trained head${d.head ? '' : ' (train one below)'}</label>
-    </div>
+    ${answerWith}
     ${d.fields.map(
       (f) => html`<label>${f}
         <input class=${'try-' + f} .value=${state.fields[f] ?? ''} @input=${(e: Event) => on.input(f, (e.target as HTMLInputElement).value)} />

@@ -19,6 +19,15 @@ export interface TrainActions {
   removeHead(): void;
 }
 
+/** The switch of "Try it" (and "Evaluate"): few-shot or the draft's trained head. */
+export function renderAnswerWith(d: Draft, useHead: boolean, set: (head: boolean) => void): TemplateResult {
+  const head = useHead && !!d.head;
+  return html`<div class="row answer-with" role="radiogroup" aria-label="Answer with">
+    <label><input type="radio" name="answer-with" class="use-few-shot" .checked=${!head} @change=${() => set(false)} /> Few-shot</label>
+    <label><input type="radio" name="answer-with" class="use-head" .checked=${head} ?disabled=${!d.head} @change=${() => set(true)} /> Trained head${d.head ? '' : ' (train one below)'}</label>
+  </div>`;
+}
+
 const rowsOf = (e: Event) => (e.currentTarget as HTMLElement).closest('fieldset')!.querySelector<HTMLTextAreaElement>('textarea.train-rows')!.value;
 
 export function renderTraining(d: Draft, progress: TrainingProgress | undefined, curve: LearningCurve | undefined, on: TrainActions): TemplateResult {

@@ -8,45 +8,30 @@ import { checkExample } from './validate.ts';
 
 /**
  * One example per non-empty line: the template's fields in order, then the answer, separated by
- * tabs (pasted from a spreadsheet) or, when no line has a tab, by commas (CSV: a cell in double
- * quotes may hold commas, "" is a quote). Throws GptError('bad-template') naming the first bad
- * row; with `nonEmpty` (training rows) an empty field is one too.
+ * tabs (pasted from a spreadsheet; `cells` splits lines otherwise, as labelled-rows.ts does for
+ * CSV). Throws GptError('bad-template') naming the first bad row; with `nonEmpty` (training rows)
+ * an empty field is one too.
  */
-export function parseExampleRows(template: FewShotTemplate, text: string, options: { readonly nonEmpty?: boolean } = {}): TemplateExample[] {
+export function parseExampleRows(
+  template: FewShotTemplate,
+  text: string,
+  options: { readonly nonEmpty?: boolean; readonly cells?: (line: string) => string[]; readonly separatedBy?: string } = {},
+): TemplateExample[] {
   const columns = [...template.fields, 'answer'];
-  const lines = text.split(/\r?\n/).filter((l) => l.trim());
-  const tabs = lines.some((l) => l.includes('\t'));
-  return lines.map((line, i) => {
-    const cells = (tabs ? line.split('\t') : csvCells(line)).map((c) => c.trim());
-    if (cells.length !== columns.length) {
-      throw new GptError('bad-template', `Row ${i + 1} has ${cells.length} cell${cells.length === 1 ? '' : 's'}; expected ${columns.length} (${columns.join(', ')}), separated by ${tabs ? 'tabs' : 'commas'}.`);
-    }
-    const fields = Object.fromEntries(template.fields.map((f, j) => [f, cells[j]!]));
-    if (options.nonEmpty) {
-      const empty = template.fields.find((f) => !fields[f]);
+  const split = options.cells ?? ((line: string) => line.split('\t'));
+  return text
+    .split(/\r?\n/)
+    .filter((l) => l.trim())
+    .map((line, i) => {
+      const cells = split(line).map((c) => c.trim());
+      if (cells.length !== columns.length) {
+        throw new GptError('bad-template', `Row ${i + 1} has ${cells.length} cell${cells.length === 1 ? '' : 's'}; expected ${columns.length} (${columns.join(', ')}), separated by ${options.separatedBy ?? 'tabs'}.`);
+      }
+      const fields = Object.fromEntries(template.fields.map((f, j) => [f, cells[j]!]));
+      const empty = options.nonEmpty && template.fields.find((f) => !fields[f]);
       if (empty) throw new GptError('bad-template', `Row ${i + 1}: the field "${empty}" is empty. HINT: fill it or leave the row out.`);
-    }
-    return checkExample(template, { fields, answer: cells[columns.length - 1]! }, `Row ${i + 1}`);
-  });
-}
-
-/** The cells of one CSV line (RFC 4180 quoting, within a line). */
-function csvCells(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"' && !cell.trim()) quoted = true;
-    else if (c === ',') cells.push(cell), (cell = '');
-    else cell += c;
-  }
-  cells.push(cell);
-  return cells;
+      return checkExample(template, { fields, answer: cells[columns.length - 1]! }, `Row ${i + 1}`);
+    });
 }
 
 /** Accuracy over held-out items and, for classification, counts[gold][predicted]. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { builtinTemplate } from '../../../src/templates/builtins.ts';
 import type { TaskHead } from '../../../src/templates/head/head-schema.ts';
 import { curveSizes, learningCurve } from '../../../src/templates/head/learning-curve.ts';
-import { parseExampleRows } from '../../../src/templates/rows.ts';
+import { parseLabelledRows } from '../../../src/templates/labelled-rows.ts';
 
 const t = builtinTemplate('sentiment')!;
 const rows = Array.from({ length: 40 }, (_, i) => ({ fields: { text: `row ${i}` }, answer: i % 2 ? 'positive' : 'negative' }));
@@ -51,11 +51,11 @@ describe('learning curve', () => {
 
 describe('labelled rows', () => {
   it('reads CSV with quotes when no line has a tab, and refuses empty fields for training', () => {
-    expect(parseExampleRows(t, '"great, really",positive\n"say ""no""",negative')).toEqual([
+    expect(parseLabelledRows(t, '"great, really",positive\n"say ""no""",negative')).toEqual([
       { fields: { text: 'great, really' }, answer: 'positive' },
       { fields: { text: 'say "no"' }, answer: 'negative' },
     ]);
-    expect(() => parseExampleRows(t, 'a,b,positive')).toThrow(/Row 1 has 3 cells; expected 2 \(text, answer\), separated by commas/);
-    expect(() => parseExampleRows(t, 'ok\tpositive\n \tnegative', { nonEmpty: true })).toThrow(/Row 2: the field "text" is empty/);
+    expect(() => parseLabelledRows(t, 'a,b,positive')).toThrow(/Row 1 has 3 cells; expected 2 \(text, answer\), separated by commas/);
+    expect(() => parseLabelledRows(t, 'ok\tpositive\n \tnegative')).toThrow(/Row 2: the field "text" is empty/);
   });
 });
