@@ -58,9 +58,13 @@ export default [
     plugins: [...plugins(false), buildReport()],
   },
   // The element for <script type="module">: everything the main thread needs in one file. The
-  // in-page engine (runtime and GPU code) is a lazy chunk, fetched only where workers are missing.
+  // in-page engine (runtime and GPU code) is a lazy chunk, fetched only where workers are missing;
+  // so is the template editor's "Train a head" panel (element/head-panel.ts). 'allow-extension'
+  // lets that chunk import what it shares from gpt-chat.js itself, rather than splitting
+  // gpt-chat.js into a facade and a shared chunk.
   {
     input: { 'gpt-chat': 'src/gpt-chat.ts' },
+    preserveEntrySignatures: 'allow-extension',
     output: { dir: 'dist', format: 'es', sourcemap: true, chunkFileNames: 'gpt-chat-[name]-[hash].js' },
     plugins: [distPaths(), ...plugins(true), terser(keepViteIgnore), buildReport({ 'gpt-chat.js': 40 * 1024 })],
   },

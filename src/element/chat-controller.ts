@@ -13,6 +13,7 @@ import { idbConversationStore, type ConversationStore } from './conversation-sto
 import { emit, type ChatTurn } from './events.ts';
 import { fitToContext } from './context-window.ts';
 import { nextStage, type LoadStage } from './load-progress.ts';
+import { ReplyConfidence, TOP_ALTERNATIVES } from './reply-tokens.ts';
 
 /** Where the element is in its life; `error` means the model could not be loaded. */
 export const ChatStatus = {
@@ -45,6 +46,8 @@ export interface ChatSettings {
   readonly workerUrl: string | undefined;
   /** Files from this computer, loaded instead of downloading `model` (local-files.ts). */
   readonly local?: Pick<ModelSpec, 'files' | 'keep'>;
+  /** Ask for each token's probability and alternatives (show-confidence). */
+  readonly showConfidence?: boolean;
 }
 
 /** Downloads above this many bytes wait for a click (the bundled model is far below). */
@@ -101,6 +104,8 @@ export class ChatController implements ReactiveController {
    * the browser cannot say; undefined until asked.
    */
   persistentStorage: boolean | null | undefined;
+  /** The tokens and probabilities of replies written with `showConfidence`. */
+  readonly confidence = new ReplyConfidence();
 
   #engine: Engine | undefined;
   #engineKey = '';
@@ -353,6 +358,7 @@ export class ChatController implements ReactiveController {
     const engine = this.#engineFor(s);
     this.#set({ status: ChatStatus.generating, reply: '', promptTokens: undefined, tokensPerSecond: undefined });
     let reply = '';
+    this.confidence.start();
     let firstTokenAt: number | undefined;
     let tokens = 0;
     try {
@@ -360,7 +366,8 @@ export class ChatController implements ReactiveController {
       this.#set({ promptTokens });
       if (dropped) this.#set({ notice: `${dropped} older message${dropped > 1 ? 's were' : ' was'} left out to fit the model's ${info.contextLength}-token context.` });
       const seed = (Math.random() * 2 ** 31) | 0; // regenerate must not repeat the same sample
-      for await (const ev of engine.chat(messages, { maxTokens, temperature: s.temperature, topP: s.topP, seed }, abort.signal)) {
+      const logprobs = s.showConfidence ? { logprobs: TOP_ALTERNATIVES } : {}; // computed only when asked for
+      for await (const ev of engine.chat(messages, { maxTokens, temperature: s.temperature, topP: s.topP, seed, ...logprobs }, abort.signal)) {
         if (gen !== this.#chatGen) return; // cleared or superseded: drop the rest
         if (ev.type === 'token') {
           reply += ev.text;
@@ -369,9 +376,12 @@ export class ChatController implements ReactiveController {
           firstTokenAt ??= now;
           tokens++;
           this.#set({ reply, ...(tokens > 1 ? { tokensPerSecond: ((tokens - 1) * 1000) / Math.max(1, now - firstTokenAt) } : {}) });
-          emit(this.host, 'gpt-chat-token', { id: ev.id, text: ev.text });
+          this.confidence.push(ev);
+          emit(this.host, 'gpt-chat-token', { id: ev.id, text: ev.text, ...(ev.logprob !== undefined ? { logprob: ev.logprob, top: ev.top ?? [] } : {}) });
         } else {
-          this.#add({ role: 'assistant', content: reply });
+          const turn: ChatTurn = { role: 'assistant', content: reply };
+          this.confidence.keep(turn);
+          this.#add(turn);
           // answering ends before the event: a listener may send the next message at once
           this.#set({ status: ChatStatus.ready, reply: undefined, answering: false, ...(ev.finishReason === 'aborted' ? { notice: 'Stopped.' } : {}) });
           emit(this.host, 'gpt-chat-message', { role: 'assistant', content: reply, finishReason: ev.finishReason });
@@ -380,7 +390,11 @@ export class ChatController implements ReactiveController {
     } catch (e) {
       if (gen !== this.#chatGen) return;
       // Keep what was generated: the reader may want it, and Regenerate replaces it anyway.
-      if (reply) this.#add({ role: 'assistant', content: reply });
+      if (reply) {
+        const turn: ChatTurn = { role: 'assistant', content: reply };
+        this.confidence.keep(turn);
+        this.#add(turn);
+      }
       const error = GptError.from(e);
       // A lost device or a crashed worker needs a fresh load; anything else leaves the model usable.
       if (error.code === 'device-lost' || error.code === 'disposed' || error.code === 'worker-crashed') {

@@ -8,6 +8,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { ChatStatus, type ChatController } from './chat-controller.ts';
 import type { ChatTurn } from './events.ts';
 import { renderMarkdown } from './markdown.ts';
+import type { ReplyToken } from './reply-tokens.ts';
 import { renderBars } from './template-bars.ts';
 import { inputFormat, sameLabelHint, type TemplateMode } from './template-mode.ts';
 
@@ -16,6 +17,8 @@ export interface LogActions {
   copy(text: string, button: HTMLButtonElement): void;
   regenerate(): void;
   retry(): void;
+  /** With show-confidence, once its view has loaded: mark tokens under `threshold` probability. */
+  readonly confidence?: { readonly threshold: number; readonly view: typeof import('./chat-confidence.ts') };
 }
 
 /** Prompts at least this long say how many tokens are being read (short ones read at once). */
@@ -30,22 +33,23 @@ export function renderChatLog(c: ChatController, actions: LogActions): TemplateR
   const last = c.turns[c.turns.length - 1];
   const unanswered = last?.role === 'user' && !c.answering && !generating && !c.error;
   return html`${c.turns.length === 0 && !generating ? html`<p class="empty">Ask me something. The model runs on this device.</p>` : nothing}
-    ${c.turns.map((t, i) => renderTurn(t, i === c.turns.length - 1 && !generating, actions))}
+    ${c.turns.map((t, i) => renderTurn(t, i === c.turns.length - 1 && !generating, actions, actions.confidence && c.confidence.of(t), String(i)))}
     ${unanswered
       ? html`<div class="unanswered notice" role="status">This message has no answer yet.
           <button type="button" part="retry-button" class="small" @click=${() => actions.retry()}>Retry</button></div>`
       : nothing}
     ${generating
       ? html`<div part="message message-assistant" class="message assistant streaming">${said('assistant')}${c.reply
-          ? html`${renderMarkdown(c.reply)}<span class="cursor" aria-hidden="true"></span>`
+          ? html`${actions.confidence && c.confidence.current.length ? actions.confidence.view.renderTokens(c.confidence.current, actions.confidence.threshold, 's') : renderMarkdown(c.reply)}<span class="cursor" aria-hidden="true"></span>`
           : html`<span class="reading">Reading your message${c.promptTokens !== undefined && c.promptTokens >= LONG_PROMPT_TOKENS ? ` (${c.promptTokens.toLocaleString('en')} tokens)` : ''}…</span>`}</div>`
       : nothing}`;
 }
 
-function renderTurn(t: ChatTurn, last: boolean, actions: LogActions): TemplateResult {
+function renderTurn(t: ChatTurn, last: boolean, actions: LogActions, tokens: readonly ReplyToken[] | undefined, key: string): TemplateResult {
   if (t.role === 'user') return html`<div part="message message-user" class="message user">${said('user')}${t.content}</div>`;
+  const conf = actions.confidence;
   return html`<div part="message message-assistant" class="message assistant">
-    ${said('assistant')}${renderMarkdown(t.content)}
+    ${said('assistant')}${tokens && conf ? html`${conf.view.renderTokens(tokens, conf.threshold, key)}${conf.view.confidenceNote(conf.threshold, tokens)}` : renderMarkdown(t.content)}
     <div part="actions" class="actions">
       <button type="button" class="small" @click=${(e: Event) => actions.copy(t.content, e.currentTarget as HTMLButtonElement)} aria-label="Copy reply">Copy</button>
       ${last ? html`<button type="button" class="small regenerate" @click=${() => actions.regenerate()} aria-label="Regenerate reply">Regenerate</button>` : nothing}
@@ -67,7 +71,7 @@ export function renderTemplateLog(mode: TemplateMode, id: string): TemplateResul
           ${said('assistant')}${turn.error
             ? html`<span class="error" role="alert">${turn.error.message}</span>`
             : turn.result
-              ? renderBars(turn.result)
+              ? html`${renderBars(turn.result)}${turn.method ? html`<p class="template-method">Answered by: ${turn.method}</p>` : nothing}`
               : turn.completion !== undefined
                 ? html`<span>${turn.completion}</span>`
                 : html`<span class="notice">Scoring with “${turn.templateName}”…</span>`}

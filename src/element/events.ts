@@ -3,7 +3,7 @@
  * (`composed`), named `gpt-chat-*`. They report user actions and async state changes only, never
  * a property the page set itself.
  */
-import type { EngineLoadProgress, FinishReason, ModelInfo } from '../engine/engine.ts';
+import type { EngineLoadProgress, FinishReason, ModelInfo, TokenAlternative } from '../engine/engine.ts';
 import type { GptErrorCode } from '../errors.ts';
 
 /** One turn of the visible conversation. */
@@ -15,13 +15,26 @@ export interface ChatTurn {
 /** A load's progress; a download waiting for the go-ahead is the element's `confirm` status, not an event. */
 export type LoadProgressDetail = EngineLoadProgress & { readonly phase: Exclude<EngineLoadProgress['phase'], 'confirm'> };
 
+/** The detail of `gpt-chat-token`. */
+export interface TokenDetail {
+  readonly id: number;
+  readonly text: string;
+  readonly logprob?: number;
+  readonly top?: readonly TokenAlternative[];
+}
+
 export interface GptChatEventMap {
   /** Bytes of the model loaded so far (download, or read back from this device). */
   'gpt-chat-load-progress': CustomEvent<LoadProgressDetail>;
   /** The model is loaded and the chat can be used. */
   'gpt-chat-ready': CustomEvent<ModelInfo>;
-  /** One token of the reply being generated; `text` may be '' inside a multi-byte character. */
-  'gpt-chat-token': CustomEvent<{ readonly id: number; readonly text: string }>;
+  /**
+   * One token of the reply being generated; `text` may be '' inside a multi-byte character. With
+   * `show-confidence`: `logprob`, the natural log of the token's probability under the model's
+   * distribution (softmax of the logits, before temperature and top-p), and `top`, the 5 most
+   * likely tokens at that step, best first.
+   */
+  'gpt-chat-token': CustomEvent<TokenDetail>;
   /** A reply finished (also when stopped: `finishReason` is then 'aborted'). */
   'gpt-chat-message': CustomEvent<ChatTurn & { readonly finishReason: FinishReason }>;
   /**

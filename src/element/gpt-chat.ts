@@ -27,6 +27,7 @@
  * @csspart local-files - the "Use files from this computer" disclosure
  * @csspart folder-button, gguf-button - its "Choose a model folder…" and "Choose a .gguf file…" buttons
  * @csspart folder-input, gguf-input - its file inputs (`webkitdirectory`, and `accept=".gguf"`)
+ * @csspart token-low, token-tip - with show-confidence: a token under the threshold, and its tooltip
  *
  * @cssprop --gpt-chat-background - the box's background
  * @cssprop --gpt-chat-color - text
@@ -43,16 +44,20 @@
  * @cssprop --gpt-chat-font - the font
  * @cssprop --gpt-chat-mono-font - the font of code
  */
-import { html, LitElement, nothing, type TemplateResult } from 'lit';
+import { adoptStyles, html, LitElement, nothing, type TemplateResult } from 'lit';
 import { clearCache, deleteCachedModel, isModelCached, listCachedModels, canonicalModelUrl } from '../engine/cache-admin.ts';
 import { createEngine } from '../engine/engine-choice.ts';
-import type { EngineKind, LocalFilesInput, ModelInfo, QuantizeOnLoad, TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
+import type { EngineKind, HeadTrainingOptions, LocalFilesInput, ModelInfo, QuantizeOnLoad, TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
 import { localSpec, pickedFiles } from '../engine/local-files.ts';
-import { GptError } from '../errors.ts';
+import type { TaskHead } from '../templates/head/head-schema.ts';
+import type { TrainHeadProgress } from '../templates/head/train-head.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import { idbTemplateStore, type TemplateStore } from '../templates/template-store.ts';
 import { templateBarStyles } from './template-bars.ts';
-import { resolveTemplate, TemplateMode, type TemplateTurn } from './template-mode.ts';
+import { TemplateMode, type TemplateTurn } from './template-mode.ts';
+import { TemplateApi } from './template-api.ts';
+import { templateModeOf } from './head-choice.ts';
+import { DEFAULT_CONFIDENCE_THRESHOLD, thresholdOf } from './reply-tokens.ts';
 import { copyCodeOnClick, copyText, renderChatLog, renderTemplateLog } from './chat-log.ts';
 import { renderStatus, sendLabel } from './chat-status.ts';
 import { renderHeader } from './chat-header.ts';
@@ -81,6 +86,9 @@ export class GptChat extends LitElement {
     workerUrl: { type: String, attribute: 'worker-url' },
     colorScheme: { type: String, attribute: 'color-scheme', reflect: true },
     showSpeed: { type: Boolean, attribute: 'show-speed' },
+    templateMode: { type: String, attribute: 'template-mode' },
+    showConfidence: { type: Boolean, attribute: 'show-confidence' },
+    confidenceThreshold: { type: Number, attribute: 'confidence-threshold' },
   };
 
   /**
@@ -133,6 +141,19 @@ export class GptChat extends LitElement {
   declare colorScheme: 'light' | 'dark' | 'auto' | undefined;
   /** Show the reply's speed (tokens per second) in the header. */
   declare showSpeed: boolean;
+  /**
+   * Template mode's answers: `auto` uses the template's trained head when it was trained on the
+   * loaded model, else few-shot; `head` always the head (an error without one); `few-shot` never.
+   */
+  declare templateMode: 'auto' | 'head' | 'few-shot';
+  /**
+   * Show how sure the model was of each token (replies then show as plain text, token by token):
+   * those under `confidence-threshold` are underlined and focusable, with their probability and
+   * the top alternatives; `gpt-chat-token` carries `logprob` and `top`. Off, nothing is computed.
+   */
+  declare showConfidence: boolean;
+  /** With show-confidence: tokens under this probability are marked (default 0.5). */
+  declare confidenceThreshold: number;
 
   constructor() {
     super();
@@ -144,6 +165,9 @@ export class GptChat extends LitElement {
     this.placeholder = 'Message';
     this.autoload = false;
     this.showSpeed = false;
+    this.templateMode = 'auto';
+    this.showConfidence = false;
+    this.confidenceThreshold = DEFAULT_CONFIDENCE_THRESHOLD;
     this.addEventListener('keydown', this.#onHostKeydown);
   }
 
@@ -163,6 +187,7 @@ export class GptChat extends LitElement {
       persist: this.persist || undefined,
       autoload: this.autoload,
       workerUrl: this.workerUrl || undefined,
+      showConfidence: this.showConfidence,
     }),
     {
       createEngine,
@@ -174,7 +199,7 @@ export class GptChat extends LitElement {
     },
   );
 
-  readonly #templates = new TemplateMode(this, (fn) => this.#chat.withEngine(fn), () => GptChat.templateStore);
+  readonly #templates = new TemplateMode(this, (fn) => this.#chat.withEngine(fn), () => GptChat.templateStore, () => templateModeOf(this.templateMode));
 
   /** Template mode's queries and answers, oldest first. */
   get templateTurns(): readonly TemplateTurn[] {
@@ -186,33 +211,34 @@ export class GptChat extends LitElement {
     return this.#chat.info?.contextLength;
   }
 
+  readonly #api = new TemplateApi((fn) => this.#chat.withEngine(fn), () => GptChat.templateStore);
+
   /**
    * Scores a classification template's labels for `fields` (loading the model first if needed).
-   * `template` is a template or the id of a built-in or saved one.
+   * `template` is a template or the id of a built-in or saved one; `options.head` scores with a
+   * trained head instead.
    */
-  async classify(template: FewShotTemplate | string, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<ClassifyNormalisation>, signal?: AbortSignal): Promise<TemplateScores> {
-    const t = typeof template === 'string' ? await resolveTemplate(template, GptChat.templateStore) : template;
-    return this.#chat.withEngine((engine) => {
-      if (!engine.classify) throw new GptError('bad-argument', 'This engine cannot score few-shot templates.');
-      return engine.classify(t, fields, options, signal);
-    });
+  classify(template: FewShotTemplate | string, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<ClassifyNormalisation>, signal?: AbortSignal): Promise<TemplateScores> {
+    return this.#api.classify(template, fields, options, signal);
   }
 
   /** Scores a multiple-choice template's options for `fields`, as {@link classify}. */
-  async choose(template: FewShotTemplate | string, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<ChooseNormalisation>, signal?: AbortSignal): Promise<TemplateScores> {
-    const t = typeof template === 'string' ? await resolveTemplate(template, GptChat.templateStore) : template;
-    return this.#chat.withEngine((engine) => {
-      if (!engine.choose) throw new GptError('bad-argument', 'This engine cannot score few-shot templates.');
-      return engine.choose(t, fields, options, signal);
-    });
+  choose(template: FewShotTemplate | string, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<ChooseNormalisation>, signal?: AbortSignal): Promise<TemplateScores> {
+    return this.#api.choose(template, fields, options, signal);
+  }
+
+  /**
+   * Trains a task head for `template` on labelled `rows` ({ fields, answer }) on the loaded model,
+   * in the worker, reporting progress; `signal` cancels. Resolves with the head (cross-validated
+   * accuracy and confusion matrix in `validation`); put it in the template as `head` to use it.
+   */
+  trainHead(template: FewShotTemplate | string, rows: readonly unknown[], options?: HeadTrainingOptions, onProgress?: (p: TrainHeadProgress) => void, signal?: AbortSignal): Promise<TaskHead> {
+    return this.#api.trainHead(template, rows, options, onProgress, signal);
   }
 
   /** Tokens of `text` as a raw prompt for the loaded model (the template editor's preview). */
   countTokens(text: string): Promise<number> {
-    return this.#chat.withEngine((engine) => {
-      if (!engine.countTokens) throw new GptError('bad-argument', 'This engine cannot count prompt tokens.');
-      return engine.countTokens(text);
-    });
+    return this.#api.countTokens(text);
   }
 
   /** The reader scrolled up: stop following new tokens until they scroll back down. */
@@ -333,7 +359,18 @@ export class GptChat extends LitElement {
     return `${this.engine} ${this.quantize ?? ''} ${this.#modelUrl()}`;
   }
 
+  /** The view of show-confidence (chat-confidence.ts), a lazy chunk fetched once it is set. */
+  #confidenceView: typeof import('./chat-confidence.ts') | undefined;
+  #confidenceLoad: Promise<void> | undefined;
+
   protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    this.#confidenceLoad ??= this.showConfidence
+      ? import('./chat-confidence.ts').then((m) => {
+          this.#confidenceView = m;
+          adoptStyles(this.renderRoot as ShadowRoot, [...GptChat.elementStyles, m.confidenceStyles]);
+          this.requestUpdate();
+        })
+      : undefined;
     if (changed.has('model') && this.#loadKey !== undefined) this.#local.forget(); // setting `model` leaves local files
     // A different model, engine or quantization: the old load is dropped, the new one starts.
     const key = this.#key();
@@ -408,7 +445,7 @@ export class GptChat extends LitElement {
           <div part="log" class="log" role="log" aria-label="Conversation" aria-busy=${generating ? 'true' : 'false'} tabindex="0" @scroll=${this.#onScroll} @click=${copyCodeOnClick}>
             ${this.template
               ? renderTemplateLog(this.#templates, this.template)
-              : renderChatLog(c, { copy: (text, b) => void copyText(text, b), regenerate: () => this.regenerate(), retry: () => this.#chat.retry() })}
+              : renderChatLog(c, { copy: (text, b) => void copyText(text, b), regenerate: () => this.regenerate(), retry: () => this.#chat.retry(), ...(this.showConfidence && this.#confidenceView ? { confidence: { threshold: thresholdOf(this.confidenceThreshold), view: this.#confidenceView } } : {}) })}
           </div>
           ${!this.#follow && generating ? html`<button type="button" part="jump-button" class="jump" @click=${() => this.#jumpToLatest()}>Jump to latest ↓</button>` : nothing}
         </div>

@@ -10,8 +10,8 @@
  * @csspart bars, bar-row, bar, bar-fill - the "try it" probabilities
  * @cssprop --gpt-chat-* - the same theme properties as <gpt-chat>
  */
-import { html, LitElement, nothing, type TemplateResult } from 'lit';
-import type { TemplateRunOptions, TemplateScores } from '../engine/engine.ts';
+import { adoptStyles, html, LitElement, nothing, type TemplateResult } from 'lit';
+import type { TemplateScores } from '../engine/engine.ts';
 import { GptError } from '../errors.ts';
 import { BUILTIN_TEMPLATES } from '../templates/builtins.ts';
 import { renderPrompt } from '../templates/render.ts';
@@ -19,18 +19,17 @@ import type { FewShotTemplate } from '../templates/schema.ts';
 import { idbTemplateStore, type TemplateStore } from '../templates/template-store.ts';
 import { evaluationReport, parseExampleRows, type EvaluationReport } from '../templates/rows.ts';
 import { parseTemplateJson, validateTemplate } from '../templates/validate.ts';
-import { templateEditorStyles } from './template-editor-styles.ts';
 import { templateBarStyles } from './template-bars.ts';
 import { draftOf, NEW_TEMPLATE, type Draft } from './template-draft.ts';
 import { renderExamples } from './template-examples.ts';
 import { renderTemplateForm } from './template-form.ts';
 import { renderEvaluation, renderTryIt } from './template-results.ts';
+import type { HeadRunner, HeadTraining } from './head-training.ts';
+import { templateEditorStyles } from './template-editor-styles.ts';
 
 /** What the editor needs of <gpt-chat> (its public template API). */
-export interface TemplateRunner {
+export interface TemplateRunner extends HeadRunner {
   readonly contextLength: number | undefined;
-  classify(t: FewShotTemplate, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<'summed' | 'mean' | 'calibrated'>): Promise<TemplateScores>;
-  choose(t: FewShotTemplate, fields: Readonly<Record<string, string>>, options?: TemplateRunOptions<'summed' | 'mean' | 'length' | 'unconditional'>): Promise<TemplateScores>;
   countTokens(text: string): Promise<number>;
 }
 
@@ -48,6 +47,7 @@ export class GptTemplateEditor extends LitElement {
     tryResult: { state: true },
     evalReport: { state: true },
     busy: { state: true },
+    useHead: { state: true },
   };
 
   /** Where templates are saved (tests pass their own). */
@@ -68,6 +68,12 @@ export class GptTemplateEditor extends LitElement {
   declare tryResult: TemplateScores | undefined;
   declare evalReport: EvaluationReport | undefined;
   declare busy: boolean;
+  /** "Try it" and "Evaluate" answer with the draft's trained head (else few-shot). */
+  declare useHead: boolean;
+  /** Training a head and measuring a learning curve: progress, cancel (once its panel has loaded). */
+  training: HeadTraining | undefined;
+  #panel: typeof import('./head-panel.ts') | undefined;
+  #panelLoad: Promise<HeadTraining> | undefined;
 
   constructor() {
     super();
@@ -75,11 +81,13 @@ export class GptTemplateEditor extends LitElement {
     this.saved = [];
     this.tryFields = {};
     this.busy = false;
+    this.useHead = false;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     void this.refresh();
+    void this.#loadPanel().catch(() => {}); // a failed chunk load is reported when training is asked for
     // the chat's model loaded: the preview can now be counted
     document.addEventListener('gpt-chat-ready', this.#onReady);
   }
@@ -121,6 +129,8 @@ export class GptTemplateEditor extends LitElement {
     this.tryResult = undefined;
     this.evalReport = undefined;
     this.status = undefined;
+    if (this.training) this.training.curve = undefined;
+    this.useHead = !!template.head;
   }
 
   /** Saves the draft under its id (replacing a saved template with the same id). */
@@ -183,7 +193,8 @@ export class GptTemplateEditor extends LitElement {
       const t = this.template;
       const fields = Object.fromEntries(t.fields.map((f) => [f, this.tryFields[f] ?? '']));
       const r = this.#runner();
-      this.tryResult = t.task === 'multiple-choice' ? await r.choose(t, fields) : await r.classify(t, fields);
+      const options = this.#headOption(t);
+      this.tryResult = t.task === 'multiple-choice' ? await r.choose(t, fields, options) : await r.classify(t, fields, options);
       this.status = undefined;
       return this.tryResult;
     } catch (e) {
@@ -202,8 +213,9 @@ export class GptTemplateEditor extends LitElement {
       const items = parseExampleRows(t, text);
       const r = this.#runner();
       const pairs = [];
+      const options = this.#headOption(t);
       for (const item of items) {
-        const res = t.task === 'multiple-choice' ? await r.choose(t, item.fields) : await r.classify(t, item.fields);
+        const res = t.task === 'multiple-choice' ? await r.choose(t, item.fields, options) : await r.classify(t, item.fields, options);
         pairs.push({ gold: item.answer, predicted: res.answer });
       }
       this.evalReport = evaluationReport(t.task === 'classification' ? t.labels.map((l) => l.name) : [], pairs);
@@ -215,6 +227,44 @@ export class GptTemplateEditor extends LitElement {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** The "Train a head" panel's code (a lazy chunk) and its run state. */
+  #loadPanel(): Promise<HeadTraining> {
+    return (this.#panelLoad ??= import('./head-panel.ts').then((m) => {
+      this.#panel = m;
+      this.training = new m.HeadTraining(this);
+      adoptStyles(this.renderRoot as ShadowRoot, [...GptTemplateEditor.elementStyles, m.panelStyles]);
+      this.requestUpdate();
+      return this.training;
+    }));
+  }
+
+  /** The draft's head when "Trained head" is switched on. */
+  #headOption(t: FewShotTemplate): { head?: NonNullable<FewShotTemplate['head']> } {
+    return this.useHead && t.head ? { head: t.head } : {};
+  }
+
+
+  /**
+   * Trains a head on pasted rows (`text`, tab- or comma-separated) or on the examples (no text).
+   * The head goes into the draft (Save keeps it; Export writes it); bad rows, a single class or a
+   * cancel change nothing and say why.
+   */
+  async trainHead(text?: string): Promise<boolean> {
+    const { head, status } = await (await this.#loadPanel()).trainFor(() => [this.template, this.#runner()], text);
+    if (head) {
+      this.#edit({ head });
+      this.useHead = true;
+    }
+    this.status = status;
+    return !!head;
+  }
+
+  /** Few-shot vs head accuracy against the number of rows, on pasted rows or the examples. */
+  async learningCurve(text?: string): Promise<boolean> {
+    this.status = await (await this.#loadPanel()).curveFor(() => [this.template, this.#runner()], text);
+    return !this.status;
   }
 
   #edit(patch: Partial<Draft>): void {
@@ -285,8 +335,19 @@ export class GptTemplateEditor extends LitElement {
         d,
         { fields: this.tryFields, result: this.tryResult, busy: this.busy },
         { input: (f, v) => (this.tryFields = { ...this.tryFields, [f]: v }), score: () => void this.tryIt() },
+        this.#panel?.renderAnswerWith(d, this.useHead, (on) => (this.useHead = on)),
       )}
       ${renderEvaluation(this.evalReport, this.busy, (rows) => void this.evaluate(rows))}
+      ${!this.#panel || !this.training ? nothing : this.#panel.renderTraining(d, this.training.progress, this.training.curve, {
+        train: (rows) => void this.trainHead(rows),
+        curve: (rows) => void this.learningCurve(rows),
+        cancel: () => this.training?.cancel(),
+        removeHead: () => {
+          const { head: _, ...rest } = this.draft;
+          this.draft = rest;
+          this.useHead = false;
+        },
+      })}
     </div>`;
   }
 

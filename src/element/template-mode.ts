@@ -10,6 +10,8 @@ import { GptError } from '../errors.ts';
 import { builtinTemplate } from '../templates/builtins.ts';
 import { fieldsFromMessage } from '../templates/message-fields.ts';
 import type { FewShotTemplate } from '../templates/schema.ts';
+import type { TaskHead } from '../templates/head/head-schema.ts';
+import { chooseHead, methodLabel, type TemplateModeSetting } from './head-choice.ts';
 import type { TemplateStore } from '../templates/template-store.ts';
 
 /** One query and its answer. */
@@ -22,6 +24,8 @@ export interface TemplateTurn {
   readonly completion?: string;
   readonly error?: GptError;
   readonly pending: boolean;
+  /** How the answer was reached: "few-shot" or "trained head (...)", and why a head was passed over. */
+  readonly method?: string;
 }
 
 /** The chat controller's way to the engine (ChatController.withEngine). */
@@ -37,7 +41,7 @@ export async function resolveTemplate(id: string, store: TemplateStore): Promise
 }
 
 /** Runs a template on the engine: classify, choose or a streamed completion. */
-export async function runTemplate(engine: Engine, t: FewShotTemplate, fields: Record<string, string>, onText: (text: string) => void, signal?: AbortSignal): Promise<TemplateScores | string> {
+export async function runTemplate(engine: Engine, t: FewShotTemplate, fields: Record<string, string>, onText: (text: string) => void, signal?: AbortSignal, head?: TaskHead): Promise<TemplateScores | string> {
   if (t.task === 'generation') {
     if (!engine.complete) throw new GptError('bad-argument', 'This engine cannot run generation templates.');
     let text = '';
@@ -48,7 +52,7 @@ export async function runTemplate(engine: Engine, t: FewShotTemplate, fields: Re
   }
   const run = t.task === 'classification' ? engine.classify : engine.choose;
   if (!run) throw new GptError('bad-argument', 'This engine cannot score few-shot templates; use engine="auto", "webgpu" or "cpu".');
-  return run.call(engine, t, fields, {}, signal);
+  return run.call(engine, t, fields, head ? { head } : {}, signal);
 }
 
 /** A label is "always" predicted when it wins every one of at least this many queries ... */
@@ -89,6 +93,8 @@ export class TemplateMode implements ReactiveController {
     private readonly host: ReactiveControllerHost,
     private readonly withEngine: WithEngine,
     private readonly store: () => TemplateStore,
+    /** The `template-mode` attribute: few-shot or the template's trained head. */
+    private readonly mode: () => TemplateModeSetting = () => 'auto',
   ) {
     host.addController(this);
   }
@@ -133,11 +139,14 @@ export class TemplateMode implements ReactiveController {
         const t = await resolveTemplate(id, this.store());
         const fields = fieldsFromMessage(t, input);
         this.#put(index, { input, templateName: t.name, pending: true });
-        const out = await this.withEngine((engine) =>
-          runTemplate(engine, t, fields, (completion) => gen === this.#gen && this.#put(index, { input, templateName: t.name, completion, pending: true }), abort.signal),
-        );
+        let method = '';
+        const out = await this.withEngine((engine, info) => {
+          const { head, note } = chooseHead(t, info, this.mode());
+          method = [methodLabel(head), note].filter(Boolean).join('. ');
+          return runTemplate(engine, t, fields, (completion) => gen === this.#gen && this.#put(index, { input, templateName: t.name, completion, pending: true }), abort.signal, head);
+        });
         if (gen !== this.#gen) return;
-        this.#put(index, typeof out === 'string' ? { input, templateName: t.name, completion: out, pending: false } : { input, templateName: t.name, result: out, pending: false });
+        this.#put(index, typeof out === 'string' ? { input, templateName: t.name, completion: out, pending: false } : { input, templateName: t.name, result: out, pending: false, method });
       } catch (e) {
         if (gen !== this.#gen) return;
         this.#put(index, { ...this.turns[index]!, error: GptError.from(e), pending: false });

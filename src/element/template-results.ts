@@ -13,10 +13,13 @@ export function renderTryIt(
   d: Draft,
   state: { readonly fields: Readonly<Record<string, string>>; readonly result: TemplateScores | undefined; readonly busy: boolean },
   on: { readonly input: (field: string, value: string) => void; readonly score: () => void },
+  /** The few-shot / head switch (template-train.ts), once the head panel has loaded. */
+  answerWith: unknown = nothing,
 ): TemplateResult {
   if (d.task === 'generation') return html``;
   return html`<fieldset class="try">
     <legend>Try it</legend>
+    ${answerWith}
     ${d.fields.map(
       (f) => html`<label>${f}
         <input class=${'try-' + f} .value=${state.fields[f] ?? ''} @input=${(e: Event) => on.input(f, (e.target as HTMLInputElement).value)} />
@@ -47,10 +50,10 @@ export function renderEvaluation(report: EvaluationReport | undefined, busy: boo
  * Rows are the right answers, columns the predictions. In its own scrolling box: with many labels
  * the matrix may be wider than a narrow editor, and only the matrix should scroll then.
  */
-function renderConfusion(r: EvaluationReport): TemplateResult {
-  return html`<div class="confusion-box" tabindex="0" role="region" aria-label="Confusion matrix">
+export function renderConfusion(r: EvaluationReport, caption = 'Confusion matrix (rows: right answer, columns: predicted)'): TemplateResult {
+  return html`<div class="confusion-box" tabindex="0" role="region" aria-label=${caption}>
     <table class="confusion">
-      <caption>Confusion matrix (rows: right answer, columns: predicted)</caption>
+      <caption>${caption}</caption>
       <thead><tr><th scope="col"></th>${r.labels.map((l) => html`<th scope="col">${l}</th>`)}</tr></thead>
       <tbody>${r.labels.map((l, i) => html`<tr><th scope="row">${l}</th>${r.confusion[i]!.map((n) => html`<td class=${n === 0 ? 'zero' : ''}>${n}</td>`)}</tr>`)}</tbody>
     </table>

@@ -1,6 +1,7 @@
 import type { GptErrorCode } from '../errors.ts';
 import type { FinishReason, GenerateOptions } from '../runtime/generation-options.ts';
 import type { GenerateResult } from '../runtime/language-model.ts';
+import type { TokenAlternative } from '../runtime/token-confidence.ts';
 import type { QuantizeOnLoad } from '../runtime/model/quantize-on-load.ts';
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { TemplateScores } from '../templates/score.ts';
@@ -8,7 +9,7 @@ import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadOptions, TrainHeadProgress } from '../templates/head/train-head.ts';
 import type { PickedFile } from '../formats/local-files.ts';
 
-export type { FinishReason, TemplateScores, QuantizeOnLoad, PickedFile };
+export type { FinishReason, TemplateScores, QuantizeOnLoad, PickedFile, TokenAlternative };
 
 /**
  * The engine seam: what the <gpt-chat> element needs from whatever runs the model — our runtime
@@ -93,6 +94,8 @@ export interface ModelInfo {
   readonly quantizedFromCache?: boolean;
   /** Something the user should know (e.g. "WebGPU is not available; running on the CPU"). */
   readonly notice?: string;
+  /** The weights fingerprint (our runtime): a template's task head applies when it matches. */
+  readonly weightsHash?: string;
 }
 
 /** How a reply is sampled: the runtime's options minus what cannot cross a worker (the signal). */
@@ -101,8 +104,18 @@ export type SamplingOptions = Omit<GenerateOptions, 'signal' | 'eosTokenIds'>;
 /** How a generation ended: why, and how many tokens the prompt and the reply took. */
 export type GenerationEnd = Pick<GenerateResult, 'finishReason' | 'promptTokens' | 'generatedTokens'>;
 
+/**
+ * How sure the model was of a token, when the sampling options ask for it (`logprobs`): the
+ * natural log of its probability under the model's distribution (softmax of the logits, before
+ * temperature and the sampling filters) and the most likely tokens at that step, best first.
+ */
+export interface TokenConfidenceFields {
+  readonly logprob?: number;
+  readonly top?: readonly TokenAlternative[];
+}
+
 export type EngineEvent =
-  | { readonly type: 'token'; readonly id: number; readonly text: string }
+  | ({ readonly type: 'token'; readonly id: number; readonly text: string } & TokenConfidenceFields)
   | ({ readonly type: 'done' } & GenerationEnd);
 
 /**

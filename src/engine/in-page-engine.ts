@@ -82,6 +82,7 @@ export class InPageEngine implements Engine {
         fromCache,
         ...(quantizedFromCache ? { quantizedFromCache } : {}),
         ...(notice ? { notice } : {}),
+        ...(model.weightsHash ? { weightsHash: model.weightsHash } : {}),
       };
       if (abort.aborted || this.#disposed) {
         model.dispose();
@@ -126,7 +127,8 @@ export class InPageEngine implements Engine {
             return;
           }
           if (step.value.id >= 0) generatedTokens++;
-          yield { type: 'token', id: step.value.id, text: step.value.text };
+          const { id, text, logprob, top } = step.value;
+          yield logprob === undefined ? { type: 'token', id, text } : { type: 'token', id, text, logprob, ...(top ? { top } : {}) };
         }
       } catch (e) {
         const error = GptError.from(e);

@@ -4,6 +4,7 @@
  * knows the cache's and the runtime's APIs; the in-page engine receives it as a parameter so tests
  * can hand it a fake model.
  */
+import type { TokenConfidenceFields } from './engine.ts';
 import { deleteCachedModel, openCachedModel, probeStore, type CacheStore } from '../cache/index.ts';
 import { compileSimdKernels, loadLanguageModel, type KeptWeightsFile, type LoadOptions } from '../runtime/index.ts';
 import { GptError } from '../errors.ts';
@@ -27,7 +28,7 @@ export interface LoadedModel {
   generate(
     messages: readonly ChatMessage[],
     options: SamplingOptions & { readonly signal?: AbortSignal },
-  ): AsyncGenerator<{ readonly id: number; readonly text: string }, GenerationEnd>;
+  ): AsyncGenerator<TokenConfidenceFields & { readonly id: number; readonly text: string }, GenerationEnd>;
   encode(messages: readonly ChatMessage[]): number[];
   /**
    * Token-level access for few-shot templates. The runtime's LanguageModel has both, and its

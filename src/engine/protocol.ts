@@ -10,7 +10,7 @@
 import type { ChooseNormalisation, ClassifyNormalisation, FewShotTemplate } from '../templates/schema.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadProgress } from '../templates/head/train-head.ts';
-import type { ChatMessage, EngineErrorData, EngineStats, GenerationEnd, EngineLoadProgress, HeadTrainingOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores } from './engine.ts';
+import type { ChatMessage, EngineErrorData, EngineStats, GenerationEnd, EngineLoadProgress, HeadTrainingOptions, ModelInfo, ModelSpec, SamplingOptions, TemplateRunOptions, TemplateScores, TokenConfidenceFields } from './engine.ts';
 
 /** A request that runs a few-shot template on the query `fields`, with options of its own kind. */
 interface TemplateRequest<T extends string, O> {
@@ -51,7 +51,7 @@ export type WorkerRequest =
 export type WorkerResponse =
   | { readonly type: 'progress'; readonly id: number; readonly progress: EngineLoadProgress }
   | { readonly type: 'loaded'; readonly id: number; readonly info: ModelInfo }
-  | { readonly type: 'token'; readonly id: number; readonly token: number; readonly text: string }
+  | ({ readonly type: 'token'; readonly id: number; readonly token: number; readonly text: string } & TokenConfidenceFields)
   | ({ readonly type: 'done'; readonly id: number } & GenerationEnd)
   | { readonly type: 'counted'; readonly id: number; readonly tokens: number }
   | { readonly type: 'scored'; readonly id: number; readonly result: TemplateScores }

@@ -179,7 +179,7 @@ export class WorkerClient implements Engine {
           wake = undefined;
           continue;
         }
-        if (m.type === 'token') yield { type: 'token', id: m.token, text: m.text };
+        if (m.type === 'token') yield m.logprob === undefined ? { type: 'token', id: m.token, text: m.text } : { type: 'token', id: m.token, text: m.text, logprob: m.logprob, ...(m.top ? { top: m.top } : {}) };
         else if (m.type === 'done') {
           finished = true;
           yield { type: 'done', finishReason: m.finishReason, promptTokens: m.promptTokens, generatedTokens: m.generatedTokens };

@@ -26,7 +26,10 @@ export function serveEngine(
     // `abort` (Stop) would wait in the queue until the reply was complete.
     const turn = eventLoopTurns();
     for await (const event of events) {
-      if (event.type === 'token') port.postMessage({ type: 'token', id, token: event.id, text: event.text });
+      if (event.type === 'token') {
+        const { id: token, text, logprob, top } = event;
+        port.postMessage(logprob === undefined ? { type: 'token', id, token, text } : { type: 'token', id, token, text, logprob, ...(top ? { top } : {}) });
+      }
       else port.postMessage({ ...event, id });
       await turn();
     }

@@ -1,3 +1,4 @@
+import type { TokenAlternative } from './token-confidence.ts';
 import type { SamplerOptions } from './sampler.ts';
 
 /**
@@ -12,6 +13,12 @@ export interface GenerateOptions extends SamplerOptions {
   readonly stop?: readonly string[];
   /** Extra end-of-sequence ids on top of the model's own (config, generation_config, tokenizer). */
   readonly eosTokenIds?: readonly number[];
+  /**
+   * Report how sure the model was of each token: every event then carries `logprob` and the
+   * `logprobs` most likely tokens as `top` (0: `logprob` alone). Absent (the default): nothing is
+   * computed. See token-confidence.ts for which distribution they come from.
+   */
+  readonly logprobs?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -21,6 +28,13 @@ export interface TokenEvent {
   readonly id: number;
   /** The text this token made final (may be '' while a multi-byte character is incomplete). */
   readonly text: string;
+  /**
+   * With GenerateOptions.logprobs: natural log of this token's probability under the model's own
+   * distribution (softmax of the logits, before temperature and the sampling filters).
+   */
+  readonly logprob?: number;
+  /** With GenerateOptions.logprobs: the most likely tokens at this step, best first. */
+  readonly top?: readonly TokenAlternative[];
 }
 
 /** Why generation ended. */

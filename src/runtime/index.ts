@@ -11,6 +11,7 @@ export { LanguageModel, type GenerateInput, type GenerateResult } from './langua
 export { GptModel, logSoftmaxAt, type ContinuationScore, type GptModelOptions } from './model/gpt-model.ts';
 export type { ModelConfig } from './model/config.ts';
 export type { GenerateOptions, TokenEvent, FinishReason } from './generation-options.ts';
+export { tokenConfidence, type TokenAlternative } from './token-confidence.ts';
 export { GptError, type GptErrorCode } from '../errors.ts';
 export { TextTokenizer } from './tokenizer.ts';
 export { StreamingDetokenizer } from './detokenizer.ts';

@@ -5,6 +5,7 @@ import type { FinishReason, GenerateOptions, TokenEvent } from './generation-opt
 import type { ContinuationScore, GptModel } from './model/gpt-model.ts';
 import { Sampler } from './sampler.ts';
 import { StopStringMatcher } from './stop-strings.ts';
+import { tokenConfidence } from './token-confidence.ts';
 import type { TextTokenizer } from './tokenizer.ts';
 
 /** Characters a token covers at most, for refusing oversized text before tokenizing it. */
@@ -99,6 +100,11 @@ export class LanguageModel {
     }
     const eos = new Set([...this.eosTokenIds, ...(options.eosTokenIds ?? [])]);
     const sampler = new Sampler(options); // its defaults are generate's (SAMPLER_DEFAULTS)
+    const { logprobs } = options;
+    if (logprobs !== undefined && !(Number.isInteger(logprobs) && logprobs >= 0 && logprobs <= 20)) {
+      throw new GptError('bad-argument', `logprobs is ${logprobs}; expected an integer from 0 to 20 (how many of the most likely tokens to report).`);
+    }
+    const alternativeText = (id: number) => this.tokenizer.decode([id]);
     const detok = new StreamingDetokenizer(this.tokenizer);
     const chatStops = typeof input !== 'string' && !('ids' in input) ? this.chatTemplate.stopStrings : [];
     const stops = new StopStringMatcher([...(options.stop ?? []), ...chatStops]);
@@ -107,8 +113,9 @@ export class LanguageModel {
     let finishReason: FinishReason = 'length';
 
     // Greedy decoding lets the backend pick each token after the first (a GPU then reads back 8
-    // bytes a step, not the V logits); the first comes from the prompt's logits.
-    const onBackend = sampler.greedy;
+    // bytes a step, not the V logits); the first comes from the prompt's logits. Token confidence
+    // needs every step's logits, so it keeps them coming.
+    const onBackend = sampler.greedy && logprobs === undefined;
     signal?.throwIfAborted();
     let logits: Float32Array | null = await this.model.sync(promptIds, signal);
     let picked = -1; // the backend's choice when logits is null
@@ -125,7 +132,7 @@ export class LanguageModel {
       generated++;
       const stop = stops.push(detok.push(id));
       text += stop.text;
-      yield { id, text: stop.text };
+      yield logprobs === undefined || logits === null ? { id, text: stop.text } : { id, text: stop.text, ...tokenConfidence(logits, id, logprobs, alternativeText) };
       if (stop.stopped) {
         finishReason = 'stop';
         break;

@@ -8,19 +8,28 @@ import { checkExample } from './validate.ts';
 
 /**
  * One example per non-empty line: the template's fields in order, then the answer, separated by
- * tabs. Throws GptError('bad-template') naming the first bad row.
+ * tabs (pasted from a spreadsheet; `cells` splits lines otherwise, as labelled-rows.ts does for
+ * CSV). Throws GptError('bad-template') naming the first bad row; with `nonEmpty` (training rows)
+ * an empty field is one too.
  */
-export function parseExampleRows(template: FewShotTemplate, text: string): TemplateExample[] {
+export function parseExampleRows(
+  template: FewShotTemplate,
+  text: string,
+  options: { readonly nonEmpty?: boolean; readonly cells?: (line: string) => string[]; readonly separatedBy?: string } = {},
+): TemplateExample[] {
   const columns = [...template.fields, 'answer'];
+  const split = options.cells ?? ((line: string) => line.split('\t'));
   return text
     .split(/\r?\n/)
     .filter((l) => l.trim())
     .map((line, i) => {
-      const cells = line.split('\t').map((c) => c.trim());
+      const cells = split(line).map((c) => c.trim());
       if (cells.length !== columns.length) {
-        throw new GptError('bad-template', `Row ${i + 1} has ${cells.length} cell${cells.length === 1 ? '' : 's'}; expected ${columns.length} (${columns.join(', ')}), separated by tabs.`);
+        throw new GptError('bad-template', `Row ${i + 1} has ${cells.length} cell${cells.length === 1 ? '' : 's'}; expected ${columns.length} (${columns.join(', ')}), separated by ${options.separatedBy ?? 'tabs'}.`);
       }
       const fields = Object.fromEntries(template.fields.map((f, j) => [f, cells[j]!]));
+      const empty = options.nonEmpty && template.fields.find((f) => !fields[f]);
+      if (empty) throw new GptError('bad-template', `Row ${i + 1}: the field "${empty}" is empty. HINT: fill it or leave the row out.`);
       return checkExample(template, { fields, answer: cells[columns.length - 1]! }, `Row ${i + 1}`);
     });
 }
