@@ -5,8 +5,6 @@
  * before downloading it is asked inside the load, after the one probe the download makes anyway.)
  */
 export { clearCache, deleteCachedModel, isModelCached, listCachedModels } from '../cache/index.ts';
-/** A stored model back as Files, byte for byte (cache/export-model.ts). */
-export { exportCachedModel } from '../cache/export-model.ts';
 /** The one spelling of a model URL (absolute; a folder with a trailing slash, or one .gguf file), as the cache and the engine key it. */
 export { canonicalModelUrl, LOCAL_SCHEME } from '../formats/model-location.ts';
 
@@ -24,4 +22,13 @@ export async function requestPersistentStorage(storage: Partial<Pick<StorageMana
   } catch {
     return null;
   }
+}
+
+/**
+ * A stored model back as Files, byte for byte (cache/export-model.ts). Loaded on first use: it
+ * reads and checks stored chunks, code a page needs only when someone exports, so it stays out
+ * of the main-thread bundle until then.
+ */
+export async function exportCachedModel(url: string): Promise<File[]> {
+  return (await import('../cache/export-model.ts')).exportCachedModel(url);
 }
