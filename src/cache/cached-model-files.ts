@@ -11,6 +11,7 @@
  */
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
 import { GptError } from '../errors.ts';
+import type { LoadTimings } from '../formats/load-timings.ts';
 import { ggufFileName } from '../formats/model-location.ts';
 import type { CacheStore } from './cache-store.ts';
 import { DerivedFile } from './derived-file.ts';
@@ -35,8 +36,11 @@ export interface CachedModel extends ModelFiles {
   derived(variant: string): DerivedFile | null;
 }
 
-/** Turns a complete manifest into ModelFiles reading from `store`. */
-export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromCache: boolean, verify: ReadVerification = 'sha256'): CachedModel {
+/**
+ * Turns a complete manifest into ModelFiles reading from `store`; `timings` gets the chunk reads,
+ * their hashing and the time a reader waited for a chunk (see load-timings.ts).
+ */
+export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromCache: boolean, verify: ReadVerification = 'sha256', timings?: LoadTimings): CachedModel {
   const base = manifest.url;
   let dropped: GptError | null = null;
 
@@ -65,11 +69,15 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromC
 
   const read = async (f: CachedFile, index: number): Promise<Uint8Array> => {
     const expected = f.chunks[index]!;
+    const start = performance.now();
     const bytes = await store.get<Uint8Array>(chunkKey(base, f, index));
+    const read = timings?.since('chunkReads', start) ?? 0;
     if (!(bytes instanceof Uint8Array)) throw await drop(f, index, 'is missing (the file is truncated)');
     if (bytes.length !== expected.size) throw await drop(f, index, `has ${bytes.length} bytes, the manifest says ${expected.size}`);
-    if (verify === 'sha256' && (await sha256Hex(bytes)) !== expected.sha256) {
-      throw await drop(f, index, 'does not match its SHA-256 (the stored bytes were changed)');
+    if (verify === 'sha256') {
+      const hash = await sha256Hex(bytes);
+      timings?.since('hashing', read);
+      if (hash !== expected.sha256) throw await drop(f, index, 'does not match its SHA-256 (the stored bytes were changed)');
     }
     return bytes;
   };
@@ -82,7 +90,10 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromC
       next = i + 1 < f.chunks.length ? read(f, i + 1) : null;
       next?.catch(() => {}); // awaited on the next turn
       if (signal?.aborted) throw new GptError('aborted', `Reading ${base}${f.name} was aborted.`);
-      yield await current;
+      const waiting = performance.now();
+      const bytes = await current;
+      timings?.since('readWait', waiting);
+      yield bytes;
     }
   }
 

@@ -7,6 +7,7 @@ import type { TemplateScores } from '../templates/score.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadOptions, TrainHeadProgress } from '../templates/head/train-head.ts';
 import type { PickedFile } from '../formats/local-files.ts';
+import type { LoadTimingsRecord } from '../formats/load-timings.ts';
 
 export type { FinishReason, TemplateScores, QuantizeOnLoad, PickedFile };
 
@@ -93,6 +94,12 @@ export interface ModelInfo {
   readonly quantizedFromCache?: boolean;
   /** Something the user should know (e.g. "WebGPU is not available; running on the CPU"). */
   readonly notice?: string;
+  /**
+   * Where the load's time went, in ms per phase (workerStart, manifest, chunkReads, hashing,
+   * readWait, parse, backend, weights, upload, prepare, total; see README "Where a load's time
+   * goes"). Phases that overlap or did not run are as described there.
+   */
+  readonly loadTimings?: LoadTimingsRecord;
 }
 
 /** How a reply is sampled: the runtime's options minus what cannot cross a worker (the signal). */
