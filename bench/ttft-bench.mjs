@@ -3,7 +3,9 @@
 // download the model, then again `runs` times, each a fresh navigation with the model already
 // stored: ms from navigation to the first token of a reply, and the ready event's loadTimings
 // (README "Where a load's time goes"). CPU backend (what `auto` picks on this machine's adapter).
-//   npm run build && node tools/make-fixtures.mjs --bench && node bench/ttft-bench.mjs [--runs 3]
+//   npm run build && node tools/make-fixtures.mjs --bench && node bench/ttft-bench.mjs [--runs 3] [--compare DIST] [--only NAME]
+// --compare DIST: another build (a copy of dist/ from before a change), visited in turn with this
+// one under the same load; both rows are printed.
 // or from another script: `import { runTtftBench } from './ttft-bench.mjs'`.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,18 +26,19 @@ const PHASES = ['workerStart', 'manifest', 'chunkReads', 'hashing', 'readWait', 
 
 /**
  * Runs the benchmark and prints a table.
- * @param {{ runs?: number, log?: (line: string) => void }} [options]
+ * @param {{ runs?: number, compare?: string, only?: string, log?: (line: string) => void }} [options]
  */
-export async function runTtftBench({ runs = 3, log = console.log } = {}) {
+export async function runTtftBench({ runs = 3, compare, only, log = console.log } = {}) {
   if (!existsSync(join(root, 'dist/gpt-chat.js'))) throw new Error('ttft-bench: dist/gpt-chat.js is missing. HINT: run `npm run build` first.');
-  const models = MODELS.filter((m) => existsSync(m.path));
+  const models = MODELS.filter((m) => existsSync(m.path) && (!only || m.name.includes(only)));
   if (models.length < MODELS.length) log('ttft-bench: bench GGUF files missing, skipped (node tools/make-fixtures.mjs --bench)');
   const dir = mkdtempSync(join(tmpdir(), 'gpt-chat-ttft-bench-'));
   symlinkSync(join(root, 'dist'), join(dir, 'dist'));
   mkdirSync(join(dir, 'models'));
   symlinkSync(join(root, 'models/gpt-chat-demo'), join(dir, 'models/demo'));
-  for (const m of models.slice(1)) symlinkSync(m.path, join(dir, m.url));
+  for (const m of models) if (m.url.endsWith('.gguf')) symlinkSync(m.path, join(dir, m.url));
   mkdirSync(join(dir, 'demo'));
+  if (compare) symlinkSync(resolve(compare), join(dir, 'demo/compare')); // served at /compare/
   copyFileSync(join(root, 'bench/ttft-bench.page.js'), join(dir, 'demo/ttft.js'));
   writeFileSync(join(dir, 'demo/index.html'), '<!doctype html><title>ttft bench</title><body><script type="module" src="/ttft.js"></script></body>');
   const { server, url } = await startDemoServer({ port: 0, host: '127.0.0.1', root: dir });
@@ -50,8 +53,8 @@ export async function runTtftBench({ runs = 3, log = console.log } = {}) {
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => log('page error: ' + e.message));
-    const visit = async (m) => {
-      await page.goto(`${origin}?model=${encodeURIComponent(origin + m.url)}`);
+    const visit = async (m, dist = 'dist') => {
+      await page.goto(`${origin}?dist=${dist}&model=${encodeURIComponent(origin + m.url)}`);
       await page.waitForFunction(() => globalThis.ttft !== undefined, { timeout: 600_000, polling: 50 });
       const r = await page.evaluate(() => globalThis.ttft);
       if (r.error) throw new Error(`ttft-bench: ${m.name}: ${r.error}`);
@@ -60,16 +63,22 @@ export async function runTtftBench({ runs = 3, log = console.log } = {}) {
     for (const m of models) {
       const first = await visit(m); // downloads into IndexedDB
       if (first.info.fromCache) log(`  ${m.name}: was already cached`);
-      const warm = [];
+      const builds = compare ? ['compare', 'dist'] : ['dist'];
+      const warm = Object.fromEntries(builds.map((b) => [b, []]));
       for (let i = 0; i < runs; i++) {
-        const r = await visit(m);
-        if (!r.info.fromCache) throw new Error(`ttft-bench: ${m.name}: the warm visit did not load from the cache`);
-        warm.push(r);
+        for (const b of builds) {
+          const r = await visit(m, b);
+          if (!r.info.fromCache) throw new Error(`ttft-bench: ${m.name}: the warm visit did not load from the cache`);
+          warm[b].push(r);
+        }
       }
-      warm.sort((a, b) => a.firstTokenAt - b.firstTokenAt);
-      const r = warm[warm.length >> 1];
-      rows.push({ model: m.name, MB: statSize(m.path), ...r });
-      log(`  ${m.name}: first token ${r.firstTokenAt.toFixed(0)} ms after navigation (ready ${r.readyAt.toFixed(0)})`);
+      for (const b of builds) {
+        warm[b].sort((x, y) => x.firstTokenAt - y.firstTokenAt);
+        const r = warm[b][warm[b].length >> 1];
+        const model = compare ? `${m.name} (${b === 'dist' ? 'this build' : compare})` : m.name;
+        rows.push({ model, MB: statSize(m.path), ...r });
+        log(`  ${model}: first token ${r.firstTokenAt.toFixed(0)} ms after navigation (ready ${r.readyAt.toFixed(0)})`);
+      }
     }
   } finally {
     await browser.close();
@@ -102,6 +111,9 @@ function table(head, rows) {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const i = process.argv.indexOf('--runs');
-  await runTtftBench({ runs: i > 0 ? Number(process.argv[i + 1]) : undefined });
+  const arg = (name) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  await runTtftBench({ runs: arg('--runs') ? Number(arg('--runs')) : undefined, compare: arg('--compare'), only: arg('--only') });
 }

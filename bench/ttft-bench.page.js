@@ -1,10 +1,10 @@
 // The page of bench/ttft-bench.mjs: a <gpt-chat> for the model in the query string, loaded from
 // the real bundle with its real worker and IndexedDB cache, sent one message as soon as it is
-// ready. window.ttft gets the times since navigation (performance.now()) and the ready event's
+// ready (`dist`: another build's folder, for --compare). window.ttft gets the times since navigation (performance.now()) and the ready event's
 // loadTimings. Plain JS, served as is: nothing to bundle.
 const params = new URLSearchParams(location.search);
 const result = { scriptAt: performance.now() };
-await import('/dist/gpt-chat.js');
+await import(`/${params.get('dist') ?? 'dist'}/gpt-chat.js`);
 result.definedAt = performance.now();
 const chat = document.createElement('gpt-chat');
 chat.setAttribute('model', params.get('model'));

@@ -18,6 +18,9 @@ import { DerivedFile } from './derived-file.ts';
 import { chunkKey, manifestKey, partialKey, reopen, type CachedFile, type ModelRecord } from './manifest.ts';
 import { sha256Hex } from './sha256.ts';
 
+/** Chunks read ahead of the one the reader has: at most READ_AHEAD + 1 (16 MiB each) in memory. */
+const READ_AHEAD = 3;
+
 /** How much of each chunk is checked when it is read. */
 export type ReadVerification = 'sha256' | 'size';
 
@@ -83,16 +86,25 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromC
   };
 
   async function* chunks(f: CachedFile, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-    // One chunk read ahead while the runtime uploads the current one: at most two in memory.
-    let next: Promise<Uint8Array> | null = f.chunks.length > 0 ? read(f, 0) : null;
-    for (let i = 0; next; i++) {
-      const current = next;
-      next = i + 1 < f.chunks.length ? read(f, i + 1) : null;
-      next?.catch(() => {}); // awaited on the next turn
+    // READ_AHEAD chunks are read and checked while the runtime uploads the current one: IndexedDB
+    // reads of one file run side by side, and their hashing with them. The first chunk is read
+    // alone: it holds the headers the reader parses first, and waits least with no reads beside it.
+    const pending: Promise<Uint8Array>[] = [];
+    let next = 0;
+    const fill = (ahead: number) => {
+      while (pending.length <= ahead && next < f.chunks.length) {
+        const p = read(f, next++);
+        p.catch(() => {}); // awaited in turn
+        pending.push(p);
+      }
+    };
+    fill(0);
+    while (pending.length > 0) {
       if (signal?.aborted) throw new GptError('aborted', `Reading ${base}${f.name} was aborted.`);
       const waiting = performance.now();
-      const bytes = await current;
+      const bytes = await pending.shift()!;
       timings?.since('readWait', waiting);
+      fill(READ_AHEAD);
       yield bytes;
     }
   }
