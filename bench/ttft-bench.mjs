@@ -93,7 +93,7 @@ export async function runTtftBench({ runs = 3, compare, only, log = console.log 
       ...PHASES.map((p) => (r.info.loadTimings?.[p] === undefined ? '-' : r.info.loadTimings[p].toFixed(0))),
     ]),
   ));
-  log('ms. Phases are loadTimings of gpt-chat-ready: chunkReads and hashing overlap the runtime work (one chunk read ahead); readWait is what the load waited for them; weights holds readWait and upload.');
+  log('ms. Phases are loadTimings of gpt-chat-ready: chunkReads and hashing are summed over chunks read side by side, beside the runtime work; readWait is what the load waited for them; weights holds readWait and upload.');
   return rows;
 }
 
