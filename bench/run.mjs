@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, each reporting ratios against a baseline measured in the same
 // run (never absolute timings compared across runs). Pass names to run a subset:
-//   node bench/run.mjs runtime cache templates quant-quality gguf kept-quant quant-matmul
+//   node bench/run.mjs runtime cache templates quant-quality gguf kept-quant quant-matmul ttft
 const all = {
   runtime: async () => (await import('./runtime-bench.mjs')).runRuntimeBench(),
   cache: async () => (await import('./cache-bench.mjs')).runCacheBench(),
@@ -9,6 +9,7 @@ const all = {
   gguf: async () => (await import('./gguf-bench.mjs')).runGgufBench(),
   'kept-quant': async () => (await import('./kept-quant-bench.mjs')).runKeptQuantBench(),
   'quant-matmul': async () => (await import('./quant-matmul-bench.mjs')).runQuantMatmulBench(),
+  ttft: async () => (await import('./ttft-bench.mjs')).runTtftBench(),
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);

@@ -16,6 +16,7 @@ export { clearCache, deleteCachedModel, exportCachedModel, isModelCached, listCa
 export type { ExportTarget } from './element/chat-local-files.ts';
 export { GptError, type GptErrorCode } from './errors.ts';
 export { openCachedModel, refreshModel, checkModelUpdate, type CacheProgress, type CachedModel } from './cache/index.ts';
+export { LoadTimings, type LoadPhase, type LoadTimingsRecord } from './formats/load-timings.ts';
 export { GptTemplateEditor, type TemplateRunner } from './element/template-editor.ts';
 export type { TemplateTurn } from './element/template-mode.ts';
 export type { TemplateRunOptions, TemplateScores } from './engine/engine.ts';

@@ -4,6 +4,7 @@
  * first, once per model however many callers ask at the same time.
  */
 import { GptError } from '../errors.ts';
+import type { LoadTimings } from '../formats/load-timings.ts';
 import { canonicalModelUrl, isLocalModel } from '../formats/model-location.ts';
 import { cachedModelFiles, type CachedModel, type ReadVerification } from './cached-model-files.ts';
 import { defaultStore, fallbackMemoryStore, type CacheStore } from './cache-store.ts';
@@ -34,6 +35,8 @@ export interface OpenCachedModelOptions {
   readonly chunkSize?: number;
   /** Check each chunk's SHA-256 when it is read (default) or only its length. */
   readonly verify?: ReadVerification;
+  /** Where the manifest read, chunk reads and hashing of a cached model's load are counted. */
+  readonly timings?: LoadTimings;
   readonly storage?: StorageLike;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -179,12 +182,14 @@ export async function openCachedModel(url: string, options: OpenCachedModelOptio
   const store = await usableStore(options.store ?? defaultStore(), options.onNotKept);
   const sha256 = options.sha256 ?? {};
   let repair: string | null = null;
+  const manifestRead = performance.now();
   const ready = await readyManifest(store, base, sha256, options.signal).catch((e: unknown) => {
     if (!(e instanceof NeedsRepair)) throw e;
     repair = e.message;
     return null;
   });
-  if (ready) return cachedModelFiles(store, ready, true, options.verify);
+  options.timings?.since('manifest', manifestRead);
+  if (ready) return cachedModelFiles(store, ready, true, options.verify, options.timings);
   if (isLocalModel(base)) {
     throw new GptError(
       'file-missing',
@@ -202,5 +207,5 @@ export async function openCachedModel(url: string, options: OpenCachedModelOptio
     }
     throw e;
   }
-  return cachedModelFiles(store, manifest, false, options.verify);
+  return cachedModelFiles(store, manifest, false, options.verify, options.timings);
 }

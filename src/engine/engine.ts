@@ -8,6 +8,7 @@ import type { TemplateScores } from '../templates/score.ts';
 import type { TaskHead } from '../templates/head/head-schema.ts';
 import type { TrainHeadOptions, TrainHeadProgress } from '../templates/head/train-head.ts';
 import type { PickedFile } from '../formats/local-files.ts';
+import type { LoadTimingsRecord } from '../formats/load-timings.ts';
 
 export type { FinishReason, TemplateScores, QuantizeOnLoad, PickedFile, TokenAlternative };
 
@@ -96,6 +97,12 @@ export interface ModelInfo {
   readonly notice?: string;
   /** The weights fingerprint (our runtime): a template's task head applies when it matches. */
   readonly weightsHash?: string;
+  /**
+   * Where the load's time went, in ms per phase (workerStart, manifest, chunkReads, hashing,
+   * readWait, parse, backend, weights, upload, prepare, total; see README "Where a load's time
+   * goes"). Phases that overlap or did not run are as described there.
+   */
+  readonly loadTimings?: LoadTimingsRecord;
 }
 
 /** How a reply is sampled: the runtime's options minus what cannot cross a worker (the signal). */

@@ -71,7 +71,8 @@ export class InPageEngine implements Engine {
       await this.#turn;
       this.#loaded?.model.dispose();
       this.#loaded = undefined;
-      const { model, fromCache, quantizedFromCache, notice: cacheNotice, url } = await this.loader(spec, emit, abort, (bytes) => gate.pass(bytes, emit, abort));
+      const started = performance.now();
+      const { model, fromCache, quantizedFromCache, notice: cacheNotice, url, timings } = await this.loader(spec, emit, abort, (bytes) => gate.pass(bytes, emit, abort));
       const notice = [model.notice, cacheNotice].filter(Boolean).join(' ');
       const info: ModelInfo = {
         url: url ?? spec.url,
@@ -83,6 +84,7 @@ export class InPageEngine implements Engine {
         ...(quantizedFromCache ? { quantizedFromCache } : {}),
         ...(notice ? { notice } : {}),
         ...(model.weightsHash ? { weightsHash: model.weightsHash } : {}),
+        loadTimings: { ...timings, total: Math.round((performance.now() - started) * 10) / 10 },
       };
       if (abort.aborted || this.#disposed) {
         model.dispose();

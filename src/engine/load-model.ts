@@ -11,6 +11,7 @@ import { GptError } from '../errors.ts';
 import type { ScoringModel } from '../templates/score.ts';
 import type { FeatureModel } from '../templates/head/features.ts';
 import type { ModelFiles } from '../formats/model-files.ts';
+import { LoadTimings, type LoadTimingsRecord } from '../formats/load-timings.ts';
 import { loadLocalModel } from './load-local.ts';
 import { refuseWhatNoGpuRuns, type GpuPrecheckDeps } from './gpu-precheck.ts';
 import { webLlmBundleUrl } from './webllm-url.ts';
@@ -55,6 +56,8 @@ export interface LoadResult {
   readonly notice?: string;
   /** The model's lasting name when it is not the spec's URL: the `local:` id of files from this computer. */
   readonly url?: string;
+  /** Where the load's time went, by phase (see formats/load-timings.ts). */
+  readonly timings?: LoadTimingsRecord;
 }
 
 /**
@@ -112,6 +115,7 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle, g
       return bundle.loadWebLlmModel(spec, onProgress, signal);
     }
     const backend = spec.engine ?? 'auto';
+    const timings = new LoadTimings();
     /** The runtime on `files`, with the spec's options, the load's progress and `more`. */
     const run = (files: ModelFiles, more: Partial<LoadOptions> = {}): Promise<LoadedModel> =>
       loadLanguageModel(files, {
@@ -122,6 +126,7 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle, g
         signal,
         onProgress: (p) => onProgress({ phase: 'weights', loaded: p.loaded, total: p.total, file: p.file }),
         onPrepare: (done, total) => onProgress({ phase: 'prepare', loaded: done, total }),
+        timings,
         ...more,
       });
     if (spec.files) {
@@ -150,6 +155,7 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle, g
         ...(fetch ? { fetch } : {}),
         ...(spec.sha256 ? { sha256: spec.sha256 } : {}),
         ...(confirmDownload ? { confirmDownload } : {}),
+        timings,
         onProgress: (p) =>
           onProgress({
             phase: 'download',
@@ -165,6 +171,7 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle, g
         fromCache: files.fromCache,
         ...(quantizedFromCache ? { quantizedFromCache } : {}),
         ...(notes.length ? { notice: notes.join(' ') } : {}),
+        timings: timings.toJSON(),
       });
       // Quantized on an earlier visit: read those weights, a quarter of the bytes, and skip quantizing.
       const kept = spec.quantize && files.ggufFile === undefined ? files.derived(spec.quantize) : null;

@@ -97,7 +97,9 @@ export class WorkerClient implements Engine {
     const conn = this.#acquire(absolute);
     return this.#call(conn, { type: 'load', spec: absolute }, signal, (m) => {
       if (m.type === 'progress') onProgress?.(m.progress);
-      return m.type === 'loaded' ? m.info : undefined;
+      if (m.type !== 'loaded') return undefined;
+      const workerStart = conn.takeStartTime();
+      return workerStart === undefined ? m.info : { ...m.info, loadTimings: { workerStart, ...m.info.loadTimings } };
     });
   }
 

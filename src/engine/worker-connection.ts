@@ -43,6 +43,9 @@ export class WorkerConnection {
   #started = false;
   /** Clients holding this connection. */
   refs = 0;
+  readonly #created = performance.now();
+  /** ms from `new Worker` to `started`, until the first load takes it (ModelInfo.loadTimings.workerStart). */
+  #startMs?: number;
 
   constructor(
     readonly url: string,
@@ -56,6 +59,7 @@ export class WorkerConnection {
     this.#worker.addEventListener('message', (e: MessageEvent<WorkerResponse>) => {
       if (e.data.type === 'started') {
         this.#started = true;
+        this.#startMs = performance.now() - this.#created;
         return;
       }
       const handler = this.#pending.get(e.data.id);
@@ -99,6 +103,13 @@ export class WorkerConnection {
         `The engine worker crashed (${why}), so this request stopped. The next message starts a new worker and loads the model again (from this device's cache): press Retry or send the message again.`,
       ),
     );
+  }
+
+  /** How long the worker took to start, once: for the load that waited for it. */
+  takeStartTime(): number | undefined {
+    const ms = this.#startMs;
+    this.#startMs = undefined;
+    return ms === undefined ? undefined : Math.round(ms * 10) / 10;
   }
 
   /** Requests sent and not yet answered (a debug counter for leak checks). */

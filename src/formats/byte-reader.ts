@@ -54,6 +54,19 @@ export class ByteReader {
     return this.chunk.subarray(0, n);
   }
 
+  /**
+   * The next n bytes: a view into the current chunk when they lie inside it and start on an
+   * 8-byte boundary of its buffer (so typed arrays of any element size can view them), else a
+   * fresh array as {@link read}. A view stays valid: chunks are never written after they are
+   * handed over. Saves a copy of each large tensor, which is most of a model's bytes.
+   */
+  async view(n: number, onBytes?: (n: number) => void): Promise<Uint8Array | null> {
+    if (this.chunk.byteLength === 0 && !(await this.next())) return null;
+    if (n > this.chunk.byteLength || this.chunk.byteOffset % 8 !== 0) return this.read(n, onBytes);
+    onBytes?.(n);
+    return this.take(n);
+  }
+
   /** The next n bytes in a fresh array, or null when the stream ends first. */
   async read(n: number, onBytes?: (n: number) => void): Promise<Uint8Array | null> {
     const out = new Uint8Array(n);

@@ -38,7 +38,10 @@ export interface GgufTensorInfo {
 
 /** A tensor with its raw bytes, as yielded by {@link GgufReader.tensorData}. */
 export interface GgufTensor extends GgufTensorInfo {
-  /** A fresh array, aligned for typed-array views. */
+  /**
+   * Aligned for typed-array views (8 bytes): a view into the chunk the stream gave when the
+   * tensor lies inside one, else a fresh array. Never written by the reader; copy it to change it.
+   */
   readonly bytes: Uint8Array;
 }
 
@@ -295,7 +298,7 @@ export async function openGguf(stream: FileStream, file: string): Promise<GgufRe
           opts.onBytes?.(t.begin - pos);
           pos = t.begin;
         }
-        const bytes = await r.read(t.end - t.begin, opts.onBytes);
+        const bytes = await r.view(t.end - t.begin, opts.onBytes);
         if (!bytes) throw truncated(file, t, pos);
         pos = t.end;
         yield { ...t, bytes };

@@ -19,6 +19,7 @@ export { Sampler, SAMPLER_DEFAULTS, type SamplerOptions } from './sampler.ts';
 export { ChatTemplate, encodeChat, type ChatMessage } from './chat-template.ts';
 export { httpModelFiles } from './model-files-http.ts';
 export type { ModelFiles, FileStream, LoadProgress } from '../formats/model-files.ts';
+export { LoadTimings, type LoadPhase, type LoadTimingsRecord } from '../formats/load-timings.ts';
 export type { Backend } from './backend.ts';
 export { parseModelConfig } from './model/hf-config.ts';
 export { adapterLimits } from './webgpu/device.ts';

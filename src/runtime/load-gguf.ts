@@ -9,6 +9,8 @@ import { contextLengthFor } from './model/config-limits.ts';
 import { GptModel } from './model/gpt-model.ts';
 import { loadGgufWeights } from './model/load-gguf-weights.ts';
 import { WeightsFingerprint } from './model/weights-fingerprint.ts';
+import { timedUploads } from './model/timed-uploads.ts';
+import { LoadTimings } from '../formats/load-timings.ts';
 import type { BackendFactory, LoadOptions } from './load-model.ts';
 
 /**
@@ -23,6 +25,8 @@ export async function loadGgufLanguageModel(
   createBackend: BackendFactory,
 ): Promise<LanguageModel> {
   const { signal } = options;
+  const timings = options.timings ?? new LoadTimings();
+  const parsing = performance.now();
   const reader = await openGguf(await files.open(name, signal), name);
   const config = ggufModelConfig(reader.metadata, reader.tensors);
   contextLengthFor(config, options.contextLength); // a contextLength past the model or memory fails before any allocation
@@ -34,8 +38,9 @@ export async function loadGgufLanguageModel(
     );
   }
   signal?.throwIfAborted();
+  timings.since('parse', parsing);
 
-  const created = await createBackend(config);
+  const created = await timings.time('backend', () => createBackend(config));
   const { backend, reason } = created;
   const notice = [created.notice, missingTemplateNotice(chatTemplate, name, tokenizer.specialTokens)].filter(Boolean).join(' ') || undefined;
   try {
@@ -43,10 +48,13 @@ export async function loadGgufLanguageModel(
     const { quantize } = options;
     // a GGUF's float matrices quantized on load make another model to a task head (see load-model.ts)
     if (quantize) fingerprint.add(`quantize ${quantize}`, quantize, [], new Uint8Array(0));
-    const loaded = await loadGgufWeights(backend, config, reader, { onProgress: options.onProgress, signal, fingerprint, quantize });
+    const loadWeights = () => loadGgufWeights(timedUploads(backend, timings), config, reader, { onProgress: options.onProgress, signal, fingerprint, quantize });
+    const loaded = await timings.time('weights', loadWeights);
+    const preparing = performance.now();
     const model = new GptModel(loaded.config, backend, loaded.weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
     await backend.flush(); // GPU memory exhaustion shows here, before the first reply (gpu-out-of-memory)
     await model.prepare(options.onPrepare);
+    timings.since('prepare', preparing);
     return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex(), reason);
   } catch (err) {
     backend.destroy();

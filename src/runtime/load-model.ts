@@ -13,6 +13,8 @@ import { loadWeights } from './model/load-weights.ts';
 import type { QuantizeOnLoad } from './model/quantize-on-load.ts';
 import { KeptWeights, loadKeptWeights, type KeptWeightsFile } from './model/kept-weights.ts';
 import { WeightsFingerprint } from './model/weights-fingerprint.ts';
+import { timedUploads } from './model/timed-uploads.ts';
+import { LoadTimings } from '../formats/load-timings.ts';
 import { httpModelFiles } from './model-files-http.ts';
 import { TextTokenizer } from './tokenizer.ts';
 import type { AcquireDeviceOptions } from './webgpu/device.ts';
@@ -67,6 +69,8 @@ export interface LoadOptions {
    * as the backend holds them, to keep for the next load (`keptWeights`).
    */
   readonly onKeepWeights?: (file: KeptWeightsFile) => void;
+  /** Where the load's parse, backend, weights, upload and prepare phases are counted (see formats/load-timings.ts). */
+  readonly timings?: LoadTimings;
 }
 
 /**
@@ -100,6 +104,8 @@ async function loadOn(files: ModelFiles, options: LoadOptions, newBackend: Backe
   const quantize = checkQuantize(options.quantize);
   const { ggufFile } = files;
   if (ggufFile !== undefined) return loadGgufLanguageModel(files, ggufFile, { ...options, quantize }, newBackend);
+  const timings = options.timings ?? new LoadTimings();
+  const parsing = performance.now();
 
   // what the model is, and how its text maps to ids: all small files, read before any weight
   const config = parseModelConfig(await files.text('config.json'), 'config.json');
@@ -120,15 +126,18 @@ async function loadOn(files: ModelFiles, options: LoadOptions, newBackend: Backe
   const chatTemplate = await readChatTemplate(files, tokenizerConfig, tokenizer);
   const templateNotice = missingTemplateNotice(chatTemplate, files.location, tokenizer.specialTokens);
   signal?.throwIfAborted();
+  timings.since('parse', parsing);
 
-  const created = await newBackend(config);
+  const created = await timings.time('backend', () => newBackend(config));
   const { backend } = created;
   const notice = [created.notice, templateNotice].filter(Boolean).join(' ') || undefined;
   try {
-    const { weights, weightsHash, kept } = await readWeights(backend, config, files, options, quantize);
+    const { weights, weightsHash, kept } = await timings.time('weights', () => readWeights(timedUploads(backend, timings), config, files, options, quantize));
+    const preparing = performance.now();
     const model = new GptModel(config, backend, weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
     await backend.flush(); // GPU memory exhaustion shows here, before the first reply (gpu-out-of-memory)
     await model.prepare(options.onPrepare);
+    timings.since('prepare', preparing);
     if (kept && quantize) options.onKeepWeights?.(kept.file(quantize, weightsHash));
     return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, weightsHash, created.reason);
   } catch (err) {

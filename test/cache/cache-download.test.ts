@@ -168,6 +168,29 @@ describe('cache with a real server (memory store)', () => {
     expect(e2.message).toMatch(/chunk 4 .* has 10 bytes, the manifest says 37856/);
   });
 
+  it('reads chunks ahead, yet serves only checked ones: those before a damaged chunk, then the error', async () => {
+    const url = `${origin}/test-models/tiny-300000/`;
+    const m = await open('tiny-300000');
+    const good = await readAll(m, 'model.safetensors');
+    const f = m.manifest.files.find((x) => x.name === 'model.safetensors')!;
+    const bad = (await store.get<Uint8Array>(chunkKey(url, f, 3)))!;
+    bad[7] ^= 0x01;
+    await store.write([[chunkKey(url, f, 3), bad]]);
+    const served: Uint8Array[] = [];
+    const stream = await (await open('tiny-300000', { fetch: noFetch })).open('model.safetensors');
+    const e = await errorOf(
+      (async () => {
+        for await (const c of stream.chunks) served.push(c);
+      })(),
+    );
+    expect(e.code).toBe('integrity');
+    expect(e.message).toMatch(/cached chunk 3 .* does not match its SHA-256/);
+    expect(served.map((c) => c.length)).toEqual([CHUNK, CHUNK, CHUNK]);
+    served.forEach((c, i) => expect(sameBytes(c, good.subarray(i * CHUNK, (i + 1) * CHUNK)), `chunk ${i}`).toBe(true));
+    await control({ reset: true });
+    await open('tiny-300000'); // repaired for the tests after this one
+  });
+
   it('fails cleanly on a quota error mid-download and keeps other models', async () => {
     await open('first-200000');
     let writes = 0;

@@ -8,6 +8,7 @@ import { ChatStatus } from '../../src/element/chat-controller.ts';
 import { memoryConversationStore } from '../../src/element/conversation-store.ts';
 import { GptChat } from '../../src/gpt-chat.ts';
 import { loadLanguageModel } from '../../src/runtime/index.ts';
+import type { ModelInfo } from '../../src/engine/engine.ts';
 
 const WORKER = '/dist/gpt-chat-worker.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,11 +24,11 @@ async function ggufPath(): Promise<string> {
   throw new Error('no test/fixtures/generated/gguf/gpt-chat-demo-*.gguf: run `npm run fixtures`');
 }
 
-async function element(model: string): Promise<{ el: GptChat; ready: Promise<{ fromCache: boolean }> }> {
+async function element(model: string): Promise<{ el: GptChat; ready: Promise<ModelInfo> }> {
   GptChat.deps = { store: memoryConversationStore() };
   const el = document.createElement('gpt-chat');
   for (const [k, v] of Object.entries({ 'worker-url': WORKER, engine: 'cpu', temperature: '0', 'max-tokens': '12', model })) el.setAttribute(k, v);
-  const ready = new Promise<{ fromCache: boolean }>((r) => el.addEventListener('gpt-chat-ready', (e) => r(e.detail), { once: true }));
+  const ready = new Promise<ModelInfo>((r) => el.addEventListener('gpt-chat-ready', (e) => r(e.detail), { once: true }));
   document.body.append(el);
   await el.updateComplete;
   return { el, ready };
@@ -62,7 +63,13 @@ describe('<gpt-chat> on a GGUF file', () => {
 
     await control({ reset: true });
     const second = await element(url);
-    expect((await second.ready).fromCache).to.equal(true);
+    const info = await second.ready;
+    expect(info.fromCache).to.equal(true);
+    // where the load's time went, the worker's start included (measured by the page)
+    const t = info.loadTimings ?? {};
+    for (const phase of ['workerStart', 'manifest', 'chunkReads', 'hashing', 'parse', 'backend', 'weights', 'upload', 'prepare', 'total'] as const) {
+      expect(t[phase], phase).to.be.greaterThan(0);
+    }
     expect(second.el.status).to.equal(ChatStatus.ready);
     expect(await reply(second.el, 'hiya!')).to.equal(answer);
     expect((await stats()).requests[path] ?? 0, 'requests for the file when it is cached').to.equal(0);

@@ -79,6 +79,22 @@ describe('one load path', () => {
     engine.dispose();
   });
 
+  it('warm: says where the time went, phase by phase (ModelInfo.loadTimings)', async () => {
+    const engine = new InPageEngine(modelLoader({ store, fetch: offline }));
+    const t0 = performance.now();
+    const { loadTimings: t = {} } = await engine.load({ url, engine: 'cpu' });
+    const wall = performance.now() - t0;
+    engine.dispose();
+    for (const phase of ['manifest', 'chunkReads', 'hashing', 'readWait', 'parse', 'backend', 'weights', 'upload', 'prepare', 'total'] as const) {
+      expect(t[phase], phase).toBeGreaterThan(0);
+    }
+    expect(t.workerStart).toBeUndefined(); // no worker here
+    // sequential phases fit in the load, which fits in the wall time the caller saw
+    expect(t.manifest! + t.parse! + t.backend! + t.weights! + t.prepare!).toBeLessThanOrEqual(t.total! + 1);
+    expect(t.total!).toBeLessThanOrEqual(wall + 1);
+    expect(t.upload!).toBeLessThanOrEqual(t.weights!);
+  });
+
   it('a large download asks inside the load, after its one probe, and the go-ahead joins it', async () => {
     const requests: string[] = [];
     const engine = new InPageEngine(modelLoader({ store: memoryStore(), fetch: countingFetch(requests) }));

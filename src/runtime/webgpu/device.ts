@@ -37,7 +37,7 @@ const RAISED_LIMITS = [
 
 /**
  * Acquires an adapter and a device with the adapter's own limits (see RAISED_LIMITS) and with
- * 'shader-f16' when the adapter has it. Throws GptError 'no-webgpu' when WebGPU is unavailable.
+ * 'shader-f16' and 'subgroups' where the adapter has them. Throws GptError 'no-webgpu' when WebGPU is unavailable.
  */
 export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise<GPUDevice> {
   const gpu = typeof options.gpu === 'function' ? await options.gpu() : (options.gpu ?? browserGpu());
@@ -55,8 +55,8 @@ export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise
     if (typeof value === 'number') requiredLimits[name] = value;
   }
   // Kernels compute in f32 (see ARCHITECTURE.md); shader-f16 is asked for so that a later f16
-  // path finds it. 'subgroups' is not asked for until a kernel uses it.
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('shader-f16') ? ['shader-f16'] : [];
+  // path finds it. 'subgroups' lets the decode matvec reduce rows without workgroup barriers.
+  const requiredFeatures = (['shader-f16', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   try {
     return await adapter.requestDevice({ requiredLimits, requiredFeatures });
   } catch (err) {

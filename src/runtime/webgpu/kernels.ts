@@ -11,6 +11,7 @@ import matmulPerRow from './kernels/matmul-per-row.wgsl';
 import matmulTiled from './kernels/matmul-tiled.wgsl';
 import matvec from './kernels/matvec.wgsl';
 import matvecPerRow from './kernels/matvec-per-row.wgsl';
+import matvecSubgroup from './kernels/matvec-subgroup.wgsl';
 import rmsNorm from './kernels/rms-norm.wgsl';
 import rmsNormPerRow from './kernels/rms-norm-per-row.wgsl';
 import ropeKvStore from './kernels/rope-kv-store.wgsl';
@@ -36,6 +37,11 @@ export interface Kernel {
   readonly file: string;
   readonly code: string;
   readonly bindings: readonly BindingKind[];
+  /**
+   * WGSL directives (`enable subgroups;`) the module starts with: they must come before every
+   * declaration, so before the prelude too. The device must have the features they enable.
+   */
+  readonly directives?: string;
   /** The helper file in front of the kernel's own source (WGSL has no includes), or null. */
   readonly prelude: Prelude | null;
   /** Takes a 1-D grid folded into two dimensions (indexes workgroups as wid.y * nwg.x + wid.x). */
@@ -83,13 +89,19 @@ const PER_ROW = { WG: 64 };
 const ROWS_PER_INVOCATION = 4;
 const TOKENS_PER_INVOCATION = 4;
 const MATVEC = { LANES: 32, ROWS: 8 }; // threads per output row, rows per workgroup
+// matvec-subgroup: as many invocations and rows, each row summed by whichever subgroup takes it
+const MATVEC_SUBGROUP = { WG: MATVEC.LANES * MATVEC.ROWS, ROWS: MATVEC.ROWS };
+// subgroup_uniformity: the kernel calls subgroup builtins in loops whose exit is uniform per
+// subgroup (a broadcast value), which WGSL's analysis cannot see
+const SUBGROUPS = 'enable subgroups;\ndiagnostic(off, subgroup_uniformity);';
 const TILED = { SIDE: 8 }; // 8 x 8 threads, each 4 x 4 outputs: 32 x 32 tiles
 const ATTENTION = { WG: 64 }; // threads and keys per tile; head size up to WG * 4
 const PER_QUERY = { WG: 4 }; // attention-per-query: queries per workgroup
 
 /**
  * Every kernel of the WebGPU backend, one per .wgsl file in kernels/. The `*PerRow` and
- * `attentionPerQuery` kernels are the variants for CPU-backed adapters (see KernelStyle).
+ * `attentionPerQuery` kernels are the variants for CPU-backed adapters (see KernelStyle);
+ * `matvecSubgroup` replaces `matvec` where the device has the `subgroups` feature.
  */
 export const KERNELS = {
   embedRows: { file: 'embed-rows.wgsl', ...withWeights(embedRows), bindings: OUT_IN_W, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
@@ -98,6 +110,15 @@ export const KERNELS = {
   rmsNorm: { file: 'rms-norm.wgsl', ...withReduce(rmsNorm), bindings: NORM, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
   rmsNormPerRow: { file: 'rms-norm-per-row.wgsl', ...plain(rmsNormPerRow), bindings: NORM, folds: false, constants: PER_ROW, perWorkgroup: [PER_ROW.WG, 1] },
   matvec: { file: 'matvec.wgsl', ...withWeights(matvec), bindings: OUT_IN_W_B, folds: true, constants: MATVEC, perWorkgroup: [MATVEC.ROWS, 1] },
+  matvecSubgroup: {
+    file: 'matvec-subgroup.wgsl',
+    ...withWeights(matvecSubgroup),
+    directives: SUBGROUPS,
+    bindings: OUT_IN_W_B,
+    folds: true,
+    constants: MATVEC_SUBGROUP,
+    perWorkgroup: [MATVEC_SUBGROUP.ROWS, 1],
+  },
   matvecPerRow: {
     file: 'matvec-per-row.wgsl',
     ...withWeights(matvecPerRow),
@@ -124,6 +145,15 @@ export const KERNELS = {
   argmax: { file: 'argmax.wgsl', ...plain(argmax), bindings: OUT_IN, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] }, // one workgroup
   addInPlace: { file: 'add-in-place.wgsl', ...plain(addInPlace), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
 } satisfies Record<string, Kernel>;
+
+/**
+ * The decode (T = 1) matvec: per row for the serial style; for the cooperative one, rows summed by
+ * subgroups where the device has the feature (matvec-subgroup.wgsl), else in workgroup memory.
+ */
+export function matvecKernel(style: 'cooperative' | 'serial', subgroups: boolean): Kernel {
+  if (style === 'serial') return KERNELS.matvecPerRow;
+  return subgroups ? KERNELS.matvecSubgroup : KERNELS.matvec;
+}
 
 // the variants of the weight-reading kernels for quantized weights, made on first use
 const quantVariants = new Map<string, Kernel>();
@@ -172,7 +202,7 @@ const pipelineKey = (kernel: Kernel, overrides: Overrides) => `${kernel.file}|${
  */
 export class PipelineCache {
   private readonly modules = new Map<string, GPUShaderModule>();
-  private readonly preludes = new Map<string, Prelude | null>(); // by kernel file
+  private readonly preludes = new Map<string, { prelude: Prelude | null; directives: number }>(); // by kernel file: lines in front of it
   private readonly layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private createdOnUse = 0;
@@ -240,12 +270,13 @@ export class PipelineCache {
     const lines: string[] = [];
     for (const [file, module] of this.modules) {
       const info = await module.getCompilationInfo();
-      const prelude = this.preludes.get(file) ?? null;
-      const offset = prelude?.lines ?? 0;
+      const { prelude, directives } = this.preludes.get(file) ?? { prelude: null, directives: 0 };
+      const offset = directives + (prelude?.lines ?? 0);
       for (const m of info.messages) {
         if (m.type !== 'error') continue;
         const inHelper = prelude !== null && m.lineNum <= offset;
-        lines.push(`${inHelper ? prelude.file : file}:${inHelper ? m.lineNum : m.lineNum - offset}:${m.linePos} ${m.message}`);
+        const line = inHelper ? m.lineNum - directives : m.lineNum - offset;
+        lines.push(`${inHelper ? prelude.file : file}:${line}:${m.linePos} ${m.message}`);
       }
     }
     return lines;
@@ -254,9 +285,10 @@ export class PipelineCache {
   private module(kernel: Kernel): GPUShaderModule {
     let module = this.modules.get(kernel.file);
     if (!module) {
-      module = this.device.createShaderModule({ label: kernel.file, code: kernel.code });
+      const code = kernel.directives ? `${kernel.directives}\n${kernel.code}` : kernel.code;
+      module = this.device.createShaderModule({ label: kernel.file, code });
       this.modules.set(kernel.file, module);
-      this.preludes.set(kernel.file, kernel.prelude);
+      this.preludes.set(kernel.file, { prelude: kernel.prelude, directives: kernel.directives ? kernel.directives.split('\n').length : 0 });
     }
     return module;
   }

@@ -7,7 +7,7 @@ import { activationBytes, kvLayerBytes } from './gpu-fit.ts';
 import { GpuWeight } from './gpu-weight.ts';
 import { GpuActivation, GpuKvCache, need } from './gpu-tensors.ts';
 import { isCpuBackedDevice } from './device.ts';
-import { KERNELS, KEYS_PER_SPLIT, MAX_HEAD_SIZE, MAX_SPLITS, weightKernel } from './kernels.ts';
+import { KERNELS, KEYS_PER_SPLIT, MAX_HEAD_SIZE, MAX_SPLITS, matvecKernel, weightKernel, type Kernel } from './kernels.ts';
 import { QUANT_DTYPES } from '../quant/quant-dtype.ts';
 
 /** Options of {@link WebGpuBackend}. */
@@ -20,6 +20,8 @@ export interface WebGpuBackendOptions {
   readonly maxBindingBytes?: number;
   /** Which kernel family to run; defaults to 'serial' on CPU-backed adapters, else 'cooperative'. */
   readonly kernels?: KernelStyle;
+  /** Cooperative style: decode matvec rows summed by subgroups; default: the device has `subgroups`. */
+  readonly subgroups?: boolean;
 }
 
 /**
@@ -47,6 +49,8 @@ export class WebGpuBackend implements Backend {
   readonly kind = 'webgpu';
   /** The kernel family this backend runs (see {@link KernelStyle}). */
   readonly kernels: KernelStyle;
+  /** Whether the cooperative decode matvec reduces with subgroups (see WebGpuBackendOptions.subgroups). */
+  readonly subgroups: boolean;
   private readonly recorder: CommandRecorder;
   private readonly maxBindingBytes: number;
   private readonly buffers: GpuBuffers; // every buffer but the weights' and the uniforms'
@@ -65,6 +69,8 @@ export class WebGpuBackend implements Backend {
     const limits = device.limits;
     this.maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.kernels = options.kernels ?? (isCpuBackedDevice(device) ? 'serial' : 'cooperative');
+    this.subgroups = options.subgroups ?? device.features.has('subgroups');
+    need(!this.subgroups || device.features.has('subgroups'), "subgroups: this GPU device was created without the 'subgroups' feature.");
     this.buffers = new GpuBuffers(device);
     this.recorder = new CommandRecorder(device);
     this.empty = this.buffers.create('empty', 16, GPUBufferUsage.STORAGE);
@@ -93,7 +99,8 @@ export class WebGpuBackend implements Backend {
   async compileErrors(): Promise<string[]> {
     const WEIGHT_DTYPES = ['f32', 'f16', 'bf16', ...QUANT_DTYPES] as const;
     this.device.pushErrorScope('validation');
-    for (const kernel of Object.values(KERNELS)) {
+    for (const kernel of Object.values<Kernel>(KERNELS)) {
+      if (kernel.directives && !this.device.features.has('subgroups')) continue; // the only feature a kernel enables
       if (kernel.prelude?.file === 'weight-load.wgsl') for (const dtype of WEIGHT_DTYPES) this.recorder.pipelines.pipeline(...weightKernel(kernel, dtype));
       else this.recorder.pipelines.pipeline(kernel);
     }
@@ -217,7 +224,7 @@ export class WebGpuBackend implements Backend {
     const b = bias ? vector(bias) : this.empty;
     // decode (T = 1) takes a matvec kernel, prefill a matmul one; the grid is (outputs, tokens)
     const serial = this.kernels === 'serial';
-    const base = T === 1 ? (serial ? KERNELS.matvecPerRow : KERNELS.matvec) : serial ? KERNELS.matmulPerRow : KERNELS.matmulTiled;
+    const base = T === 1 ? matvecKernel(this.kernels, this.subgroups) : serial ? KERNELS.matmulPerRow : KERNELS.matmulTiled;
     const [kernel, dtype] = weightKernel(base, wt.gpuDtype);
     for (const part of wt.parts) {
       const buffers = [o.buffer, x.buffer, part.buffer, b];
@@ -283,7 +290,7 @@ export class WebGpuBackend implements Backend {
       return;
     }
     // decode: one matvec whose workgroups read gate and up rows side by side (GATED, see matvec.wgsl)
-    const [kernel, dtype] = weightKernel(this.kernels === 'serial' ? KERNELS.matvecPerRow : KERNELS.matvec, wt.gpuDtype);
+    const [kernel, dtype] = weightKernel(matvecKernel(this.kernels, this.subgroups), wt.gpuDtype);
     const part = wt.parts[0];
     const buffers = [o.buffer, (inp as GpuActivation).buffer, part.buffer, this.empty];
     this.recorder.dispatch(kernel, { ...dtype, GATED: 1 }, buffers, { u32: [I / 4, part.rows, 0, 0] }, [part.rows]);

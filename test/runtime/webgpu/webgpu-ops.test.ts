@@ -9,7 +9,7 @@ import { convertDType } from '../../../src/runtime/model/convert-dtype.ts';
 import { acquireDevice, isCpuBackedDevice } from '../../../src/runtime/webgpu/device.ts';
 import { nodeGpu } from '../../../src/runtime/webgpu/node-gpu.ts';
 import { GpuWeight } from '../../../src/runtime/webgpu/gpu-weight.ts';
-import { KERNELS, PipelineCache, type Kernel } from '../../../src/runtime/webgpu/kernels.ts';
+import { KERNELS, matvecKernel, PipelineCache, type Kernel } from '../../../src/runtime/webgpu/kernels.ts';
 import { WebGpuBackend, type KernelStyle } from '../../../src/runtime/webgpu/webgpu-backend.ts';
 
 // Every WebGPU op against the CPU backend (float64 accumulation) on small seeded inputs. Sizes are
@@ -35,15 +35,17 @@ afterAll(() => {
 });
 
 /**
- * Runs `suite` once per kernel style: the serial kernels SwiftShader picks by default here, and the
- * cooperative ones real GPUs run, both against the CPU.
+ * Runs `suite` once per kernel variant: the serial kernels SwiftShader picks by default here, and
+ * the cooperative ones real GPUs run, with the decode matvec reduced in workgroup memory and, where
+ * the adapter offers `subgroups` (Dawn's SwiftShader does), by subgroups; all against the CPU.
  */
 function forEachStyle(suite: () => void): void {
-  for (const s of ['serial', 'cooperative'] as const) {
-    describe(`${s} kernels`, () => {
+  for (const [s, subgroups] of [['serial', false], ['cooperative', false], ['cooperative', true]] as const) {
+    describe(`${s} kernels${subgroups ? ' with subgroups' : ''}`, () => {
       beforeAll(() => {
         style = s;
-        gpu = new WebGpuBackend(device, { kernels: s });
+        if (subgroups && !device.features.has('subgroups')) console.warn('this adapter has no subgroups: the subgroup matvec is not tested');
+        gpu = new WebGpuBackend(device, { kernels: s, subgroups: subgroups && device.features.has('subgroups') });
         backends.push(gpu);
       });
       suite();
@@ -146,6 +148,16 @@ function expectGptError(fn: () => unknown, code: string, ...fragments: string[])
 describe('WebGPU kernels compile', () => {
   it('has no WGSL errors in any kernel or dtype variant', async () => {
     expect(await gpu.compileErrors()).toEqual([]);
+  });
+
+  it('asks for subgroups where the adapter offers them, and uses them in the cooperative matvec', async () => {
+    const adapter = await (await nodeGpu()).requestAdapter();
+    const offered = adapter?.features.has('subgroups') ?? false;
+    expect(device.features.has('subgroups')).toBe(offered);
+    expect(new WebGpuBackend(device, { kernels: 'cooperative' }).subgroups).toBe(offered);
+    expect(matvecKernel('cooperative', true)).toBe(KERNELS.matvecSubgroup);
+    expect(matvecKernel('cooperative', false)).toBe(KERNELS.matvec);
+    expect(matvecKernel('serial', true)).toBe(KERNELS.matvecPerRow);
   });
 });
 

@@ -25,8 +25,17 @@ afterAll(() => {
   device?.destroy();
 });
 
-function gpu(kernels: KernelStyle, maxBindingBytes?: number) {
-  const b = new WebGpuBackend(device, { kernels, maxBindingBytes });
+/** The kernel variants under test: both styles, and the cooperative one with subgroup reductions. */
+const VARIANTS = [
+  { name: 'serial', kernels: 'serial', subgroups: false },
+  { name: 'cooperative', kernels: 'cooperative', subgroups: false },
+  { name: 'cooperative with subgroups', kernels: 'cooperative', subgroups: true },
+] as const;
+
+function gpu(variant: { kernels: KernelStyle; subgroups: boolean }, maxBindingBytes?: number) {
+  // Dawn's SwiftShader here offers subgroups (webgpu-ops.test.ts checks the variant is really run)
+  const subgroups = variant.subgroups && device.features.has('subgroups');
+  const b = new WebGpuBackend(device, { kernels: variant.kernels, subgroups, maxBindingBytes });
   backends.push(b);
   return checkedBackend(b);
 }
@@ -48,8 +57,8 @@ function magnitudes(dtype: QuantDType, w: Uint8Array, x: Float32Array, bias: Flo
 describe('WebGPU with quantized weights', () => {
   // (every kernel compiling for every weight type is checked by webgpu-ops.test.ts's compileErrors)
 
-  for (const style of ['serial', 'cooperative'] as const) {
-    describe(`${style} kernels`, () => {
+  for (const style of VARIANTS) {
+    describe(`${style.name} kernels`, () => {
       for (const dtype of QUANT_DTYPES) {
         // T 1 runs the matvec kernel, T > 1 the matmul one
         for (const [T, I, O] of quantShapes(dtype)) {
@@ -104,7 +113,7 @@ describe('WebGPU with quantized weights', () => {
       const C = 2 * BLOCK[dtype];
       const table = quantizeMatrix(dtype, gaussian(V * C, 5), V, C);
       const rows = dequantizeMatrix(dtype, table, V, C);
-      const b = gpu('serial');
+      const b = gpu(VARIANTS[0]);
       const w = b.createWeight('tokEmb', V, C, dtype);
       b.writeWeight(w, 0, table);
       const out = b.createActivation(3, C);

@@ -1,0 +1,119 @@
+// Time to first token from the IndexedDB cache, from page load, with where the time goes: a page
+// with <gpt-chat> (the real bundle, worker and cache, headless Chromium) is opened once to
+// download the model, then again `runs` times, each a fresh navigation with the model already
+// stored: ms from navigation to the first token of a reply, and the ready event's loadTimings
+// (README "Where a load's time goes"). CPU backend (what `auto` picks on this machine's adapter).
+//   npm run build && node tools/make-fixtures.mjs --bench && node bench/ttft-bench.mjs [--runs 3] [--compare DIST] [--only NAME]
+// --compare DIST: another build (a copy of dist/ from before a change), visited in turn with this
+// one under the same load; both rows are printed.
+// or from another script: `import { runTtftBench } from './ttft-bench.mjs'`.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer from 'puppeteer-core';
+import { chromiumPath } from '../tools/check-chromium.mjs';
+import { startDemoServer } from '../tools/serve-demo.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const GGUF = join(root, '.cache/bench-models/gguf');
+const MODELS = [
+  { name: 'demo model (1.9M, F16 folder)', path: join(root, 'models/gpt-chat-demo'), url: 'models/demo/' },
+  { name: 'llama-15m shape, Q4_0 GGUF', path: join(GGUF, 'llama-15m-q4_0.gguf'), url: 'models/llama-15m-q4_0.gguf' },
+  { name: 'SmolLM2-135M shape, Q4_0 GGUF', path: join(GGUF, 'smollm2-135m-q4_0.gguf'), url: 'models/smollm2-135m-q4_0.gguf' },
+];
+const PHASES = ['workerStart', 'manifest', 'chunkReads', 'hashing', 'readWait', 'parse', 'backend', 'weights', 'upload', 'prepare', 'total'];
+
+/**
+ * Runs the benchmark and prints a table.
+ * @param {{ runs?: number, compare?: string, only?: string, log?: (line: string) => void }} [options]
+ */
+export async function runTtftBench({ runs = 3, compare, only, log = console.log } = {}) {
+  if (!existsSync(join(root, 'dist/gpt-chat.js'))) throw new Error('ttft-bench: dist/gpt-chat.js is missing. HINT: run `npm run build` first.');
+  const models = MODELS.filter((m) => existsSync(m.path) && (!only || m.name.includes(only)));
+  if (models.length < MODELS.length) log('ttft-bench: bench GGUF files missing, skipped (node tools/make-fixtures.mjs --bench)');
+  const dir = mkdtempSync(join(tmpdir(), 'gpt-chat-ttft-bench-'));
+  symlinkSync(join(root, 'dist'), join(dir, 'dist'));
+  mkdirSync(join(dir, 'models'));
+  symlinkSync(join(root, 'models/gpt-chat-demo'), join(dir, 'models/demo'));
+  for (const m of models) if (m.url.endsWith('.gguf')) symlinkSync(m.path, join(dir, m.url));
+  mkdirSync(join(dir, 'demo'));
+  if (compare) symlinkSync(resolve(compare), join(dir, 'demo/compare')); // served at /compare/
+  copyFileSync(join(root, 'bench/ttft-bench.page.js'), join(dir, 'demo/ttft.js'));
+  writeFileSync(join(dir, 'demo/index.html'), '<!doctype html><title>ttft bench</title><body><script type="module" src="/ttft.js"></script></body>');
+  const { server, url } = await startDemoServer({ port: 0, host: '127.0.0.1', root: dir });
+  const origin = url.replace('127.0.0.1', 'localhost'); // a secure context: IndexedDB, crypto.subtle
+  const browser = await puppeteer.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    protocolTimeout: 900_000,
+  });
+  const rows = [];
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => log('page error: ' + e.message));
+    const visit = async (m, dist = 'dist') => {
+      await page.goto(`${origin}?dist=${dist}&model=${encodeURIComponent(origin + m.url)}`);
+      await page.waitForFunction(() => globalThis.ttft !== undefined, { timeout: 600_000, polling: 50 });
+      const r = await page.evaluate(() => globalThis.ttft);
+      if (r.error) throw new Error(`ttft-bench: ${m.name}: ${r.error}`);
+      return r;
+    };
+    for (const m of models) {
+      const first = await visit(m); // downloads into IndexedDB
+      if (first.info.fromCache) log(`  ${m.name}: was already cached`);
+      const builds = compare ? ['compare', 'dist'] : ['dist'];
+      const warm = Object.fromEntries(builds.map((b) => [b, []]));
+      for (let i = 0; i < runs; i++) {
+        for (const b of builds) {
+          const r = await visit(m, b);
+          if (!r.info.fromCache) throw new Error(`ttft-bench: ${m.name}: the warm visit did not load from the cache`);
+          warm[b].push(r);
+        }
+      }
+      for (const b of builds) {
+        warm[b].sort((x, y) => x.firstTokenAt - y.firstTokenAt);
+        const r = warm[b][warm[b].length >> 1];
+        const model = compare ? `${m.name} (${b === 'dist' ? 'this build' : compare})` : m.name;
+        rows.push({ model, MB: statSize(m.path), ...r });
+        log(`  ${model}: first token ${r.firstTokenAt.toFixed(0)} ms after navigation (ready ${r.readyAt.toFixed(0)})`);
+      }
+    }
+  } finally {
+    await browser.close();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  log(`\nTime to first token from the IndexedDB cache, from navigation, headless Chromium, CPU backend, real worker; median of ${runs} warm visits`);
+  log(table(
+    ['model', 'MB', 'first token', 'element defined', 'ready', 'ready -> token', ...PHASES],
+    rows.map((r) => [
+      r.model, r.MB.toFixed(1), r.firstTokenAt.toFixed(0), r.definedAt.toFixed(0), r.readyAt.toFixed(0), (r.firstTokenAt - r.readyAt).toFixed(0),
+      ...PHASES.map((p) => (r.info.loadTimings?.[p] === undefined ? '-' : r.info.loadTimings[p].toFixed(0))),
+    ]),
+  ));
+  log('ms. Phases are loadTimings of gpt-chat-ready: chunkReads and hashing are summed over chunks read side by side, beside the runtime work; readWait is what the load waited for them; weights holds readWait and upload.');
+  return rows;
+}
+
+/** MB of a file or of a folder's files. */
+function statSize(path) {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.size / 2 ** 20;
+  return ['model.safetensors', 'tokenizer.json', 'config.json'].reduce((n, f) => n + (existsSync(join(path, f)) ? statSync(join(path, f)).size : 0), 0) / 2 ** 20;
+}
+
+function table(head, rows) {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const arg = (name) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  await runTtftBench({ runs: arg('--runs') ? Number(arg('--runs')) : undefined, compare: arg('--compare'), only: arg('--only') });
+}
