@@ -6,66 +6,18 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { requestPersistentStorage } from '../engine/cache-admin.ts';
-import type { Engine, EngineKind, ModelInfo, ModelSpec, QuantizeOnLoad } from '../engine/engine.ts';
-import { createEngine, type EngineChoice } from '../engine/engine-choice.ts';
+import type { Engine, ModelInfo } from '../engine/engine.ts';
+import { createEngine } from '../engine/engine-choice.ts';
 import { GptError } from '../errors.ts';
-import { idbConversationStore, type ConversationStore } from './conversation-store.ts';
+import { idbConversationStore } from './conversation-store.ts';
+import { ChatStatus, LARGE_DOWNLOAD_BYTES, type ChatDeps, type ChatSettings } from './chat-state.ts';
+import { StoredConversation } from './stored-conversation.ts';
 import { emit, type ChatTurn } from './events.ts';
 import { fitToContext } from './context-window.ts';
 import { nextStage, type LoadStage } from './load-progress.ts';
 import { ReplyConfidence, TOP_ALTERNATIVES } from './reply-tokens.ts';
 
-/** Where the element is in its life; `error` means the model could not be loaded. */
-export const ChatStatus = {
-  /** Nothing loaded yet. */
-  idle: 'idle',
-  /**
-   * A large download waits for the user's go-ahead (`pendingBytes` left to fetch, `storedBytes`
-   * already on this device); also where a cancelled load waits (`cancelled`).
-   */
-  confirm: 'confirm',
-  loading: 'loading',
-  ready: 'ready',
-  generating: 'generating',
-  /** The load failed (`error` says why); retry() tries again. */
-  error: 'error',
-} as const;
-export type ChatStatus = (typeof ChatStatus)[keyof typeof ChatStatus];
-
-/** What the element's attributes say, read at the moment of each action. */
-export interface ChatSettings {
-  readonly model: string;
-  readonly engine: EngineKind;
-  readonly quantize: QuantizeOnLoad | undefined;
-  readonly systemPrompt: string;
-  readonly temperature: number;
-  readonly topP: number;
-  readonly maxTokens: number;
-  readonly persist: string | undefined;
-  readonly autoload: boolean;
-  readonly workerUrl: string | undefined;
-  /** Files from this computer, loaded instead of downloading `model` (local-files.ts). */
-  readonly local?: Pick<ModelSpec, 'files' | 'keep'>;
-  /** Ask for each token's probability and alternatives (show-confidence). */
-  readonly showConfidence?: boolean;
-}
-
-/** Downloads above this many bytes wait for a click (the bundled model is far below). */
-export const LARGE_DOWNLOAD_BYTES = 50 * 1024 * 1024;
-
-/** The controller's dependencies as default parameters, so tests pass their own. */
-export interface ChatDeps {
-  readonly createEngine: (choice: EngineChoice) => Engine;
-  readonly store: ConversationStore;
-  /** Bytes of the model already stored on this device (an interrupted download), 0 when none. */
-  readonly storedModelBytes?: (url: string) => Promise<number>;
-  /** Models that load without asking (the bundled one). */
-  readonly isSmallModel: (url: string) => boolean;
-  /** Asks for persistent storage after the user confirmed a download (default: navigator.storage.persist). */
-  readonly requestPersistence?: () => Promise<boolean | null>;
-  /** Rewords a load error of the model at `url` (the element explains a missing bundled model). */
-  readonly explainLoadError?: (error: GptError, url: string) => GptError;
-}
+export { ChatStatus, LARGE_DOWNLOAD_BYTES, type ChatDeps, type ChatSettings } from './chat-state.ts';
 
 type Host = ReactiveControllerHost & HTMLElement;
 
@@ -125,6 +77,7 @@ export class ChatController implements ReactiveController {
    */
   #loaded: Promise<ModelInfo> | undefined;
   #restored: Promise<void> | undefined;
+  readonly #stored: StoredConversation;
   #disposeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -136,6 +89,7 @@ export class ChatController implements ReactiveController {
       isSmallModel: () => false,
     },
   ) {
+    this.#stored = new StoredConversation(deps.store, () => this.settings().persist, (notice) => this.#set({ notice }));
     host.addController(this);
   }
 
@@ -170,35 +124,18 @@ export class ChatController implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  // The stored conversation first, then any turn the user added while the store was opening.
   async #restore(): Promise<void> {
-    const key = this.settings().persist;
-    if (!key) return;
-    try {
-      const turns = await this.deps.store.load(key);
-      // Turns the user added while the store was opening come after the stored ones.
-      this.turns = [...turns, ...this.turns];
-      this.host.requestUpdate();
-    } catch {
-      this.#set({ notice: 'The saved conversation could not be read; this one will not be kept.' });
-    }
-  }
-
-  /** Stores one change of the conversation (after the stored one was read, so nothing is read twice). */
-  async #save(change: (store: ConversationStore, key: string) => Promise<void>): Promise<void> {
-    const key = this.settings().persist;
-    if (!key) return;
-    await this.#restored;
-    try {
-      await change(this.deps.store, key);
-    } catch (e) {
-      this.#set({ notice: `The conversation could not be saved on this device (${e instanceof Error ? e.message : String(e)}).` });
-    }
+    const turns = await this.#stored.load();
+    if (!turns.length) return;
+    this.turns = [...turns, ...this.turns];
+    this.host.requestUpdate();
   }
 
   /** Adds `turn` to the conversation and to its stored copy. */
   #add(turn: ChatTurn): void {
     this.turns = [...this.turns, turn];
-    void this.#save((store, key) => store.append(key, turn));
+    void this.#stored.save((store, key) => store.append(key, turn));
   }
 
   /** The engine for the current settings; a new one when the engine kind or worker URL changed. */
@@ -427,7 +364,7 @@ export class ChatController implements ReactiveController {
     if (!last) return;
     if (last.role === 'assistant') {
       this.turns = this.turns.slice(0, -1);
-      void this.#save((store, key) => store.delete(key, last));
+      void this.#stored.save((store, key) => store.delete(key, last));
     }
     if (this.turns[this.turns.length - 1]?.role !== 'user') return;
     void this.#respond();
@@ -458,7 +395,7 @@ export class ChatController implements ReactiveController {
       cleared: cleared.length ? cleared : undefined,
       ...(this.status === ChatStatus.generating ? { status: ChatStatus.ready } : {}),
     });
-    void this.#save((store, key) => store.remove(key));
+    void this.#stored.save((store, key) => store.remove(key));
   }
 
   /** Puts back the conversation the last {@link clear} removed (and stores it again). */
@@ -468,7 +405,7 @@ export class ChatController implements ReactiveController {
     this.turns = [...cleared, ...this.turns];
     this.#set({ cleared: undefined });
     // Each turn goes back under its old record key, so in its old place among other tabs' turns.
-    void this.#save(async (store, key) => {
+    void this.#stored.save(async (store, key) => {
       for (const turn of cleared) await store.append(key, turn);
     });
   }
