@@ -11,19 +11,12 @@ import { memoryConversationStore } from '../../src/element/conversation-store.ts
 import type { TokenDetail } from '../../src/element/events.ts';
 import { GptChat, GptTemplateEditor } from '../../src/gpt-chat.ts';
 import { idbTemplateStore } from '../../src/templates/template-store.ts';
+import { sleep, until as waitUntil } from '../helpers/waits.ts';
 
 const MODEL = '/test/fixtures/generated/gpt2/';
 const WORKER = '/dist/gpt-chat-worker.js';
 const DB = `gpt-chat-head-test-${Date.now()}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean, timeoutMs = 90_000): Promise<void> {
-  const start = performance.now();
-  while (!ok()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = (what: string, ok: () => boolean, timeoutMs = 90_000) => waitUntil(what, ok, timeoutMs);
 
 const elements: HTMLElement[] = [];
 afterEach(async () => {

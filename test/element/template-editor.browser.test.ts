@@ -8,19 +8,10 @@ import { memoryConversationStore } from '../../src/element/conversation-store.ts
 import { InPageEngine } from '../../src/engine/in-page-engine.ts';
 import { GptChat, GptTemplateEditor } from '../../src/gpt-chat.ts';
 import { idbTemplateStore } from '../../src/templates/template-store.ts';
-
+import { sleep, until } from '../helpers/waits.ts';
 
 const MODEL = '/test/fixtures/generated/gpt2/';
 const DB = `gpt-chat-templates-test-${Date.now()}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const start = performance.now();
-  while (!ok()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 const elements: HTMLElement[] = [];
 afterEach(async () => {
