@@ -1,6 +1,6 @@
 // Our runtime against llama.cpp itself on the same GGUF files, in one Chromium, in one run: decode
 // tok/s of our CPU path (WebAssembly SIMD) and of @wllama/wllama (llama.cpp compiled to
-// WebAssembly, one thread) on the llama-15m shape in F32, F16, Q8_0 and Q4_0, as ratios; and time to
+// WebAssembly, one thread) on the llama-15m shape in F32, F16, Q8_0, Q4_0 and Q4_K, as ratios; and time to
 // first token from our IndexedDB cache for the SmolLM2-135M shape in Q4_0 vs F16.
 //   npm run build && node tools/make-fixtures.mjs --bench && node bench/gguf-bench.mjs [--tokens 128] [--runs 3] [--no-ttft]
 // or from another script: `import { runGgufBench } from './gguf-bench.mjs'; await runGgufBench()`.
@@ -40,7 +40,7 @@ const mb = (file) => statSync(join(GGUF, file)).size / 2 ** 20;
  * @param {{ types?: string[], tokens?: number, runs?: number, ttft?: boolean, log?: (line: string) => void }} [options]
  * @returns {Promise<{ decode: object[], ttft: object[] }>}
  */
-export async function runGgufBench({ types = ['f32', 'f16', 'q8_0', 'q4_0'], tokens = 128, runs = 3, ttft = true, log = console.log } = {}) {
+export async function runGgufBench({ types = ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k'], tokens = 128, runs = 3, ttft = true, log = console.log } = {}) {
   if (!existsSync(join(root, 'dist/runtime.js'))) throw new Error('gguf-bench: dist/runtime.js is missing. HINT: run `npm run build` first.');
   const files = types.map((t) => `llama-15m-${t}.gguf`).filter((f) => existsSync(join(GGUF, f)));
   if (files.length === 0) throw new Error(`gguf-bench: no llama-15m GGUF files in ${GGUF}. HINT: run \`node tools/make-fixtures.mjs --bench\` first.`);

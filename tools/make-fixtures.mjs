@@ -733,7 +733,7 @@ async function makeDemoGguf() {
 }
 
 /**
- * Benchmark GGUF files (bench mode): the llama-15m shape in F32, F16, Q8_0 and Q4_0, every matrix
+ * Benchmark GGUF files (bench mode): the llama-15m shape in F32, F16, Q8_0, Q4_0 and Q4_K, every matrix
  * in the named type (`pure`, so the decode speed is that type's), for ours and llama.cpp's side by
  * side; the SmolLM2-135M shape in F16 and Q4_0 (typed as llama-quantize would) for time to first
  * token from the cache.
@@ -746,7 +746,7 @@ async function makeBenchGguf() {
     if (dtype.startsWith('q') && !quantizer) return console.log(`fixtures: no src/runtime/quant/quantize.ts, skipping ${from}-${dtype}.gguf`);
     writeFileSync(join(dir, `${from.replace('-shape', '')}-${dtype}.gguf`), convertFolder(join(OUT, from), { dtype, name: from, quantizer, pure }));
   };
-  for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0']) write('llama-15m', dtype, true);
+  for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k']) write('llama-15m', dtype, true);
   for (const dtype of ['f16', 'q4_0']) write('smollm2-135m-shape', dtype, false);
 }
 
