@@ -1,6 +1,7 @@
 // Shared by the quantization tests (reference, CPU kernels, WebGPU kernels): seeded data.
 import type { Backend } from '../../src/runtime/backend.ts';
 import { matmulQuantForward } from '../../src/runtime/cpu/quant-weights.ts';
+import { dequantizeMatrix } from '../../src/runtime/quant/dequantize.ts';
 import type { QuantDType } from '../../src/runtime/quant/quant-dtype.ts';
 import { quantizeMatrix } from '../../src/runtime/quant/quantize.ts';
 
@@ -75,4 +76,18 @@ export async function runQuantMatmul(backend: Backend, dtype: QuantDType, c: Qua
   const into = new Float32Array(T * O);
   await backend.read(out, T, into);
   return into;
+}
+
+/** Sum over i of |w_i x_i| (+ |bias|) per output (T, O) of the dequantized weights: the scale a dot product's rounding goes with. */
+export function magnitudes(dtype: QuantDType, w: Uint8Array, x: Float32Array, bias: Float32Array | null, T: number, I: number, O: number): Float32Array {
+  const wq = dequantizeMatrix(dtype, w, O, I);
+  const m = new Float32Array(T * O);
+  for (let t = 0; t < T; t++) {
+    for (let o = 0; o < O; o++) {
+      let s = bias === null ? 0 : Math.abs(bias[o]);
+      for (let i = 0; i < I; i++) s += Math.abs(wq[o * I + i] * x[t * I + i]);
+      m[t * O + o] = s;
+    }
+  }
+  return m;
 }

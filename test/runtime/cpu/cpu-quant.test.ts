@@ -6,7 +6,7 @@ import { GptError } from '../../../src/errors.ts';
 import { dequantizeMatrix } from '../../../src/runtime/quant/dequantize.ts';
 import { QUANT_DTYPES } from '../../../src/runtime/quant/quant-dtype.ts';
 import { quantizeMatrix } from '../../../src/runtime/quant/quantize.ts';
-import { BLOCK, gaussian, quantCase, quantShapes, runQuantMatmul } from '../../helpers/quant-cases.ts';
+import { BLOCK, gaussian, magnitudes, quantCase, quantShapes, runQuantMatmul } from '../../helpers/quant-cases.ts';
 
 // Quantized weights in the CPU backend, through the Backend interface: matmul on the SIMD kernels
 // and on the TS path against dequantize-then-f32 (QuantCase.ref), and embed of a quantized table.
@@ -16,25 +16,12 @@ import { BLOCK, gaussian, quantCase, quantShapes, runQuantMatmul } from '../../h
 
 const backend = (simd: boolean): Backend => new CpuBackend({ simd });
 
-// sum over i of |w_i x_i| per output (T, O), and |bias|: the scale a dot product's error goes with
-function magnitudes(wq: Float32Array, x: Float32Array, bias: Float32Array | null, T: number, I: number, O: number): Float32Array {
-  const m = new Float32Array(T * O);
-  for (let t = 0; t < T; t++) {
-    for (let o = 0; o < O; o++) {
-      let s = bias === null ? 0 : Math.abs(bias[o]);
-      for (let i = 0; i < I; i++) s += Math.abs(wq[o * I + i] * x[t * I + i]);
-      m[t * O + o] = s;
-    }
-  }
-  return m;
-}
-
 describe('CpuBackend with quantized weights', () => {
   for (const dtype of QUANT_DTYPES) {
     for (const [T, I, O] of quantShapes(dtype)) {
       it(`${dtype} matmul T ${T}, I ${I}, O ${O}: SIMD within 0.5% of sum |w x|, TS path equal to dequantize-then-f32`, async () => {
         const c = quantCase(dtype, T, I, O, 31 * T + I + O, O % 2 === 1);
-        const scale = magnitudes(dequantizeMatrix(dtype, c.w, O, I), c.x, c.bias, T, I, O);
+        const scale = magnitudes(dtype, c.w, c.x, c.bias, T, I, O);
         const simd = await runQuantMatmul(backend(true), dtype, c, T, I, O);
         for (let k = 0; k < T * O; k++) expect(Math.abs(simd[k] - c.ref[k])).toBeLessThanOrEqual(0.005 * scale[k] + 1e-6);
         const ts = await runQuantMatmul(backend(false), dtype, c, T, I, O);

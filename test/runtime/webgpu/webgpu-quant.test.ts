@@ -4,9 +4,9 @@ import { acquireDevice } from '../../../src/runtime/webgpu/device.ts';
 import { nodeGpu } from '../../../src/runtime/webgpu/node-gpu.ts';
 import { WebGpuBackend, type KernelStyle } from '../../../src/runtime/webgpu/webgpu-backend.ts';
 import { dequantizeMatrix } from '../../../src/runtime/quant/dequantize.ts';
-import { QUANT_DTYPES, type QuantDType } from '../../../src/runtime/quant/quant-dtype.ts';
+import { QUANT_DTYPES } from '../../../src/runtime/quant/quant-dtype.ts';
 import { quantizeMatrix } from '../../../src/runtime/quant/quantize.ts';
-import { BLOCK, gaussian, quantCase, quantShapes, runQuantMatmul } from '../../helpers/quant-cases.ts';
+import { BLOCK, gaussian, magnitudes, quantCase, quantShapes, runQuantMatmul } from '../../helpers/quant-cases.ts';
 
 // Quantized weights on WebGPU (Dawn; SwiftShader here): the weight-reading kernels (matvec and
 // matmul in both kernel styles, embed) with each type's reader (kernels/quant-*.wgsl) against the
@@ -38,20 +38,6 @@ function gpu(variant: { kernels: KernelStyle; subgroups: boolean }, maxBindingBy
   const b = new WebGpuBackend(device, { kernels: variant.kernels, subgroups, maxBindingBytes });
   backends.push(b);
   return checkedBackend(b);
-}
-
-// sum over i of |w_i x_i| (+ |bias|) per output (T, O): the scale a dot product's rounding goes with
-function magnitudes(dtype: QuantDType, w: Uint8Array, x: Float32Array, bias: Float32Array | null, T: number, I: number, O: number): Float32Array {
-  const wq = dequantizeMatrix(dtype, w, O, I);
-  const m = new Float32Array(T * O);
-  for (let t = 0; t < T; t++) {
-    for (let o = 0; o < O; o++) {
-      let s = bias === null ? 0 : Math.abs(bias[o]);
-      for (let i = 0; i < I; i++) s += Math.abs(wq[o * I + i] * x[t * I + i]);
-      m[t * O + o] = s;
-    }
-  }
-  return m;
 }
 
 describe('WebGPU with quantized weights', () => {
