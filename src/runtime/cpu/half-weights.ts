@@ -1,6 +1,7 @@
 import type { WeightDType } from '../backend.ts';
 import { bf16ToF32, f16ToF32 } from '../dtype.ts';
 import type { U16Slot } from './wasm-arena.ts';
+import { matmulWidenedRows } from './ops.ts';
 
 /**
  * 16-bit weights (bf16, f16) kept 16-bit in the CPU backend's WebAssembly memory. Real checkpoints
@@ -49,14 +50,5 @@ export function matmulHalfForward(
   O: number,
   row: Float32Array = new Float32Array(I), // (I) scratch
 ): void {
-  for (let o = 0; o < O; o++) {
-    widenHalf(row, 0, w, o * I, I, dtype);
-    const b = bias === null ? 0 : bias[o];
-    for (let t = 0; t < T; t++) {
-      const r = t * I;
-      let a = 0;
-      for (let i = 0; i < I; i++) a += row[i] * inp[r + i];
-      out[t * O + o] = a + b;
-    }
-  }
+  matmulWidenedRows(out, inp, bias, T, I, O, row, (o, r) => widenHalf(r, 0, w, o * I, I, dtype));
 }

@@ -81,6 +81,33 @@ const TOKEN_BLOCK = 4;
  * token rows; for T = 1 (decode) it is a plain matvec unrolled by 4 with 4 accumulators.
  * `out` must not overlap `inp`.
  */
+/**
+ * out (T, O) = inp (T, I) @ W^T + bias for a weight held in a narrower type: `widen(o, row)` writes
+ * row o of W as f32 into `row` (I) once, then every token uses it; sums in float64. The reference
+ * path of the 16-bit and quantized weights, where no WebAssembly kernel runs.
+ */
+export function matmulWidenedRows(
+  out: Float32Array,
+  inp: Float32Array,
+  bias: Float32Array | null,
+  T: number,
+  I: number,
+  O: number,
+  row: Float32Array,
+  widen: (o: number, row: Float32Array) => void,
+): void {
+  for (let o = 0; o < O; o++) {
+    widen(o, row);
+    const b = bias === null ? 0 : bias[o];
+    for (let t = 0; t < T; t++) {
+      const r = t * I;
+      let a = 0;
+      for (let i = 0; i < I; i++) a += row[i] * inp[r + i];
+      out[t * O + o] = a + b;
+    }
+  }
+}
+
 export function matmulForward(
   out: Float32Array,
   inp: Float32Array,

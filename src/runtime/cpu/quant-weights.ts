@@ -1,6 +1,7 @@
 import { dequantizeRow } from '../quant/dequantize.ts';
 import { quantRowBytes, quantWriteAt, type QuantDType } from '../quant/quant-dtype.ts';
 import type { U8Slot } from './wasm-arena.ts';
+import { matmulWidenedRows } from './ops.ts';
 
 /**
  * Block-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) in the CPU backend: stored as ggml's blocks,
@@ -42,14 +43,5 @@ export function matmulQuantForward(
   row: Float32Array = new Float32Array(I), // (I) scratch
 ): void {
   const rowBytes = quantRowBytes(dtype, I, 'matmul');
-  for (let o = 0; o < O; o++) {
-    dequantizeRow(dtype, w, o * rowBytes, row, 0, I);
-    const b = bias === null ? 0 : bias[o];
-    for (let t = 0; t < T; t++) {
-      const r = t * I;
-      let a = 0;
-      for (let i = 0; i < I; i++) a += row[i] * inp[r + i];
-      out[t * O + o] = a + b;
-    }
-  }
+  matmulWidenedRows(out, inp, bias, T, I, O, row, (o, r) => dequantizeRow(dtype, w, o * rowBytes, r, 0, I));
 }
