@@ -26,7 +26,10 @@ export const templateEditorStyles = [
   .row { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: end; }
   .row > label { flex: 1 1 10rem; }
   input, textarea, select, button, .button { font: inherit; color: inherit; background: var(--_bg); border: 1px solid var(--_border); border-radius: 6px; padding: 0.3rem 0.5rem; min-width: 0; max-width: 100%; }
-  input, textarea, select { width: 100%; }
+  input:where(:not([type='radio'], [type='checkbox'])), textarea, select { width: 100%; } /* :where keeps it as weak as a plain input rule */
+  /* a radio or checkbox sits beside its text, not above it */
+  label:has(> input[type='radio'], > input[type='checkbox']) { display: flex; align-items: center; gap: 0.4rem; }
+  .row > label:has(> input[type='radio'], > input[type='checkbox']) { flex: 0 1 auto; }
   textarea { resize: vertical; font-family: var(--_mono); }
   button, .button { cursor: pointer; white-space: nowrap; }
   .button { display: inline-block; }
