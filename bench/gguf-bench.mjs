@@ -9,9 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import puppeteer from 'puppeteer-core';
-import { chromiumPath } from '../tools/check-chromium.mjs';
-import { startDemoServer } from '../tools/serve-demo.mjs';
+import { openBenchBrowser, table } from './bench-browser.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const GGUF = join(root, '.cache/bench-models/gguf');
@@ -45,15 +43,7 @@ export async function runGgufBench({ types = ['f32', 'f16', 'q8_0', 'q4_0', 'q4_
   const files = types.map((t) => `llama-15m-${t}.gguf`).filter((f) => existsSync(join(GGUF, f)));
   if (files.length === 0) throw new Error(`gguf-bench: no llama-15m GGUF files in ${GGUF}. HINT: run \`node tools/make-fixtures.mjs --bench\` first.`);
   const dir = await servedRoot();
-  const { server, url } = await startDemoServer({ port: 0, host: '127.0.0.1', root: dir });
-  // localhost: a secure context (IndexedDB, crypto.subtle); no COOP/COEP, so wllama runs single-threaded
-  const origin = url.replace('127.0.0.1', 'localhost');
-  const browser = await puppeteer.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    protocolTimeout: 900_000,
-  });
+  const { origin, browser, close } = await openBenchBrowser(dir);
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => log('page error: ' + e.message));
@@ -97,16 +87,9 @@ export async function runGgufBench({ types = ['f32', 'f16', 'q8_0', 'q4_0', 'q4_
     }
     return { decode, ttft: ttftRows };
   } finally {
-    await browser.close();
-    server.close();
+    await close();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function table(head, rows) {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -11,9 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import puppeteer from 'puppeteer-core';
-import { chromiumPath } from '../tools/check-chromium.mjs';
-import { startDemoServer } from '../tools/serve-demo.mjs';
+import { openBenchBrowser, table } from './bench-browser.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MODELS = [
@@ -39,14 +37,7 @@ export async function runKeptQuantBench({ quantize = 'q4_0', runs = 3, log = con
     outfile: join(dir, 'demo/bench.js'), logLevel: 'silent',
   });
   writeFileSync(join(dir, 'demo/index.html'), '<!doctype html><title>kept quantized weights bench</title><script type="module" src="/bench.js"></script>');
-  const { server, url } = await startDemoServer({ port: 0, host: '127.0.0.1', root: dir });
-  const origin = url.replace('127.0.0.1', 'localhost'); // a secure context: IndexedDB, crypto.subtle
-  const browser = await puppeteer.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    protocolTimeout: 900_000,
-  });
+  const { origin, browser, close } = await openBenchBrowser(dir);
   const rows = [];
   try {
     const page = await browser.newPage();
@@ -58,8 +49,7 @@ export async function runKeptQuantBench({ quantize = 'q4_0', runs = 3, log = con
       rows.push({ model: m.name, ...r });
     }
   } finally {
-    await browser.close();
-    server.close();
+    await close();
     rmSync(dir, { recursive: true, force: true });
   }
   const MB = (b) => (b / 2 ** 20).toFixed(1);
@@ -73,12 +63,6 @@ export async function runKeptQuantBench({ quantize = 'q4_0', runs = 3, log = con
   ));
   log('plain: the checkpoint as stored, no quantize. 1st visit: reads the checkpoint, quantizes, keeps (keeping: after ready, in the background). 2nd visit: reads the kept weights.');
   return rows;
-}
-
-function table(head, rows) {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

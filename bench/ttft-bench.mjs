@@ -11,9 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, sym
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer from 'puppeteer-core';
-import { chromiumPath } from '../tools/check-chromium.mjs';
-import { startDemoServer } from '../tools/serve-demo.mjs';
+import { openBenchBrowser, table } from './bench-browser.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const GGUF = join(root, '.cache/bench-models/gguf');
@@ -41,14 +39,7 @@ export async function runTtftBench({ runs = 3, compare, only, log = console.log 
   if (compare) symlinkSync(resolve(compare), join(dir, 'demo/compare')); // served at /compare/
   copyFileSync(join(root, 'bench/ttft-bench.page.js'), join(dir, 'demo/ttft.js'));
   writeFileSync(join(dir, 'demo/index.html'), '<!doctype html><title>ttft bench</title><body><script type="module" src="/ttft.js"></script></body>');
-  const { server, url } = await startDemoServer({ port: 0, host: '127.0.0.1', root: dir });
-  const origin = url.replace('127.0.0.1', 'localhost'); // a secure context: IndexedDB, crypto.subtle
-  const browser = await puppeteer.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    protocolTimeout: 900_000,
-  });
+  const { origin, browser, close } = await openBenchBrowser(dir);
   const rows = [];
   try {
     const page = await browser.newPage();
@@ -81,8 +72,7 @@ export async function runTtftBench({ runs = 3, compare, only, log = console.log 
       }
     }
   } finally {
-    await browser.close();
-    server.close();
+    await close();
     rmSync(dir, { recursive: true, force: true });
   }
   log(`\nTime to first token from the IndexedDB cache, from navigation, headless Chromium, CPU backend, real worker; median of ${runs} warm visits`);
@@ -102,12 +92,6 @@ function statSize(path) {
   const s = statSync(path);
   if (!s.isDirectory()) return s.size / 2 ** 20;
   return ['model.safetensors', 'tokenizer.json', 'config.json'].reduce((n, f) => n + (existsSync(join(path, f)) ? statSync(join(path, f)).size : 0), 0) / 2 ** 20;
-}
-
-function table(head, rows) {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
