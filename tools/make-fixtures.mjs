@@ -518,6 +518,9 @@ const BENCH_FIXTURES = [
   // 540 MB: the shape of the smallest real chat model the element targets, 2048 positions (for decode at 1024)
   { name: 'smollm2-135m', hfRepo: 'HuggingFaceTB/SmolLM2-135M-Instruct (shape only)', family: 'smollm2', dtype: 'F32',
     dims: { L: 30, C: 576, H: 9, Hkv: 3, D: 64, F: 1536 }, padVocabTo: 49152, maxPositions: 2048 },
+  // 500 MB: GPT-2 124M's shape (the original GPT-2 architecture at its smallest real size, 1024 positions)
+  { name: 'gpt2-124m', hfRepo: 'openai-community/gpt2 (shape only)', family: 'gpt2', dtype: 'F32',
+    dims: { L: 12, C: 768, H: 12, F: 3072 }, padVocabTo: 50257, maxPositions: 1024, gpt2Prefix: false },
 ];
 
 /** HF tensors of one fixture, as [{name, shape, values: Float32Array}], names sorted. */
