@@ -26,7 +26,8 @@ if [ -z "${VK_ICD_FILENAMES:-}${VK_DRIVER_FILES:-}" ] && [ -f "$nv" ]; then expo
   "$node" --input-type=module -e "
     const { nodeGpu } = await import('./dist/node/index.js');
     const a = await (await nodeGpu()).requestAdapter({ powerPreference: 'high-performance' });
-    console.log(JSON.stringify({ info: a?.info, features: a ? [...a.features] : null, maxBinding: a?.limits.maxStorageBufferBindingSize }));
+    const i = a?.info ?? {};
+    console.log(JSON.stringify({ vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, fallback: i.isFallbackAdapter, features: a ? [...a.features] : null, maxBinding: a?.limits.maxStorageBufferBindingSize }));
     process.exit(0);"
 } 2>&1 | tee "$out/adapter.txt"
 "$node" tools/make-fixtures.mjs --bench 2>&1 | tail -2
