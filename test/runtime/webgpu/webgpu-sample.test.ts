@@ -11,29 +11,33 @@ import { WebGpuBackend } from '../../../src/runtime/webgpu/webgpu-backend.ts';
 // same logits, options and random number, the same token. Dawn runs on SwiftShader here.
 
 let device: GPUDevice;
-let gpu: WebGpuBackend;
+let gpu: WebGpuBackend; // the serial style SwiftShader gets: 4-thread sampling workgroups
+let wide: WebGpuBackend; // the cooperative style of real GPUs: 256 threads
 
 beforeAll(async () => {
   device = await acquireDevice({ gpu: nodeGpu });
-  gpu = new WebGpuBackend(device);
+  gpu = new WebGpuBackend(device, { kernels: 'serial' });
+  wide = new WebGpuBackend(device, { kernels: 'cooperative' });
 });
 
 afterAll(() => {
   gpu?.destroy();
+  wide?.destroy();
   device?.destroy();
 });
 
-const rows = new Map<Float32Array, GpuActivation>();
+const rows = new Map<string, GpuActivation>();
 
 /** The token the GPU picks from `logits` (row 0 of a 2-row activation whose row 1 must not count). */
-async function gpuPick(logits: Float32Array, sampler: Sampler, random: number): Promise<number> {
-  let act = rows.get(logits);
+async function gpuPick(logits: Float32Array, sampler: Sampler, random: number, backend = gpu): Promise<number> {
+  const name = `${backend.kernels} ${logits.length} ${logits[0]} ${logits.at(-1)}`;
+  let act = rows.get(name);
   if (!act) {
-    act = gpu.createActivation(2, logits.length) as GpuActivation;
+    act = backend.createActivation(2, logits.length) as GpuActivation;
     device.queue.writeBuffer(act.buffer, 0, Float32Array.from([...logits, ...logits.map(() => 1e30)]));
-    rows.set(logits, act);
+    rows.set(name, act);
   }
-  return gpu.readSample(act, sampler, random);
+  return backend.readSample(act, sampler, random);
 }
 
 type Row = (i: number, rng: Rng) => number;
@@ -75,6 +79,11 @@ describe('sampling on WebGPU against the CPU sampler', () => {
         for (const u of randoms) {
           const [got, want] = [await gpuPick(logits, sampler, u), sampler.pick(logits, u)];
           if (got !== want) wrong.push(`${JSON.stringify(options)} u=${u}: GPU ${got}, CPU ${want}`);
+        }
+        // 256-thread workgroups cost ~0.1 s a pick on SwiftShader: two draws each
+        for (const u of randoms.slice(1, 3)) {
+          const [got, want] = [await gpuPick(logits, sampler, u, wide), sampler.pick(logits, u)];
+          if (got !== want) wrong.push(`cooperative ${JSON.stringify(options)} u=${u}: GPU ${got}, CPU ${want}`);
         }
       }
       expect(wrong).toEqual([]);
