@@ -1,5 +1,6 @@
 import type { ModelConfig } from './model/config.ts';
 import type { QuantDType } from './quant/quant-dtype.ts';
+import type { Sampler } from './sampler.ts';
 
 /** Element types of float weights, one element each, little-endian as safetensors stores them. */
 export type FloatDType = 'f32' | 'f16' | 'bf16';
@@ -113,6 +114,13 @@ export interface Backend {
    * a row of NaN.
    */
   readArgmax(act: Activation): Promise<{ index: number; value: number }>;
+  /**
+   * Runs what was recorded and returns the token `sampler` picks from row 0 of `act` with the
+   * uniform number `random` in [0, 1): exactly `sampler.pick(row, random)` (temperature, top-k,
+   * top-p, min-p; no repetition penalty), without reading the row back (8 bytes from a GPU).
+   * Throws GptError 'internal' when no logit of the row is a number above -Infinity.
+   */
+  readSample(act: Activation, sampler: Sampler, random: number): Promise<number>;
   /** Runs what was recorded without reading anything back. */
   flush(): Promise<void>;
 

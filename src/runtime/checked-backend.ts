@@ -1,6 +1,7 @@
 import type { Activation, Backend, KvCache, Weight, WeightDType } from './backend.ts';
 import { GptError, type GptErrorCode } from '../errors.ts';
 import type { ModelConfig } from './model/config.ts';
+import type { Sampler } from './sampler.ts';
 import { DTYPE_BYTES } from './dtype.ts';
 import { isQuantDType, QUANT_DTYPES, quantRowBytes, quantWriteAt } from './quant/quant-dtype.ts';
 
@@ -241,6 +242,20 @@ export class CheckedBackend<B extends Backend = Backend> implements Backend {
       return Promise.reject(err);
     }
     return this.inner.readArgmax(act);
+  }
+
+  readSample(act: Activation, sampler: Sampler, random: number): Promise<number> {
+    try {
+      this.alive();
+      this.mine('readSample', 'act', act);
+      if (!sampler.onBackend || sampler.temperature === 0) {
+        fail('bad-argument', 'readSample: the sampler is greedy or has a repetition penalty; use readArgmax, or read the logits and call sampler.sample.');
+      }
+      if (!(random >= 0 && random < 1)) fail('bad-argument', `readSample: random is ${random}; expected a uniform number in [0, 1).`);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.inner.readSample(act, sampler, random);
   }
 
   flush(): Promise<void> {

@@ -112,10 +112,10 @@ export class LanguageModel {
     let generated = 0;
     let finishReason: FinishReason = 'length';
 
-    // Greedy decoding lets the backend pick each token after the first (a GPU then reads back 8
-    // bytes a step, not the V logits); the first comes from the prompt's logits. Token confidence
-    // needs every step's logits, so it keeps them coming.
-    const onBackend = sampler.greedy && logprobs === undefined;
+    // The backend picks each token after the first, greedy or sampled (a GPU then reads back 8
+    // bytes a step, not the V logits); the first comes from the prompt's logits. A repetition
+    // penalty needs the history and token confidence every step's logits: those keep them coming.
+    const onBackend = sampler.onBackend && logprobs === undefined;
     signal?.throwIfAborted();
     let logits: Float32Array | null = await this.model.sync(promptIds, signal);
     let picked = -1; // the backend's choice when logits is null
@@ -139,7 +139,7 @@ export class LanguageModel {
       }
       if (this.model.position >= this.contextLength) break; // context full: 'length'
       if (onBackend) {
-        picked = await this.model.decodeGreedy(id);
+        picked = sampler.greedy ? await this.model.decodeGreedy(id) : await this.model.decodeSampled(id, sampler);
         logits = null;
       } else logits = await this.model.decode(id);
     }

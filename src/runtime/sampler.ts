@@ -48,11 +48,15 @@ export function noTokenPossible(where: string): GptError {
 /**
  * Picks the next token from a row of logits (V values), with Hugging Face semantics and order:
  * repetition penalty, then temperature, top-k, top-p, min-p, then one draw from what is left.
+ * Tokens rank by probability, ties to the lower id; the draw walks what is left in id order (any
+ * fixed order samples the same distribution, and this one a GPU can follow without sorting: the
+ * WebGPU backend's readSample picks the same token from the same logits and random number).
  *
  * Buffers of size V are allocated once, on the first call (and again only if V changes), so a
  * generation loop allocates nothing per token. No full sort of the vocabulary: top-k and top-p
  * are found by quickselect partitioning, O(V) expected, because sorting 150k logits per token
- * would cost more than a forward pass of a small model.
+ * would cost more than a forward pass of a small model; only the survivors of a cut are sorted
+ * back into id order for the draw.
  */
 export class Sampler {
   readonly temperature: number;
@@ -110,27 +114,63 @@ export class Sampler {
   }
 
   /**
+   * True when the backend can pick every token ({@link GptModel.decodeGreedy} for greedy,
+   * {@link GptModel.decodeSampled} otherwise): no repetition penalty, which needs the history.
+   */
+  get onBackend(): boolean {
+    return this.repetitionPenalty === 1;
+  }
+
+  /**
+   * The next uniform number in [0, 1) of this sampler's generator: what {@link sample} draws once
+   * per call when the temperature is above 0, for a backend that samples ({@link pick}).
+   */
+  nextRandom(): number {
+    return this.rng.next();
+  }
+
+  /**
    * The next token id.
    * @param logits (V) the output row of the last position; not modified.
    * @param history token ids seen so far (prompt and generated), for the repetition penalty.
    */
   sample(logits: Float32Array, history: ArrayLike<number> = []): number {
+    // drawn first, whatever the logits hold, so a backend that samples uses the same numbers
+    const random = this.temperature > 0 ? this.rng.next() : 0;
+    this.load(logits, 'Sampler.sample');
+    if (this.repetitionPenalty !== 1) this.penalise(history, logits.length);
+    return this.choose(logits.length, random);
+  }
+
+  /**
+   * The token that `random` (uniform in [0, 1)) picks from `logits` through temperature, top-k,
+   * top-p and min-p, without the repetition penalty: the reference a backend's `readSample` must
+   * match. Draws nothing from this sampler's generator.
+   */
+  pick(logits: Float32Array, random: number): number {
+    this.load(logits, 'Sampler.pick');
+    return this.choose(logits.length, random);
+  }
+
+  /** Copies the logits into p; NaN counts as -Infinity so a broken row cannot pick a garbage id. */
+  private load(logits: Float32Array, where: string): void {
     const V = logits.length;
-    if (V === 0) throw new GptError('bad-argument', 'Sampler.sample: the logits row is empty; expected V values.');
+    if (V === 0) throw new GptError('bad-argument', `${where}: the logits row is empty; expected V values.`);
     this.ensureCapacity(V);
     const p = this.p;
-
-    // penalised logits; NaN counts as -Infinity so a broken row cannot pick a garbage id
     for (let i = 0; i < V; i++) {
       const l = logits[i]!;
       p[i] = l === l ? l : -Infinity;
     }
-    if (this.repetitionPenalty !== 1) this.penalise(history, V);
+  }
 
+  /** The pick from the (penalised) logits in p[0, V) and the uniform number `random`. */
+  private choose(V: number, random: number): number {
+    const p = this.p;
     let best = 0;
     for (let i = 1; i < V; i++) if (p[i]! > p[best]!) best = i; // strict: ties go to the lowest id
     const max = p[best]!;
-    if (max === -Infinity) throw noTokenPossible('Sampler.sample');
+    if (max === -Infinity) throw noTokenPossible('Sampler');
     if (this.temperature === 0 || max === Infinity) return best;
 
     // unnormalised probabilities, in (0, 1] with the top token at 1; tokens whose probability
@@ -193,9 +233,11 @@ export class Sampler {
       n = kept;
     }
 
+    // the partitions left the survivors in rank order, more or less: back to id order for the draw
+    if (cutByTopK || this.topP < 1) idx.subarray(0, n).sort();
     let total = 0;
     for (let j = 0; j < n; j++) total += p[idx[j]!]!;
-    let r = this.rng.next() * total;
+    let r = random * total;
     for (let j = 0; j < n - 1; j++) {
       r -= p[idx[j]!]!;
       if (r < 0) return idx[j]!;

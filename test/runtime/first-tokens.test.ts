@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadLanguageModel, nodeModelFiles } from '../../src/node.ts';
 import type { CheckedBackend } from '../../src/runtime/checked-backend.ts';
 import type { WebGpuBackend } from '../../src/runtime/webgpu/webgpu-backend.ts';
+import { Sampler } from '../../src/runtime/sampler.ts';
 import { zeroLlamaModel } from '../helpers/zero-model.ts';
 
 const STEPS = 10;
@@ -104,6 +105,10 @@ describe('dispatches per decode step on WebGPU', () => {
         const before = gpu.dispatchCount;
         await lm.model.decode(4);
         expect(gpu.dispatchCount - before).toBe(outside + perLayer * lm.config.L);
+        // sampling on the GPU adds top-k's cut, top-p's cut and the draw
+        const sampled = gpu.dispatchCount;
+        await lm.model.decodeSampled(5, new Sampler({ temperature: 1, topK: 10, topP: 0.9 }));
+        expect(gpu.dispatchCount - sampled).toBe(outside + perLayer * lm.config.L + 3);
       } finally {
         lm.dispose();
       }

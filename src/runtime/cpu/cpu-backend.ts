@@ -1,6 +1,7 @@
 import type { Activation, Backend, FloatDType, KvCache, Weight, WeightDType } from '../backend.ts';
 import { GptError } from '../../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
+import type { Sampler } from '../sampler.ts';
 import { decodeToF32 } from '../dtype.ts';
 import {
   addInPlace,
@@ -269,6 +270,10 @@ export class CpuBackend implements Backend {
       }
     }
     return { index, value };
+  }
+
+  async readSample(act: Activation, sampler: Sampler, random: number): Promise<number> {
+    return sampler.pick((act as CpuActivation).data.subarray(0, act.cols), random);
   }
 
   async flush(): Promise<void> {}

@@ -10,7 +10,7 @@ import { RopeTable } from './rope-table.ts';
  * The GPU buffers a WebGpuBackend owns besides its weights: each created inside an out-of-memory
  * scope ({@link AllocationWatch}) and counted, for `bytesAllocated` and for one destroy. Also
  * the buffers reused from call to call, each grown to the largest size asked so far: token ids,
- * the rotary tables, flash-decoding's partial results, the argmax result and the staging buffer
+ * the rotary tables, flash-decoding's partial results, the picked token, sampling's scratch and the staging buffer
  * of reads.
  */
 export class GpuBuffers {
@@ -22,6 +22,8 @@ export class GpuBuffers {
   private split: GPUBuffer | null = null;
   private staging: GPUBuffer | null = null;
   private argmax: GPUBuffer | null = null;
+  private cut: GPUBuffer | null = null;
+  private weights: GPUBuffer | null = null;
 
   constructor(private readonly device: GPUDevice) {
     this.allocations = new AllocationWatch(device);
@@ -88,10 +90,25 @@ export class GpuBuffers {
     return this.staging;
   }
 
-  /** Where the argmax kernel writes its index and value (8 bytes). */
+  /** Where the argmax and draw-token kernels write the picked id and the largest logit (8 bytes). */
   argmaxResult(): GPUBuffer {
     this.argmax ??= this.create('argmax', 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
     return this.argmax;
+  }
+
+  /** (6) u32: sampling's cuts, from kernels/top-k-cut.wgsl to kernels/draw-token.wgsl. */
+  samplingCut(): GPUBuffer {
+    this.cut ??= this.create('sampling cut', 6 * 4, GPUBufferUsage.STORAGE);
+    return this.cut;
+  }
+
+  /** (V) f32: sampling's unnormalised probabilities (kernels/top-p-cut.wgsl). */
+  samplingWeights(V: number): GPUBuffer {
+    if (!this.weights || this.weights.size < V * 4) {
+      if (this.weights) this.drop(this.weights);
+      this.weights = this.create('sampling weights', V * 4, GPUBufferUsage.STORAGE);
+    }
+    return this.weights;
   }
 
   /** Destroys every buffer created here. */

@@ -3,6 +3,7 @@ import argmax from './kernels/argmax.wgsl';
 import attention from './kernels/attention.wgsl';
 import attentionCombine from './kernels/attention-combine.wgsl';
 import attentionPerQuery from './kernels/attention-per-query.wgsl';
+import drawToken from './kernels/draw-token.wgsl';
 import embedRows from './kernels/embed-rows.wgsl';
 import gelu from './kernels/gelu.wgsl';
 import layerNorm from './kernels/layer-norm.wgsl';
@@ -14,8 +15,11 @@ import matvecPerRow from './kernels/matvec-per-row.wgsl';
 import matvecSubgroup from './kernels/matvec-subgroup.wgsl';
 import rmsNorm from './kernels/rms-norm.wgsl';
 import rmsNormPerRow from './kernels/rms-norm-per-row.wgsl';
+import sampleCommon from './kernels/sample-common.wgsl';
 import ropeKvStore from './kernels/rope-kv-store.wgsl';
 import siluMul from './kernels/silu-mul.wgsl';
+import topKCut from './kernels/top-k-cut.wgsl';
+import topPCut from './kernels/top-p-cut.wgsl';
 import weightLoad from './kernels/weight-load.wgsl';
 import workgroupReduce from './kernels/workgroup-reduce.wgsl';
 import type { WeightDType } from '../backend.ts';
@@ -58,7 +62,7 @@ export interface Kernel {
 
 /** A helper file prepended to kernels: its name and length, for error line numbers. */
 export interface Prelude {
-  readonly file: 'weight-load.wgsl' | 'workgroup-reduce.wgsl' | `quant-${'q8-0' | 'q4-0' | 'q4-k' | 'q6-k'}.wgsl`;
+  readonly file: 'weight-load.wgsl' | 'workgroup-reduce.wgsl' | 'sample-common.wgsl' | `quant-${'q8-0' | 'q4-0' | 'q4-k' | 'q6-k'}.wgsl`;
   readonly lines: number;
 }
 
@@ -69,6 +73,7 @@ const plain = (code: string) => ({ code, prelude: null });
 const prepend = (file: Prelude['file'], helper: string) => (code: string) => ({ code: `${helper}\n${code}`, prelude: { file, lines: helper.split('\n').length } });
 const withWeights = prepend('weight-load.wgsl', weightLoad);
 const withReduce = prepend('workgroup-reduce.wgsl', workgroupReduce);
+const withSampling = prepend('sample-common.wgsl', sampleCommon);
 
 // Binding lists, outputs first and the Params uniform last.
 const OUT_IN = ['write', 'read', 'uniform'] as const;
@@ -143,6 +148,10 @@ export const KERNELS = {
   gelu: { file: 'gelu.wgsl', ...plain(gelu), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   siluMul: { file: 'silu-mul.wgsl', ...plain(siluMul), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   argmax: { file: 'argmax.wgsl', ...plain(argmax), bindings: OUT_IN, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] }, // one workgroup
+  // sampling, one workgroup each: top-k's cut, then temperature and top-p's, then the draw
+  topKCut: { file: 'top-k-cut.wgsl', ...withSampling(topKCut), bindings: OUT_IN, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
+  topPCut: { file: 'top-p-cut.wgsl', ...withSampling(topPCut), bindings: ['write', 'write', 'read', 'uniform'], folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
+  drawToken: { file: 'draw-token.wgsl', ...withSampling(drawToken), bindings: OUT_IN_W_B, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
   addInPlace: { file: 'add-in-place.wgsl', ...plain(addInPlace), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
 } satisfies Record<string, Kernel>;
 

@@ -7,8 +7,9 @@ import { activationBytes, kvLayerBytes } from './gpu-fit.ts';
 import { GpuWeight } from './gpu-weight.ts';
 import { GpuActivation, GpuKvCache, need } from './gpu-tensors.ts';
 import { isCpuBackedDevice } from './device.ts';
-import { KERNELS, KEYS_PER_SPLIT, MAX_HEAD_SIZE, MAX_SPLITS, matvecKernel, weightKernel, type Kernel } from './kernels.ts';
+import { KERNELS, KEYS_PER_SPLIT, MAX_HEAD_SIZE, MAX_SPLITS, matvecKernel, weightKernel, type Kernel, type Overrides } from './kernels.ts';
 import { QUANT_DTYPES } from '../quant/quant-dtype.ts';
+import { noTokenPossible, type Sampler } from '../sampler.ts';
 
 /** Options of {@link WebGpuBackend}. */
 export interface WebGpuBackendOptions {
@@ -325,6 +326,33 @@ export class WebGpuBackend implements Backend {
     return this.readBack(result, 8, (mapped) => ({ index: new Uint32Array(mapped)[0], value: new Float32Array(mapped)[1] }));
   }
 
+  async readSample(act: Activation, sampler: Sampler, random: number): Promise<number> {
+    this.check();
+    const a = act as GpuActivation;
+    const V = a.cols;
+    const cut = this.buffers.samplingCut();
+    const weights = this.buffers.samplingWeights(V);
+    const result = this.buffers.argmaxResult();
+    // masses are compared in double-f32 (see kernels/sample-common.wgsl), so these go as two f32s
+    const topP = doubleF32(sampler.topP);
+    const u32 = [V, 0]; // then 8-byte aligned double-f32 parameters
+    const wg = this.samplingWorkgroup;
+    this.recorder.dispatch(KERNELS.topKCut, wg, [cut, a.buffer], { u32: [V, sampler.topK] }, [1]);
+    this.recorder.dispatch(KERNELS.topPCut, wg, [cut, weights, a.buffer], { u32: [V], f32: [1 / sampler.temperature, ...topP] }, [1]);
+    this.recorder.dispatch(KERNELS.drawToken, wg, [result, cut, weights, a.buffer], { u32, f32: [...doubleF32(random), ...doubleF32(sampler.minP)] }, [1]);
+    const { index, top } = await this.readBack(result, 8, (mapped) => ({ index: new Uint32Array(mapped)[0], top: new Float32Array(mapped)[1] }));
+    if (!(top > -Infinity)) throw noTokenPossible('WebGpuBackend.readSample');
+    return index;
+  }
+
+  // The sampling kernels' workgroup: the table's 256 threads, or 4 on a CPU-backed adapter, which
+  // runs a workgroup's threads as coroutines switched at each of the kernels' ~700 barriers: with
+  // 256, sampled decode of a 2-layer fixture (V ~400) fell from ~75 to ~10 tok/s on SwiftShader;
+  // with 4 (one SIMD group there) it stays near the readback path's (noisy, shared machine).
+  private get samplingWorkgroup(): Overrides {
+    return this.kernels === 'serial' ? { WG: 4 } : {};
+  }
+
   // Runs what was recorded, with a copy of `bytes` of `src` into the staging buffer, and hands
   // the mapped bytes to `take` (valid only during the call).
   private async readBack<T>(src: GPUBuffer, bytes: number, take: (mapped: ArrayBuffer) => T): Promise<T> {
@@ -356,7 +384,12 @@ export class WebGpuBackend implements Backend {
 
   async prepare(plan: () => void, onProgress?: (done: number, total: number) => void): Promise<void> {
     this.check();
-    const wanted = this.recorder.plan(plan);
+    // the forward pass's kernels, and those that pick a token after it (greedy and sampled decoding)
+    const picking = [
+      { kernel: KERNELS.argmax, overrides: {} },
+      ...[KERNELS.topKCut, KERNELS.topPCut, KERNELS.drawToken].map((kernel) => ({ kernel, overrides: this.samplingWorkgroup })),
+    ];
+    const wanted = [...this.recorder.plan(plan), ...picking];
     this.embedCalls = 0; // the planned embeds took ids buffers, as a submit would have
     try {
       await this.recorder.pipelines.prepare(wanted, onProgress);
@@ -407,6 +440,12 @@ export class WebGpuBackend implements Backend {
       throw new GptError('device-lost', `The GPU device was lost (${this.lostReason}). Load the model again to recover.`);
     }
   }
+}
+
+// x as hi + lo, two f32s (a double-f32 number): 48 bits, every bit of a 32-bit random draw
+function doubleF32(x: number): [number, number] {
+  const hi = Math.fround(x);
+  return [hi, Math.fround(x - hi)];
 }
 
 // The f32 buffer of a (1, n) weight (vectors are widened to f32 on write, see GpuWeight).

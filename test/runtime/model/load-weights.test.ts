@@ -70,6 +70,7 @@ class RecordingBackend implements Backend {
   copyRows(): void { throw new Error('not in this test'); }
   read(): Promise<void> { throw new Error('not in this test'); }
   readArgmax(): Promise<{ index: number; value: number }> { throw new Error('not in this test'); }
+  readSample(): Promise<number> { throw new Error('not in this test'); }
   flush(): Promise<void> { throw new Error('not in this test'); }
   prepare(): Promise<void> { throw new Error('not in this test'); }
   destroy(): void {}

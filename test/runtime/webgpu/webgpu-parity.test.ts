@@ -25,6 +25,54 @@ describe('WebGPU (Dawn) against the CPU reference', () => {
     }
   });
 
+  const SAMPLED = { temperature: 0.9, topK: 40, topP: 0.95, seed: 11 };
+
+  for (const backend of ['webgpu', 'cpu'] as const) {
+    it(`${backend}: sampled generation lets the backend pick each token after the first, never reading the logits; the sampler's ids from the full logits`, async () => {
+      const lm = await loadLanguageModel(files('smollm2-bf16')(), { backend });
+      try {
+        const prompt = seededIds(12, lm.config.V, 4);
+        const decode = vi.spyOn(lm.model, 'decode');
+        const decodeSampled = vi.spyOn(lm.model, 'decodeSampled');
+        const read = vi.spyOn(lm.model.backend, 'read');
+        const ids: number[] = [];
+        for await (const t of lm.generate({ ids: prompt }, { maxTokens: 20, ...SAMPLED })) if (t.id >= 0) ids.push(t.id);
+        expect(ids.length).toBeGreaterThan(5);
+        expect(decode).not.toHaveBeenCalled();
+        expect(decodeSampled).toHaveBeenCalledTimes(ids.length);
+        expect(read).toHaveBeenCalledTimes(1); // the prompt's logits, for the first token
+        decode.mockRestore();
+        // the same steps from the whole logits row of this backend, through the CPU sampler
+        const sampler = new Sampler(SAMPLED);
+        let logits = await lm.model.sync(prompt);
+        const want: number[] = [];
+        while (want.length < ids.length) {
+          want.push(sampler.sample(logits));
+          logits = await lm.model.decode(want.at(-1)!);
+        }
+        expect(ids).toEqual(want);
+      } finally {
+        lm.dispose();
+      }
+    });
+  }
+
+  it('a seeded sampled generation gives the same ids on WebGPU and on the CPU', async () => {
+    const run = async (backend: 'webgpu' | 'cpu') => {
+      const lm = await loadLanguageModel(files('llama')(), { backend });
+      try {
+        const ids: number[] = [];
+        for await (const t of lm.generate({ ids: seededIds(10, lm.config.V, 5) }, { maxTokens: 24, ...SAMPLED })) if (t.id >= 0) ids.push(t.id);
+        return ids;
+      } finally {
+        lm.dispose();
+      }
+    };
+    const gpuIds = await run('webgpu');
+    expect(gpuIds.length).toBeGreaterThan(5);
+    expect(gpuIds).toEqual(await run('cpu'));
+  });
+
   for (const backend of ['webgpu', 'cpu'] as const) {
     it(`${backend}: greedy generation lets the backend pick each token after the first, the ids the full logits give`, async () => {
       const lm = await loadLanguageModel(files('smollm2-bf16')(), { backend });
