@@ -5,7 +5,8 @@
 // in the same run; kernels take turns round by round so load from other jobs falls on all alike.
 //   node bench/quant-matmul-bench.mjs [--rounds 15] [--best] [--before REF]
 // --best reports the fastest round instead of the median (steadier when other jobs share the cores).
-// --before REF adds the Q4_0 kernel of git revision REF as "q4_0 @REF", for before/after.
+// --before REF adds the Q8_0 and Q4_0 kernels of git revision REF as "q8_0 @REF" and "q4_0 @REF",
+// for before/after.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +41,8 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
   const wabt = await wabtInit();
   const wat = (file, text = readFileSync(root + KERNELS + file, 'utf8')) => new WebAssembly.Module(watToWasm(wabt, file, text));
   const modules = { f32: wat('matmul.wat'), q8: wat('quantize-rows-q8.wat'), q8_0: wat('matmul-q8-0.wat'), q4_0: wat('matmul-q4-0.wat') };
-  if (before) modules.before = wat('matmul-q4-0.wat', execFileSync('git', ['show', `${before}:${KERNELS}matmul-q4-0.wat`], { cwd: root, encoding: 'utf8' }));
+  const old = (file) => wat(file, execFileSync('git', ['show', `${before}:${KERNELS}${file}`], { cwd: root, encoding: 'utf8' }));
+  if (before) Object.assign(modules, { q8_0_before: old('matmul-q8-0.wat'), q4_0_before: old('matmul-q4-0.wat') });
   const quantize = await loadQuantizer();
 
   // one memory for everything, a bump allocator in it
@@ -56,9 +58,10 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
   const f32 = inst(modules.f32);
   const rows = inst(modules.q8);
   const quant = { q8_0: inst(modules.q8_0).matmulQ8_0, q4_0: inst(modules.q4_0).matmulQ4_0 };
-  if (modules.before) quant.before = inst(modules.before).matmulQ4_0;
-  const kinds = ['f32', 'q8_0', 'q4_0', ...(modules.before ? ['before'] : [])];
-  const label = (k) => (k === 'before' ? `q4_0 @${before}` : k);
+  if (before) Object.assign(quant, { q8_0_before: inst(modules.q8_0_before).matmulQ8_0, q4_0_before: inst(modules.q4_0_before).matmulQ4_0 });
+  const kinds = ['f32', 'q8_0', 'q4_0', ...(before ? ['q8_0_before', 'q4_0_before'] : [])];
+  const label = (k) => k.replace(/_before$/, ` @${before}`);
+  const dtypeOf = (k) => k.replace(/_before$/, '');
 
   let seed = 1;
   const random = (n) => {
@@ -86,7 +89,7 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
       const bytes = quantize(t, w, O, I, 'bench');
       at[t] = alloc(bytes.length);
       new Uint8Array(memory.buffer, at[t], bytes.length).set(bytes);
-      if (t === 'q4_0') at.before = at[t];
+      at[`${t}_before`] = at[t];
     }
     return { O, I, at };
   };
@@ -104,20 +107,20 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     { name: 'smollm2-135m decode step, 8 of 30 layers + head', set: stepMatrices(SHAPES['smollm2-135m'], 8).map(([O, I]) => matrix(O, I)) },
   ];
 
-  // the same outputs from q4_0 and its earlier kernel: they must compute the same thing
-  if (quant.before) {
+  // the same outputs from each kernel and its earlier version: they must compute the same thing
+  for (const t of before ? ['q8_0', 'q4_0'] : []) {
     const m = cases[1].set[0];
-    call('q4_0', m);
+    call(t, m);
     const a = Float32Array.from(new Float32Array(memory.buffer, out, m.O));
-    call('before', m);
+    call(`${t}_before`, m);
     const b = new Float32Array(memory.buffer, out, m.O);
     const diff = a.reduce((d, v, i) => Math.max(d, Math.abs(v - b[i])), 0);
-    log(`q4_0 vs q4_0 @${before}: max |difference| ${diff.toExponential(2)} over ${m.O} outputs`);
+    log(`${t} vs ${t} @${before}: max |difference| ${diff.toExponential(2)} over ${m.O} outputs`);
   }
 
   const results = [];
   for (const c of cases) {
-    const mbytes = (k) => c.set.reduce((n, m) => n + (k === 'f32' ? m.O * m.I * 4 : (m.O * m.I * BLOCK_BYTES[k === 'before' ? 'q4_0' : k]) / 32), 0) / 1e6;
+    const mbytes = (k) => c.set.reduce((n, m) => n + (k === 'f32' ? m.O * m.I * 4 : (m.O * m.I * BLOCK_BYTES[dtypeOf(k)]) / 32), 0) / 1e6;
     // repetitions so one timing takes ~5 ms of f32
     let reps = 1;
     for (;;) {
@@ -140,12 +143,14 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
   }
 
   log(`\nCPU matmul kernels, T = 1, Node ${process.version}, one thread, ${best ? 'best' : 'median'} of ${rounds} rounds (ms per call or step; x = speed vs f32)`);
-  const head = ['case', ...kinds.map((k) => `${label(k)} ms (MB)`), ...kinds.filter((k) => k !== 'f32').map((k) => `${label(k)} vs f32`), 'q4_0 vs q8_0'];
+  const olds = before ? ['q8_0', 'q4_0'] : [];
+  const head = ['case', ...kinds.map((k) => `${label(k)} ms (MB)`), ...kinds.filter((k) => k !== 'f32').map((k) => `${label(k)} vs f32`), 'q4_0 vs q8_0', ...olds.map((t) => `${t} vs @${before}`)];
   const body = results.map((r) => [
     r.case,
     ...kinds.map((k) => `${r.ms[k].toFixed(3)} (${r.MB[k].toFixed(1)})`),
     ...kinds.filter((k) => k !== 'f32').map((k) => (r.ms.f32 / r.ms[k]).toFixed(2) + 'x'),
     (r.ms.q8_0 / r.ms.q4_0).toFixed(2) + 'x',
+    ...olds.map((t) => (r.ms[`${t}_before`] / r.ms[t]).toFixed(2) + 'x'),
   ]);
   log([head, head.map(() => '---'), ...body].map((cells) => '| ' + cells.join(' | ') + ' |').join('\n'));
   return results;

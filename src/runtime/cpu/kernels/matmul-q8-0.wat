@@ -13,6 +13,10 @@
 ;; amax / 127 per block) costs ~0.2% of sum |w x| per output; test/runtime/cpu/cpu-quant*.test.ts
 ;; hold it to a bound.
 ;;
+;; Row by row on purpose: the four-row scheme of matmul-q4-0.wat, applied here, was slower (reading
+;; four rows 612 bytes apart from beyond the caches cost more than the per-block work it saves;
+;; measured in ARCHITECTURE.md "Quantized weights").
+;;
 ;; The same dot function serves every token, so a token's outputs do not depend on how many
 ;; tokens shared the call (prefill then decode reproduce scores exactly). Pointers are byte
 ;; offsets into the imported memory; bias 0 means none.
