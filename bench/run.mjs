@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, each reporting ratios against a baseline measured in the same
 // run (never absolute timings compared across runs). Pass names to run a subset:
-//   node bench/run.mjs runtime cache templates quant-quality gguf kept-quant quant-matmul ttft
+//   node bench/run.mjs runtime cache templates quant-quality gguf kept-quant quant-matmul quant-decode ttft
 const all = {
   runtime: async () => (await import('./runtime-bench.mjs')).runRuntimeBench(),
   cache: async () => (await import('./cache-bench.mjs')).runCacheBench(),
@@ -9,6 +9,7 @@ const all = {
   gguf: async () => (await import('./gguf-bench.mjs')).runGgufBench(),
   'kept-quant': async () => (await import('./kept-quant-bench.mjs')).runKeptQuantBench(),
   'quant-matmul': async () => (await import('./quant-matmul-bench.mjs')).runQuantMatmulBench(),
+  'quant-decode': async () => (await import('./quant-decode-bench.mjs')).runQuantDecodeBench(),
   ttft: async () => (await import('./ttft-bench.mjs')).runTtftBench(),
 };
 

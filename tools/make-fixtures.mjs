@@ -738,8 +738,8 @@ async function makeDemoGguf() {
 /**
  * Benchmark GGUF files (bench mode): the llama-15m shape in F32, F16, Q8_0, Q4_0 and Q4_K, every matrix
  * in the named type (`pure`, so the decode speed is that type's), for ours and llama.cpp's side by
- * side; the SmolLM2-135M shape in F16 and Q4_0 (typed as llama-quantize would) for time to first
- * token from the cache.
+ * side; the SmolLM2-135M shape in F16, Q8_0, Q4_0 and Q4_K (typed as llama-quantize would) for
+ * time to first token from the cache and for decode speed and memory per type (quant-decode-bench).
  */
 async function makeBenchGguf() {
   const dir = join(OUT, 'gguf');
@@ -750,7 +750,7 @@ async function makeBenchGguf() {
     writeFileSync(join(dir, `${from.replace('-shape', '')}-${dtype}.gguf`), convertFolder(join(OUT, from), { dtype, name: from, quantizer, pure }));
   };
   for (const dtype of ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k']) write('llama-15m', dtype, true);
-  for (const dtype of ['f16', 'q4_0']) write('smollm2-135m-shape', dtype, false);
+  for (const dtype of ['f16', 'q8_0', 'q4_0', 'q4_k']) write('smollm2-135m-shape', dtype, false);
 }
 
 // ---------------------------------------------------------------- main
