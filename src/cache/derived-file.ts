@@ -3,18 +3,23 @@
  * (runtime/model/kept-weights.ts), so the next load reads a quarter of the bytes and skips
  * quantizing. One per model URL and variant (the quantize type), under
  *   ['derived', url, variant]                          the record, written last;
+ *   ['derived-partial', url, variant]                  while it is being written: the chunks stored so far;
  *   ['derived-chunk', url, variant, source, index]     its chunks, with a SHA-256 each.
  *
  * `source` is the identity of the model's content: a SHA-256 over the names, sizes and chunk
  * hashes of its complete manifest, known without reading a byte of the model. A model changed
  * upstream and refreshed has another source, so its old derived file is never served (it is
  * deleted when next looked up). Deleting the model deletes its derived files (manage.ts), and a
- * derived chunk that fails its check drops the whole entry: the caller then rebuilds it.
+ * derived chunk that fails its check drops the whole entry: the caller then rebuilds it. A save
+ * cut short keeps the chunks it stored, listed in its progress record, and the next save of the
+ * same source resumes there (see {@link DerivedFile.save}).
  */
 import { GptError } from '../errors.ts';
 import type { FileStream } from '../formats/model-files.ts';
 import type { CacheKey, CacheStore } from './cache-store.ts';
+import { isQuotaError } from './download-file.ts';
 import { manifestKey, type ChunkRecord, type ModelRecord } from './manifest.ts';
+import { availableBytes, formatBytes, type StorageLike } from './quota.ts';
 import { sha256Hex } from './sha256.ts';
 
 /** A derived file as stored. */
@@ -28,6 +33,18 @@ export interface DerivedRecord {
   readonly createdAt: number;
 }
 
+/** A save in progress or cut short: the chunks stored so far, in order (see {@link DerivedFile.save}). */
+export interface PartialDerived {
+  readonly version: 1;
+  readonly url: string;
+  readonly variant: string;
+  readonly source: string;
+  /** Bytes of the whole file. */
+  readonly size: number;
+  readonly chunkSize: number;
+  readonly chunks: readonly ChunkRecord[];
+}
+
 /** What a derived file is made from: its size and its bytes in order, in pieces of any size. */
 export interface DerivedSource {
   readonly size: number;
@@ -35,7 +52,9 @@ export interface DerivedSource {
 }
 
 export const derivedKey = (url: string, variant: string): CacheKey => ['derived', url, variant];
-export const derivedModelPrefixes = (url: string): CacheKey[] => [['derived', url], ['derived-chunk', url]];
+export const derivedPartialKey = (url: string, variant: string): CacheKey => ['derived-partial', url, variant];
+const partialKey = derivedPartialKey;
+export const derivedModelPrefixes = (url: string): CacheKey[] => [['derived', url], ['derived-partial', url], ['derived-chunk', url]];
 const chunkKey = (r: Pick<DerivedRecord, 'url' | 'variant' | 'source'>, index: number): CacheKey => ['derived-chunk', r.url, r.variant, r.source, index];
 
 /** The identity of a complete model's content (see the top of this module). */
@@ -63,6 +82,8 @@ export class DerivedFile {
     /** What the file is, e.g. the quantize type 'q8_0'. */
     readonly variant: string,
     private readonly chunkSize: number,
+    /** Asked how much room is left before a save (default: the browser's; tests pass their own). */
+    private readonly storage: StorageLike | undefined = globalThis.navigator?.storage,
   ) {
     this.#id = `${manifest.url} ${variant}`;
   }
@@ -104,30 +125,51 @@ export class DerivedFile {
   }
 
   /**
-   * Stores `file` as this model's derived file, replacing any earlier one: chunks first, the
-   * record last, so a save cut short leaves nothing that is served. A model deleted or changed
-   * while saving takes its new derived file with it.
+   * Stores `file` as this model's derived file, replacing any earlier one. Resumable: each chunk
+   * lands in one transaction with a progress record that lists it (['derived-partial', url,
+   * variant]), and the complete record is written last, so a save cut short (the page closed, the
+   * worker terminated, a write failed) is never served, and the next save of the same bytes skips
+   * the chunks already stored (their SHA-256 matches) and writes only the rest. A model deleted or
+   * changed while saving takes its new derived file with it. The quota running out (or the
+   * browser's estimate saying it will) drops this derived file, never anything else, and throws
+   * GptError 'quota'. Resolves with the bytes this save wrote.
    */
-  save(file: DerivedSource): Promise<void> {
+  save(file: DerivedSource): Promise<number> {
     let pending = saving.get(this.store);
     if (!pending) saving.set(this.store, (pending = new Map()));
-    const run = (pending.get(this.#id) ?? Promise.resolve()).catch(() => {}).then(() => this.#save(file));
-    pending.set(this.#id, run);
+    const run = (pending.get(this.#id) ?? Promise.resolve()).then(() => this.#save(file));
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    pending.set(this.#id, settled);
     return run.finally(() => {
-      if (pending.get(this.#id) === run) pending.delete(this.#id);
+      if (pending.get(this.#id) === settled) pending.delete(this.#id);
     });
   }
 
-  async #save(file: DerivedSource): Promise<void> {
+  async #save(file: DerivedSource): Promise<number> {
     const { url } = this.manifest;
     const base = { url, variant: this.variant, source: await contentSource(this.manifest) };
-    await this.drop();
-    const chunks: ChunkRecord[] = [];
+    const partial = await this.#resume(base.source, file.size);
+    const progress = (chunks: readonly ChunkRecord[]): PartialDerived => ({ version: 1, ...base, size: file.size, chunkSize: this.chunkSize, chunks });
+    const stored = [...partial];
+    let written = 0;
+    let index = 0;
     const put = async (bytes: Uint8Array) => {
-      await this.store.write([[chunkKey(base, chunks.length), bytes]]);
-      chunks.push({ size: bytes.length, sha256: await sha256Hex(bytes) });
+      const chunk = { size: bytes.length, sha256: await sha256Hex(bytes) };
+      const had = stored[index];
+      if (had?.size !== chunk.size || had.sha256 !== chunk.sha256) {
+        stored[index] = chunk;
+        await this.#write([[chunkKey(base, index), bytes], [partialKey(url, this.variant), progress(stored.slice(0, Math.max(index + 1, partial.length)))]]);
+        written += bytes.length;
+      }
+      index++;
     };
     try {
+      const free = await availableBytes(this.storage);
+      const left = file.size - partial.reduce((n, c) => n + c.size, 0);
+      if (free !== null && left > free) throw this.#quota(left, free);
       let buf = new Uint8Array(this.chunkSize);
       let fill = 0;
       for await (let piece of file.chunks()) {
@@ -144,22 +186,59 @@ export class DerivedFile {
         }
       }
       if (fill > 0) await put(buf.slice(0, fill));
+      const chunks = stored.slice(0, index);
       const size = chunks.reduce((n, c) => n + c.size, 0);
       if (size !== file.size) throw new GptError('internal', `A derived file of ${url} gave ${size} bytes, ${file.size} were announced.`);
+      // chunks of an earlier, longer file past the end: claimed by nothing, so deleted first
+      for (let i = index; i < partial.length; i++) await this.store.write([], [chunkKey(base, i)]);
       const record: DerivedRecord = { version: 1, ...base, size, chunks, createdAt: Date.now() };
-      await this.store.write([[derivedKey(url, this.variant), record]]);
+      await this.#write([[derivedKey(url, this.variant), record]], [partialKey(url, this.variant)]);
       // the model deleted or refreshed meanwhile: its derived file goes with it
       const now = await this.store.get<ModelRecord>(manifestKey(url));
       if (now === undefined || (await contentSource(now)) !== base.source) await this.drop();
+      return written;
     } catch (e) {
-      await this.drop().catch(() => {});
+      // Out of room: what this file holds is freed. Anything else (a failed write, a source that
+      // failed): the chunks stored stay listed in the progress record, and the next save resumes.
+      if (e instanceof GptError && e.code === 'quota') await this.drop().catch(() => {});
       throw e;
     }
   }
 
-  /** Deletes the derived file (record first, then its chunks). */
+  /**
+   * The chunks a save of `size` bytes from `source` can keep: those of the progress record when it
+   * is of the same source, size and chunk size. Anything else of this variant (a complete file of
+   * another source, another source's chunks, a record that does not parse) is dropped first.
+   */
+  async #resume(source: string, size: number): Promise<readonly ChunkRecord[]> {
+    const p = await this.store.get<PartialDerived>(partialKey(this.manifest.url, this.variant));
+    if (!isPartial(p) || p.source !== source || p.size !== size || p.chunkSize !== this.chunkSize) {
+      await this.drop();
+      return [];
+    }
+    const prefix = ['derived-chunk', this.manifest.url, this.variant] as const;
+    const others = (await this.store.keys(prefix)).filter((k) => k[3] !== source);
+    await this.store.write([], [derivedKey(this.manifest.url, this.variant), ...others]);
+    return p.chunks;
+  }
+
+  async #write(puts: readonly (readonly [CacheKey, unknown])[], dels: readonly CacheKey[] = []): Promise<void> {
+    try {
+      await this.store.write(puts, dels);
+    } catch (e) {
+      if (isQuotaError(e)) throw this.#quota(null, null);
+      throw e;
+    }
+  }
+
+  #quota(needed: number | null, free: number | null): GptError {
+    const why = needed === null ? 'the storage quota ran out while writing them' : `they need ${formatBytes(needed)} and the browser reports ${formatBytes(free ?? 0)} free`;
+    return new GptError('quota', `The ${this.variant} weights of ${this.manifest.url} were not kept: ${why}. They were dropped; the model and every other stored file are untouched, and the model loads (and quantizes) from its own files.`);
+  }
+
+  /** Deletes the derived file (record first, then its progress record and chunks). */
   async drop(): Promise<void> {
-    await this.store.write([], [derivedKey(this.manifest.url, this.variant)]);
+    await this.store.write([], [derivedKey(this.manifest.url, this.variant), partialKey(this.manifest.url, this.variant)]);
     await this.store.deletePrefix(['derived-chunk', this.manifest.url, this.variant]);
   }
 }
@@ -172,4 +251,11 @@ function isRecord(v: unknown): v is DerivedRecord {
   if (!r || r.version !== 1 || typeof r.source !== 'string' || !Number.isSafeInteger(r.size) || !Array.isArray(r.chunks)) return false;
   const sum = r.chunks.reduce((n, c) => n + (Number.isSafeInteger(c?.size) && c.size > 0 && HEX64.test(String(c?.sha256)) ? c.size : NaN), 0);
   return sum === r.size;
+}
+
+/** A progress record read back from storage: every chunk it lists well formed. */
+function isPartial(v: unknown): v is PartialDerived {
+  const r = v as Partial<PartialDerived> | null;
+  if (!r || r.version !== 1 || typeof r.source !== 'string' || !Number.isSafeInteger(r.size) || !Number.isSafeInteger(r.chunkSize) || !Array.isArray(r.chunks)) return false;
+  return r.chunks.every((c) => Number.isSafeInteger(c?.size) && c.size > 0 && HEX64.test(String(c?.sha256)));
 }

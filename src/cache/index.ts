@@ -5,7 +5,7 @@
 export { openCachedModel, DEFAULT_CHUNK_SIZE, type OpenCachedModelOptions } from './open-cached-model.ts';
 export type { CachedModel, ReadVerification } from './cached-model-files.ts';
 export type { DerivedFile } from './derived-file.ts';
-export { listCachedModels, deleteCachedModel, clearCache, isModelCached, checkModelUpdate, refreshModel, type CachedModelInfo } from './manage.ts';
+export { listCachedModels, deleteCachedModel, clearCache, isModelCached, checkModelUpdate, refreshModel, type CachedModelInfo, type KeptCopyInfo } from './manage.ts';
 export { planLocalModel, storeLocalModel, type LocalModelPlan } from './local-import.ts';
 export { exportCachedModel } from './export-model.ts';
 export { defaultStore, idbStore, memoryStore, type CacheStore, type CacheKey } from './cache-store.ts';

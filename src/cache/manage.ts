@@ -6,7 +6,7 @@
 import { canonicalModelUrl } from '../formats/model-location.ts';
 import { cachedModelFiles, type CachedModel } from './cached-model-files.ts';
 import { defaultStore, type CacheStore } from './cache-store.ts';
-import { derivedModelPrefixes, derivedSaves } from './derived-file.ts';
+import { derivedModelPrefixes, derivedSaves, type DerivedRecord, type PartialDerived } from './derived-file.ts';
 import { manifestKey, modelBytes, modelChunksPrefix, parseModelRecord, partialKey, storedBytes, storedChunks, type ModelRecord } from './manifest.ts';
 import { openCachedModel, sharedDownload, usableStore, type OpenCachedModelOptions } from './open-cached-model.ts';
 import { probeFolder, type RemoteFolder } from './probe.ts';
@@ -22,9 +22,25 @@ export interface CachedModelInfo {
   readonly createdAt: Date;
   /** False for an interrupted download: it resumes on the next load, or can be deleted. */
   readonly complete: boolean;
+  /**
+   * Copies made from the model and stored beside it: its weights as quantize on load made them
+   * (src/cache/derived-file.ts), so the next load reads those. Their bytes are not in `bytes`; the
+   * model's storage is `bytes` plus theirs. Deleted with the model.
+   */
+  readonly kept: readonly KeptCopyInfo[];
 }
 
-function info(r: ModelRecord): CachedModelInfo {
+/** One copy of a model's weights kept beside it (see {@link CachedModelInfo.kept}). */
+export interface KeptCopyInfo {
+  /** What it is: the quantize type, 'q8_0' or 'q4_0'. */
+  readonly variant: string;
+  /** Bytes stored. */
+  readonly bytes: number;
+  /** False for a save cut short (the page closed): the next load with the same `quantize` finishes it. */
+  readonly complete: boolean;
+}
+
+function info(r: ModelRecord, kept: readonly KeptCopyInfo[] = []): CachedModelInfo {
   return {
     url: r.url,
     bytes: r.files.reduce((n, f) => n + storedBytes(f), 0),
@@ -32,7 +48,21 @@ function info(r: ModelRecord): CachedModelInfo {
     files: r.files.map((f) => f.name),
     createdAt: new Date(r.createdAt),
     complete: r.complete,
+    kept,
   };
+}
+
+/** The kept copies of every model, by model URL: complete records and saves cut short. */
+async function keptCopies(store: CacheStore): Promise<Map<string, KeptCopyInfo[]>> {
+  const out = new Map<string, KeptCopyInfo[]>();
+  const add = (url: unknown, variant: unknown, chunks: unknown, complete: boolean) => {
+    if (typeof url !== 'string' || typeof variant !== 'string' || !Array.isArray(chunks)) return; // damaged: the next load drops it
+    const bytes = chunks.reduce((n: number, c: { size?: unknown } | null) => n + (Number.isSafeInteger(c?.size) ? (c!.size as number) : 0), 0);
+    out.set(url, [...(out.get(url) ?? []), { variant, bytes, complete }]);
+  };
+  for (const r of await store.values<Partial<DerivedRecord> | null>(['derived'])) add(r?.url, r?.variant, r?.chunks, true);
+  for (const r of await store.values<Partial<PartialDerived> | null>(['derived-partial'])) add(r?.url, r?.variant, r?.chunks, false);
+  return out;
 }
 
 async function records(store: CacheStore, kind: 'manifest' | 'partial'): Promise<ModelRecord[]> {
@@ -47,10 +77,11 @@ async function records(store: CacheStore, kind: 'manifest' | 'partial'): Promise
   return out;
 }
 
-/** Cached models, complete ones and interrupted downloads, with sizes and dates. */
+/** Cached models, complete ones and interrupted downloads, with sizes and dates, and the copies kept beside them. */
 export async function listCachedModels(store: CacheStore = defaultStore()): Promise<CachedModelInfo[]> {
   if (!(await store.available())) return [];
-  return [...(await records(store, 'manifest')), ...(await records(store, 'partial'))].map(info);
+  const kept = await keptCopies(store);
+  return [...(await records(store, 'manifest')), ...(await records(store, 'partial'))].map((r) => info(r, r.complete ? kept.get(r.url) : []));
 }
 
 /** Deletes a model (complete or partial) and all its chunks. Other models are untouched. */

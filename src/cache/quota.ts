@@ -26,7 +26,7 @@ export function formatBytes(n: number): string {
 }
 
 /** Free bytes for this origin, or null when the browser does not say. */
-async function availableBytes(storage: StorageLike | undefined): Promise<number | null> {
+export async function availableBytes(storage: StorageLike | undefined): Promise<number | null> {
   try {
     const { quota, usage } = (await storage?.estimate()) ?? {};
     return quota === undefined ? null : quota - (usage ?? 0);
