@@ -88,6 +88,16 @@ async function renderCached() {
     const bytes = document.createElement('td');
     bytes.className = 'size';
     bytes.textContent = size(m.bytes);
+    // weights quantized on load, kept beside the model (deleted with it): counted here, not hidden
+    for (const k of m.kept ?? []) {
+      const line = document.createElement('div');
+      line.className = 'kept';
+      line.textContent = `+ ${size(k.bytes)} kept as ${k.variant}${k.complete ? '' : ' (partial)'}`;
+      line.title = k.complete
+        ? `The weights quantized to ${k.variant} on an earlier load, read instead of the model's own on the next load with quantize="${k.variant}".`
+        : `A save of the weights quantized to ${k.variant} that was cut short; the next load with quantize="${k.variant}" finishes it.`;
+      bytes.append(line);
+    }
     const actions = document.createElement('td');
     const del = document.createElement('button');
     del.type = 'button';

@@ -174,7 +174,8 @@ export function modelLoader({ store, fetch, importWebLlm = importWebLlmBundle, g
         timings: timings.toJSON(),
       });
       // Quantized on an earlier visit: read those weights, a quarter of the bytes, and skip quantizing.
-      const kept = spec.quantize && files.ggufFile === undefined ? files.derived(spec.quantize) : null;
+      // Keyed by the model's content (derived-file.ts): a folder or a GGUF changed upstream never reuses it.
+      const kept = spec.quantize ? files.derived(spec.quantize) : null;
       const keptFile = await kept?.find().catch(() => null);
       if (kept && keptFile) {
         try {

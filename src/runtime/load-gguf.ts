@@ -7,7 +7,10 @@ import { LanguageModel } from './language-model.ts';
 import { ggufModelConfig } from './model/gguf-config.ts';
 import { contextLengthFor } from './model/config-limits.ts';
 import { GptModel } from './model/gpt-model.ts';
-import { loadGgufWeights } from './model/load-gguf-weights.ts';
+import { ggufStorage, loadGgufWeights } from './model/load-gguf-weights.ts';
+import { KeptWeights, loadKeptWeights } from './model/kept-weights.ts';
+import type { ModelConfig } from './model/config.ts';
+import type { ModelWeights } from './model/weights.ts';
 import { WeightsFingerprint } from './model/weights-fingerprint.ts';
 import { timedUploads } from './model/timed-uploads.ts';
 import { LoadTimings } from '../formats/load-timings.ts';
@@ -15,8 +18,9 @@ import type { BackendFactory, LoadOptions } from './load-model.ts';
 
 /**
  * Loads a model from one GGUF file: the header (metadata, tokenizer, tensor table) is read and
- * checked before any backend is created, then the tensors stream into it. `createBackend` is the
- * same backend choice the folder path uses.
+ * checked before any backend is created, then the tensors stream into it (or, with `quantize`
+ * and `keptWeights`, the weights an earlier load quantized: see model/kept-weights.ts).
+ * `createBackend` is the same backend choice the folder path uses.
  */
 export async function loadGgufLanguageModel(
   files: ModelFiles,
@@ -48,14 +52,27 @@ export async function loadGgufLanguageModel(
     const { quantize } = options;
     // a GGUF's float matrices quantized on load make another model to a task head (see load-model.ts)
     if (quantize) fingerprint.add(`quantize ${quantize}`, quantize, [], new Uint8Array(0));
-    const loadWeights = () => loadGgufWeights(timedUploads(backend, timings), config, reader, { onProgress: options.onProgress, signal, fingerprint, quantize });
+    const uploads = timedUploads(backend, timings);
+    const storage = ggufStorage(config, reader, quantize);
+    // Quantized on an earlier load (LoadOptions.keptWeights): those weights instead of the file's
+    // tensors; and with something to quantize, the result kept for the next load (onKeepWeights).
+    const kept = quantize && options.onKeepWeights && storage.quantizesOnLoad ? new KeptWeights() : undefined;
+    const loadWeights = async (): Promise<{ weights: ModelWeights; config: ModelConfig; weightsHash: string }> => {
+      if (quantize && options.keptWeights) {
+        const keptReader = await openGguf(await options.keptWeights.open(signal), `${name} (weights kept as ${quantize})`);
+        return loadKeptWeights(uploads, config, keptReader, quantize, { onProgress: options.onProgress, signal, storage });
+      }
+      const read = await loadGgufWeights(uploads, config, reader, { onProgress: options.onProgress, signal, fingerprint, quantize, ...(kept ? { keep: kept } : {}) });
+      return { ...read, weightsHash: fingerprint.hex() };
+    };
     const loaded = await timings.time('weights', loadWeights);
     const preparing = performance.now();
     const model = new GptModel(loaded.config, backend, loaded.weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
     await backend.flush(); // GPU memory exhaustion shows here, before the first reply (gpu-out-of-memory)
     await model.prepare(options.onPrepare);
     timings.since('prepare', preparing);
-    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, fingerprint.hex(), reason);
+    if (kept && quantize) options.onKeepWeights?.(kept.file(quantize, loaded.weightsHash));
+    return new LanguageModel(model, tokenizer, chatTemplate, tokenizer.eosTokenIds, files.location, notice, loaded.weightsHash, reason);
   } catch (err) {
     backend.destroy();
     throw err;

@@ -57,16 +57,17 @@ export interface LoadOptions {
   /** After the weights: kernels compiled ahead of the first token (GPU pipelines done of total). */
   readonly onPrepare?: (done: number, total: number) => void;
   /**
-   * With `quantize`, a folder's weights as an earlier load with the same `quantize` kept them
-   * (`onKeepWeights`): read instead of the checkpoint, and nothing is quantized. The caller vouches
-   * that they came from this checkpoint; a file that is not kept weights of this model's shape
+   * With `quantize`, a model's weights (a folder's or a GGUF's) as an earlier load with the same
+   * `quantize` kept them (`onKeepWeights`): read instead of the checkpoint, and nothing is quantized.
+   * The caller vouches that they came from this checkpoint; a file that is not kept weights of this model's shape
    * fails with GptError 'bad-gguf' (see model/kept-weights.ts). `open` may be called more than
    * once ('auto' loads again on the CPU when the GPU is out of memory).
    */
   readonly keptWeights?: { open(signal?: AbortSignal): Promise<FileStream> };
   /**
-   * With `quantize`, called once a folder's model has loaded from its checkpoint, with its weights
-   * as the backend holds them, to keep for the next load (`keptWeights`).
+   * With `quantize`, called once a model has loaded from its checkpoint, with its weights as the
+   * backend holds them, to keep for the next load (`keptWeights`). Not called for a GGUF whose
+   * matrices are all quantized already (quantize on load changed nothing worth keeping).
    */
   readonly onKeepWeights?: (file: KeptWeightsFile) => void;
   /** Where the load's parse, backend, weights, upload and prepare phases are counted (see formats/load-timings.ts). */

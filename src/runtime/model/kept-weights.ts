@@ -7,6 +7,7 @@ import type { LoadProgress } from '../../formats/model-files.ts';
 import { DTYPE_BYTES } from '../dtype.ts';
 import { isQuantDType, quantRowBytes, quantWriteAt } from '../quant/quant-dtype.ts';
 import type { ModelConfig } from './config.ts';
+import { withRopeFactors } from './gguf-config.ts';
 import { quantizedDType, type QuantizeOnLoad } from './quantize-on-load.ts';
 import { assembleWeights, tensorPlan } from './tensor-names.ts';
 import type { ModelWeights } from './weights.ts';
@@ -22,6 +23,12 @@ import { WeightProgress } from './weight-progress.ts';
  *   gpt-chat.version         1
  *   gpt-chat.quantize        "q8_0" | "q4_0"
  *   gpt-chat.weights_hash    the checkpoint's WeightsFingerprint, so task heads still match
+ *   gpt-chat.tied_head       1 when the head is the embedding (a GGUF whose output.weight copies
+ *                            token_embd.weight; absent otherwise)
+ *
+ * A GGUF source's weights are kept the same way: those it stores quantized as they are, its float
+ * matrices quantized; its `rope_freqs.weight` (Llama 3.1 frequency factors, read into the config)
+ * comes along as the f32 tensor `rope_freqs`.
  *
  * The runtime only writes and reads the file; where it is kept, and that it belongs to the same
  * checkpoint, is the caller's (the engine keys it in the cache by the checkpoint's chunk hashes).
@@ -29,6 +36,8 @@ import { WeightProgress } from './weight-progress.ts';
 
 export const KEPT_ARCHITECTURE = 'gpt-chat-weights';
 const VERSION = 1;
+/** The tensor that holds a GGUF source's rope frequency factors. */
+const ROPE_FACTORS = 'rope_freqs';
 
 const TYPE_ID: ReadonlyMap<GgmlTypeName, number> = new Map([...GGML_LAYOUTS].map(([id, l]) => [l.name, id]));
 
@@ -58,6 +67,22 @@ function weightBytes(dtype: WeightDType, rows: number, cols: number, what: strin
  */
 export class KeptWeights {
   readonly #held = new Map<string, Held>();
+  #tied = false;
+
+  /** The GGUF source's rope frequency factors, applied to the config (see the top of this module). */
+  ropeFactors(factors: Float32Array): void {
+    const bytes = new Uint8Array(factors.length * 4);
+    new Float32Array(bytes.buffer).set(factors);
+    this.#held.set(ROPE_FACTORS, { rows: 1, cols: factors.length, dtype: 'f32', bytes });
+  }
+
+  /** The head is the embedding: one matrix, kept as `tokEmb` whichever of the pair was held. */
+  tie(): void {
+    const head = this.#held.get('lmHead');
+    if (head && !this.#held.has('tokEmb')) this.#held.set('tokEmb', head);
+    this.#held.delete('lmHead');
+    this.#tied = true;
+  }
 
   /** What `backend.writeWeight(w, offset, bytes)` wrote into weight `key` (rows, cols, dtype). */
   write(key: string, rows: number, cols: number, dtype: WeightDType, offset: number, bytes: Uint8Array): void {
@@ -76,6 +101,7 @@ export class KeptWeights {
         ['gpt-chat.version', VERSION],
         ['gpt-chat.quantize', quantize],
         ['gpt-chat.weights_hash', weightsHash],
+        ...(this.#tied ? [['gpt-chat.tied_head', 1] as const] : []),
       ],
       held.map(([name, w]) => ({ name, type: TYPE_ID.get(w.dtype)!, dims: [w.cols, w.rows] })),
     );
@@ -98,10 +124,12 @@ export class KeptWeights {
   }
 }
 
-/** What {@link loadKeptWeights} gives: the weights, and the fingerprint of the checkpoint they came from. */
+/** What {@link loadKeptWeights} gives: the weights, the fingerprint of the checkpoint they came from, and the config they fit. */
 export interface LoadedKeptWeights {
   readonly weights: ModelWeights;
   readonly weightsHash: string;
+  /** `cfg`, with the head tied and rope factors applied when the file says so (a GGUF source's). */
+  readonly config: ModelConfig;
 }
 
 /**
@@ -115,7 +143,12 @@ export async function loadKeptWeights(
   cfg: ModelConfig,
   reader: GgufReader,
   quantize: QuantizeOnLoad,
-  opts: { readonly onProgress?: (p: LoadProgress) => void; readonly signal?: AbortSignal } = {},
+  opts: {
+    readonly onProgress?: (p: LoadProgress) => void;
+    readonly signal?: AbortSignal;
+    /** The dtype each weight must have, by key (a GGUF source's: see ggufStorage); default: what quantize on load gives a checkpoint's. */
+    readonly storage?: ReadonlyMap<string, WeightDType>;
+  } = {},
 ): Promise<LoadedKeptWeights> {
   const { file, metadata } = reader;
   const bad = (what: string) => new GptError('bad-gguf', `${file}: ${what}. Hint: the kept quantized weights are dropped and made again from the checkpoint.`);
@@ -127,9 +160,13 @@ export async function loadKeptWeights(
   const weightsHash = metadata.string('gpt-chat.weights_hash', '');
   if (!/^[0-9a-f]{16}$/.test(weightsHash)) throw bad('gpt-chat.weights_hash is not 16 hex digits');
 
+  const tied = metadata.uint('gpt-chat.tied_head', 0) === 1;
+  if (tied) cfg = { ...cfg, tiedHead: true };
   const plan = tensorPlan(cfg);
   const byName = new Map(reader.tensors.map((t) => [t.name, t]));
-  if (byName.size !== plan.length) throw bad(`it has ${byName.size} tensors, the model has ${plan.length} weights`);
+  const rope = byName.get(ROPE_FACTORS);
+  if (rope && (rope.layout.name !== 'f32' || cfg.position !== 'rope')) throw bad(`${ROPE_FACTORS} is ${rope.layout.name} for a model with ${cfg.position} positions`);
+  if (byName.size !== plan.length + (rope ? 1 : 0)) throw bad(`it has ${byName.size} tensors, the model has ${plan.length} weights`);
   const byKey = new Map(plan.map((w) => [w.key, w]));
   for (const weight of plan) {
     const t = byName.get(weight.key);
@@ -137,8 +174,13 @@ export async function loadKeptWeights(
     if (t.shape.length !== 2 || t.shape[0] !== weight.rows || t.shape[1] !== weight.cols) {
       throw bad(`weight ${weight.key} has shape [${t.shape.join(', ')}], the model needs [${weight.rows}, ${weight.cols}]`);
     }
-    const want = quantizedDType(weight, quantize);
     const got = t.layout.name;
+    const stored = opts.storage?.get(weight.key);
+    if (stored !== undefined) {
+      if (got !== stored) throw bad(`weight ${weight.key} is ${got}, the model holds it as ${stored}`);
+      continue;
+    }
+    const want = quantizedDType(weight, quantize);
     if (want !== null ? got !== want : isQuantDType(got)) throw bad(`weight ${weight.key} is ${got}, quantize ${quantize} stores it as ${want ?? 'floats'}`);
   }
 
@@ -149,11 +191,15 @@ export async function loadKeptWeights(
   const created = new Map<string, Weight>();
   for await (const t of reader.tensorData({ signal: opts.signal, onBytes: progress.onBytes })) {
     progress.tensorDone();
+    if (t.name === ROPE_FACTORS) {
+      cfg = withRopeFactors(cfg, new Float32Array(t.bytes.slice().buffer), file);
+      continue;
+    }
     const weight = byKey.get(t.name)!;
     const w = backend.createWeight(weight.key, weight.rows, weight.cols, t.layout.name as WeightDType);
     backend.writeWeight(w, 0, t.bytes);
     created.set(weight.key, w);
   }
   progress.finish();
-  return { weights: assembleWeights(cfg, created), weightsHash };
+  return { weights: assembleWeights(cfg, created), weightsHash, config: cfg };
 }

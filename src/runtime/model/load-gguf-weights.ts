@@ -35,6 +35,23 @@ function storageOf(weight: WeightPlan, types: readonly GgmlTypeName[], quantize:
   return quantizedDType(weight, quantize) ?? first;
 }
 
+/**
+ * The dtype each canonical weight of a GGUF model is held in (see storageOf), by weight key, and
+ * whether `quantize` converts any of its float matrices (else quantize on load changes nothing).
+ */
+export function ggufStorage(cfg: ModelConfig, reader: GgufReader, quantize: QuantizeOnLoad | undefined): Map<string, WeightDType> & { readonly quantizesOnLoad: boolean } {
+  const byName = new Map(reader.tensors.map((t) => [t.name, t]));
+  const storage = new Map<string, WeightDType>(); // weight key -> the dtype it is held in
+  let quantizesOnLoad = false;
+  for (const weight of ggufTensorPlan(cfg).weights) {
+    const types = weight.parts.map((p) => byName.get(p.names[0]!)?.layout.name ?? 'f32');
+    const to = storageOf(weight, types, quantize);
+    if (isQuantDType(to) && types.some((t) => !isQuantDType(t))) quantizesOnLoad = true;
+    storage.set(weight.key, to);
+  }
+  return Object.assign(storage, { quantizesOnLoad });
+}
+
 /** The weights of a GGUF model, and its config with `rope_freqs.weight` applied when the file has it. */
 export interface LoadedGgufWeights {
   readonly weights: ModelWeights;
@@ -58,11 +75,7 @@ export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader
   const targets = new Map<string, { weight: WeightPlan; part: TensorPart }>();
   for (const weight of plan) for (const part of weight.parts) targets.set(part.names[0]!, { weight, part });
   const byName = new Map(reader.tensors.map((t) => [t.name, t]));
-  const storage = new Map<string, WeightDType>(); // weight key -> the dtype it is held in
-  for (const weight of plan) {
-    const types = weight.parts.map((p) => byName.get(p.names[0]!)?.layout.name ?? 'f32');
-    storage.set(weight.key, storageOf(weight, types, opts.quantize));
-  }
+  const storage = ggufStorage(cfg, reader, opts.quantize);
   for (const [name, { part, weight }] of targets) {
     const t = byName.get(name);
     if (!t) {
@@ -85,7 +98,9 @@ export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader
     progress.tensorDone();
     if (t.name === 'rope_freqs.weight' && cfg.position === 'rope') {
       if (t.layout.name !== 'f32') throw new GptError('unsupported-dtype', `${file}: rope_freqs.weight is ${t.layout.name}; llama.cpp writes it as f32.`);
-      config = withRopeFactors(cfg, new Float32Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength / 4), file);
+      const factors = new Float32Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength / 4);
+      config = withRopeFactors(cfg, factors, file);
+      opts.keep?.ropeFactors(factors);
       continue;
     }
     const target = targets.get(t.name);
@@ -118,9 +133,11 @@ export async function loadGgufWeights(backend: Backend, cfg: ModelConfig, reader
       bytes = convertDType(bytes, from, to);
     }
     backend.writeWeight(w, part.offset, bytes);
+    opts.keep?.write(weight.key, weight.rows, weight.cols, to, part.offset, bytes);
   }
   progress.finish();
   if (tied) {
+    opts.keep?.tie();
     const held = created.get('tokEmb') ?? created.get('lmHead')!;
     created.set('tokEmb', held).delete('lmHead');
     config = { ...config, tiedHead: true };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadLanguageModel, nodeModelFiles, type LanguageModel } from '../../../src/node.ts';
 import type { FileStream } from '../../../src/formats/model-files.ts';
+import { openGguf } from '../../../src/formats/gguf.ts';
 import type { KeptWeightsFile } from '../../../src/runtime/model/kept-weights.ts';
 import type { QuantizeOnLoad } from '../../../src/runtime/model/quantize-on-load.ts';
 import { seededIds } from '../../helpers/parity-cases.ts';
@@ -43,6 +44,9 @@ describe('kept quantized weights', () => {
     ['test/fixtures/generated/llama', 'q8_0'],
     ['test/fixtures/generated/gpt2', 'q4_0'], // transposed Conv1D weights, learned positions, tied head
     ['test/fixtures/generated/qwen2-f16', 'q4_0'], // f16 checkpoint, q/k/v biases
+    ['test/fixtures/generated/gguf/llama.gguf', 'q8_0'], // a GGUF: q/k rows unpermuted, rope_freqs.weight kept
+    ['test/fixtures/generated/gguf/gpt2.gguf', 'q4_0'], // a GGUF whose output.weight copies token_embd: kept tied
+    ['test/fixtures/generated/gguf/qwen2-f16.gguf', 'q8_0'],
   ] as const) {
     it(`${folder} ${quantize}: a load from the kept file is the same model (logits, greedy ids, fingerprint)`, async () => {
       const { lm: first, bytes } = await keep(folder, quantize);
@@ -67,6 +71,26 @@ describe('kept quantized weights', () => {
       }
     });
   }
+
+  it('a GGUF source keeps what the config needs: rope_freqs (Llama 3 factors), the tied head; the dtypes its tensors had', async () => {
+    const rope = await keep('test/fixtures/generated/gguf/llama.gguf', 'q8_0');
+    const tied = await keep('test/fixtures/generated/gguf/gpt2.gguf', 'q4_0');
+    rope.lm.dispose();
+    tied.lm.dispose();
+    const llama = await openGguf(streamOf(rope.bytes), 'llama kept');
+    expect(llama.tensors.find((t) => t.name === 'rope_freqs')).toMatchObject({ shape: [1, rope.lm.config.D / 2] });
+    const gpt2 = await openGguf(streamOf(tied.bytes), 'gpt2 kept');
+    expect(gpt2.metadata.uint('gpt-chat.tied_head', 0)).toBe(1);
+    expect(gpt2.tensors.map((t) => t.name)).not.toContain('lmHead');
+    expect(gpt2.tensors.find((t) => t.name === 'tokEmb')?.layout.name).toBe('q4_0');
+  });
+
+  it('a GGUF whose matrices are all quantized already keeps nothing (quantize on load changed nothing)', async () => {
+    let kept: KeptWeightsFile | undefined;
+    const lm = await loadLanguageModel(nodeModelFiles('test/fixtures/generated/gguf/gpt-chat-demo-q4_k.gguf'), { backend: 'cpu', quantize: 'q4_0', onKeepWeights: (f) => (kept = f) });
+    lm.dispose();
+    expect(kept).toBeUndefined();
+  });
 
   it('is about a quarter (q8_0) or an eighth (q4_0) of the f32 checkpoint, plus the small float vectors', async () => {
     const { statSync } = await import('node:fs');
