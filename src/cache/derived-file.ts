@@ -17,33 +17,12 @@
 import { GptError } from '../errors.ts';
 import type { FileStream } from '../formats/model-files.ts';
 import type { CacheKey, CacheStore } from './cache-store.ts';
-import { isQuotaError } from './download-file.ts';
 import { manifestKey, type ChunkRecord, type ModelRecord } from './manifest.ts';
 import { availableBytes, formatBytes, type StorageLike } from './quota.ts';
 import { sha256Hex } from './sha256.ts';
+import { derivedChunkKey as chunkKey, derivedKey, derivedPartialKey as partialKey, saving, type DerivedRecord, type PartialDerived } from './derived-keys.ts';
 
-/** A derived file as stored. */
-export interface DerivedRecord {
-  readonly version: 1;
-  readonly url: string;
-  readonly variant: string;
-  readonly source: string;
-  readonly size: number;
-  readonly chunks: readonly ChunkRecord[];
-  readonly createdAt: number;
-}
-
-/** A save in progress or cut short: the chunks stored so far, in order (see {@link DerivedFile.save}). */
-export interface PartialDerived {
-  readonly version: 1;
-  readonly url: string;
-  readonly variant: string;
-  readonly source: string;
-  /** Bytes of the whole file. */
-  readonly size: number;
-  readonly chunkSize: number;
-  readonly chunks: readonly ChunkRecord[];
-}
+export { derivedKey, derivedPartialKey, derivedModelPrefixes, derivedSaves, type DerivedRecord, type PartialDerived } from './derived-keys.ts';
 
 /** What a derived file is made from: its size and its bytes in order, in pieces of any size. */
 export interface DerivedSource {
@@ -51,25 +30,10 @@ export interface DerivedSource {
   chunks(): AsyncIterable<Uint8Array>;
 }
 
-export const derivedKey = (url: string, variant: string): CacheKey => ['derived', url, variant];
-export const derivedPartialKey = (url: string, variant: string): CacheKey => ['derived-partial', url, variant];
-const partialKey = derivedPartialKey;
-export const derivedModelPrefixes = (url: string): CacheKey[] => [['derived', url], ['derived-partial', url], ['derived-chunk', url]];
-const chunkKey = (r: Pick<DerivedRecord, 'url' | 'variant' | 'source'>, index: number): CacheKey => ['derived-chunk', r.url, r.variant, r.source, index];
-
 /** The identity of a complete model's content (see the top of this module). */
 export async function contentSource(manifest: ModelRecord): Promise<string> {
   const files = [...manifest.files].sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => [f.name, f.size, f.chunks.map((c) => c?.sha256)]);
   return sha256Hex(new TextEncoder().encode(JSON.stringify(files)));
-}
-
-/** Saves in progress, per store and `url variant`: a lookup or a delete waits for them. */
-const saving = new WeakMap<CacheStore, Map<string, Promise<void>>>();
-
-/** Waits for the saves of derived files of `url` in progress (a delete must not race one). */
-export async function derivedSaves(store: CacheStore, url: string): Promise<void> {
-  const pending = [...(saving.get(store) ?? new Map<string, Promise<void>>())].filter(([k]) => k.startsWith(`${url} `)).map(([, p]) => p);
-  await Promise.allSettled(pending);
 }
 
 /** One derived file of one complete cached model. */
@@ -226,7 +190,7 @@ export class DerivedFile {
     try {
       await this.store.write(puts, dels);
     } catch (e) {
-      if (isQuotaError(e)) throw this.#quota(null, null);
+      if ((e as { name?: unknown } | null)?.name === 'QuotaExceededError') throw this.#quota(null, null); // as download-file.ts's isQuotaError
       throw e;
     }
   }

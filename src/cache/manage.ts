@@ -6,7 +6,7 @@
 import { canonicalModelUrl } from '../formats/model-location.ts';
 import { cachedModelFiles, type CachedModel } from './cached-model-files.ts';
 import { defaultStore, type CacheStore } from './cache-store.ts';
-import { derivedModelPrefixes, derivedSaves, type DerivedRecord, type PartialDerived } from './derived-file.ts';
+import { derivedModelPrefixes, derivedSaves, type DerivedRecord, type PartialDerived } from './derived-keys.ts';
 import { manifestKey, modelBytes, modelChunksPrefix, parseModelRecord, partialKey, storedBytes, storedChunks, type ModelRecord } from './manifest.ts';
 import { openCachedModel, sharedDownload, usableStore, type OpenCachedModelOptions } from './open-cached-model.ts';
 import { probeFolder, type RemoteFolder } from './probe.ts';
@@ -81,7 +81,10 @@ async function records(store: CacheStore, kind: 'manifest' | 'partial'): Promise
 export async function listCachedModels(store: CacheStore = defaultStore()): Promise<CachedModelInfo[]> {
   if (!(await store.available())) return [];
   const kept = await keptCopies(store);
-  return [...(await records(store, 'manifest')), ...(await records(store, 'partial'))].map((r) => info(r, r.complete ? kept.get(r.url) : []));
+  // each model's kept copies on one row: the complete model's, else its partial one's (a download
+  // cut short, or a damaged chunk being fetched again: the copies stay valid for the same bytes)
+  const rows = [...(await records(store, 'manifest')), ...(await records(store, 'partial'))];
+  return rows.map((r, i) => info(r, rows.findIndex((o) => o.url === r.url) === i ? kept.get(r.url) : []));
 }
 
 /** Deletes a model (complete or partial) and all its chunks. Other models are untouched. */

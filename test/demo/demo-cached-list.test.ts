@@ -1,7 +1,8 @@
 // The demo's "Models on this device" list while the bundled model downloads, in headless Chromium
 // (puppeteer-core) on a fresh profile: the server paces the model files to ~1 MB/s, so the download
 // lasts a few seconds. Asserts that the list shows the model as a partial download while it
-// downloads (before the element is ready), and the complete model, without "partial", once it is.
+// downloads (before the element is ready), and the complete model, without "partial", once it is;
+// and that weights kept by quantize on load show with their model and go with it.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
@@ -61,4 +62,49 @@ describe.skipIf(!built || !hasDemoModel)('demo: models on this device during a d
     expect(await after.jsonValue()).toMatch(/gpt-chat-demo/);
     await context.close();
   }, 180_000);
+
+  it('shows the weights kept as q8_0 with the model, and Delete removes both', async () => {
+    const context = await browser.createBrowserContext();
+    const page = await context.newPage();
+    await page.evaluateOnNewDocument(() => localStorage.setItem('gpt-chat-demo-settings', JSON.stringify({ engine: 'cpu' })));
+    await page.goto(served.url, { waitUntil: 'load' });
+    const ready = () => page.waitForFunction(() => (document.querySelector('gpt-chat') as unknown as { status: string }).status === 'ready', { timeout: 90_000, polling: 100 });
+    await ready();
+    // the same model quantized on load: the element loads again, and keeps the q8_0 weights after it is ready
+    await page.evaluate(() => document.querySelector('gpt-chat')!.setAttribute('quantize', 'q8_0'));
+    await page.waitForFunction(
+      async () => {
+        const chat = document.querySelector('gpt-chat') as unknown as { listCachedModels(): Promise<{ kept: { variant: string; complete: boolean }[] }[]> };
+        return (await chat.listCachedModels()).some((m) => m.kept.some((k) => k.variant === 'q8_0' && k.complete));
+      },
+      { timeout: 90_000, polling: 200 },
+    );
+    await page.reload({ waitUntil: 'load' });
+    const row = await page.waitForFunction(
+      () => [...document.querySelectorAll('#cached tr')].find((tr) => tr.textContent?.includes('kept as'))?.querySelector('td.size')?.textContent ?? null,
+      { timeout: 30_000, polling: 100 },
+    );
+    // the model's own bytes (f16, 3.8 MB with its tokenizer), then the q8_0 copy: about half of it
+    const [, own, copy] = /^([\d.]+) MB\+ ([\d.]+) MB kept as q8_0$/.exec(String(await row.jsonValue())) ?? [];
+    expect(Number(copy) / Number(own)).toBeGreaterThan(0.45);
+    expect(Number(copy) / Number(own)).toBeLessThan(0.65);
+    await ready();
+    await page.evaluate(() => ([...document.querySelectorAll('#cached tr')].find((tr) => tr.textContent?.includes('kept as'))!.querySelector('button[aria-label^="Delete"]') as HTMLButtonElement).click());
+    await page.waitForFunction(() => document.querySelector('#cached')!.textContent!.includes('Nothing stored yet.'), { timeout: 30_000, polling: 100 });
+    const left = await page.evaluate(async () => (await (document.querySelector('gpt-chat') as unknown as { listCachedModels(): Promise<unknown[]> }).listCachedModels()).length);
+    expect(left).toBe(0);
+    const keys = await page.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const open = indexedDB.open('gpt-chat-cache');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const req = open.result.transaction('files').objectStore('files').count(IDBKeyRange.bound(['derived'], ['derived-partial', []]));
+            req.onsuccess = () => resolve(req.result);
+          };
+        }),
+    );
+    expect(keys).toBe(0); // no record, progress record or chunk of the kept copy either
+    await context.close();
+  }, 240_000);
 });
