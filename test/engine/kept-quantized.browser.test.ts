@@ -5,7 +5,7 @@
 // file is dropped and made again, never served; deleting the model deletes it.
 import { expect } from 'chai';
 import { defaultStore, deleteCachedModel } from '../../src/cache/index.ts';
-import { derivedKey, type DerivedRecord } from '../../src/cache/derived-file.ts';
+import { derivedKey, derivedPartialKey, type DerivedRecord } from '../../src/cache/derived-file.ts';
 import type { EngineLoadProgress, ModelInfo } from '../../src/engine/engine.ts';
 import { WorkerClient } from '../../src/engine/worker-client.ts';
 
@@ -76,6 +76,28 @@ describe('quantized weights kept in the cache', () => {
     const next = await visit('after-repair');
     expect(next.info.quantizedFromCache).to.equal(true);
     expect(next.reply).to.equal(repaired.reply);
+  });
+
+  it('a worker terminated as soon as the model is ready leaves nothing read as complete; the next visit ends with a complete copy', async () => {
+    for (const kind of ['derived', 'derived-partial', 'derived-chunk']) await store.deletePrefix([kind, MODEL]);
+    // ready, then the page closes: the save the worker started after "ready" is cut wherever it was
+    const client = new WorkerClient({ workerUrl: '/dist/gpt-chat-worker.js?terminated' });
+    const info = await client.load({ url: MODEL, engine: 'cpu', quantize: 'q8_0' }, () => {});
+    client.dispose();
+    expect(info.quantizedFromCache).to.equal(undefined);
+    await sleep(200);
+    const cut = await store.get<DerivedRecord>(derivedKey(MODEL, 'q8_0'));
+    if (cut) {
+      // it finished before the worker went: complete, every chunk it lists stored
+      for (let i = 0; i < cut.chunks.length; i++) expect((await store.get<Uint8Array>(['derived-chunk', MODEL, 'q8_0', cut.source, i]))?.length).to.equal(cut.chunks[i]!.size);
+    }
+    const next = await visit('after-terminated');
+    const kept = await keptRecord();
+    expect(await store.get(derivedPartialKey(MODEL, 'q8_0'))).to.equal(undefined);
+    const last = await visit('after-terminated-2');
+    expect(last.info.quantizedFromCache).to.equal(true);
+    expect(last.reply).to.equal(next.reply);
+    expect(kept.size).to.be.greaterThan(0);
   });
 
   it('deleting the model deletes its kept weights', async () => {
