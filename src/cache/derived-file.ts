@@ -93,7 +93,8 @@ export class DerivedFile {
    * lands in one transaction with a progress record that lists it (['derived-partial', url,
    * variant]), and the complete record is written last, so a save cut short (the page closed, the
    * worker terminated, a write failed) is never served, and the next save of the same bytes skips
-   * the chunks already stored (their SHA-256 matches) and writes only the rest. A model deleted or
+   * the chunks already stored (the SHA-256 recorded for each matches the new bytes; reads check the
+   * stored bytes against it) and writes only the rest. A model deleted or
    * changed while saving takes its new derived file with it. The quota running out (or the
    * browser's estimate saying it will) drops this derived file, never anything else, and throws
    * GptError 'quota'. Resolves with the bytes this save wrote.
@@ -125,7 +126,7 @@ export class DerivedFile {
       const had = stored[index];
       if (had?.size !== chunk.size || had.sha256 !== chunk.sha256) {
         stored[index] = chunk;
-        await this.#write([[chunkKey(base, index), bytes], [partialKey(url, this.variant), progress(stored.slice(0, Math.max(index + 1, partial.length)))]]);
+        await this.#write([[chunkKey(base, index), bytes], [partialKey(url, this.variant), progress([...stored])]]);
         written += bytes.length;
       }
       index++;
@@ -154,7 +155,7 @@ export class DerivedFile {
       const size = chunks.reduce((n, c) => n + c.size, 0);
       if (size !== file.size) throw new GptError('internal', `A derived file of ${url} gave ${size} bytes, ${file.size} were announced.`);
       // chunks of an earlier, longer file past the end: claimed by nothing, so deleted first
-      for (let i = index; i < partial.length; i++) await this.store.write([], [chunkKey(base, i)]);
+      await this.store.write([], partial.slice(index).map((_, i) => chunkKey(base, index + i)));
       const record: DerivedRecord = { version: 1, ...base, size, chunks, createdAt: Date.now() };
       await this.#write([[derivedKey(url, this.variant), record]], [partialKey(url, this.variant)]);
       // the model deleted or refreshed meanwhile: its derived file goes with it
