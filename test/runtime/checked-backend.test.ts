@@ -3,6 +3,7 @@ import type { Backend } from '../../src/runtime/backend.ts';
 import { checkedBackend, type CheckedBackend } from '../../src/runtime/checked-backend.ts';
 import { CpuBackend } from '../../src/runtime/cpu/cpu-backend.ts';
 import { GptError } from '../../src/errors.ts';
+import { Sampler, type SamplerOptions } from '../../src/runtime/sampler.ts';
 import { acquireDevice } from '../../src/runtime/webgpu/device.ts';
 import { nodeGpu } from '../../src/runtime/webgpu/node-gpu.ts';
 import { WebGpuBackend } from '../../src/runtime/webgpu/webgpu-backend.ts';
@@ -138,6 +139,33 @@ describe('the Backend contract, checked once for every backend', () => {
     await b.read(t.x, 2, into);
     expect(Array.from(into)).toEqual(new Array(16).fill(0)); // the zero table, really run
     expect(() => b.embed(t.x, Int32Array.from([1, 7]), 2, t.tok, null, 0)).toThrow(/token id 7 at row 1/);
+  });
+
+  describe('readSample refuses what only readArgmax or the CPU sampler can do', () => {
+    const GREEDY = 'readSample: the sampler is greedy or has a repetition penalty; use readArgmax, or read the logits and call sampler.sample.';
+    const refusals: [string, SamplerOptions, number, string][] = [
+      ['a greedy sampler (temperature 0)', { temperature: 0 }, 0.5, GREEDY],
+      ['a repetition penalty', { temperature: 0.8, repetitionPenalty: 1.2 }, 0.5, GREEDY],
+      ['a greedy sampler with a penalty', { temperature: 0, repetitionPenalty: 1.2 }, 0.5, GREEDY],
+      ['random = 1', { temperature: 1 }, 1, 'readSample: random is 1; expected a uniform number in [0, 1).'],
+      ['a negative random', { temperature: 1 }, -0.25, 'readSample: random is -0.25; expected a uniform number in [0, 1).'],
+      ['a NaN random', { temperature: 1 }, NaN, 'readSample: random is NaN; expected a uniform number in [0, 1).'],
+    ];
+    for (const kind of ['cpu', 'webgpu'] as const) {
+      for (const [what, options, random, message] of refusals) {
+        it(`${kind}: ${what} is bad-argument`, async () => {
+          const b = backend(kind);
+          const logits = b.createActivation(1, 6); // (1, V) zeros: any sampler could draw from them
+          await expect(b.readSample(logits, new Sampler(options), random)).rejects.toMatchObject({ name: 'GptError', code: 'bad-argument', message });
+        });
+      }
+      it(`${kind}: the same logits pass with a sampling sampler and random in [0, 1)`, async () => {
+        const b = backend(kind);
+        const logits = b.createActivation(1, 6); // six equal logits: random 0.5 draws id 3 of 0..5
+        expect(await b.readSample(logits, new Sampler({ temperature: 1 }), 0)).toBe(0);
+        expect(await b.readSample(logits, new Sampler({ temperature: 1 }), 0.5)).toBe(3);
+      });
+    }
   });
 
   it('refuses every call after destroy with disposed, and destroys once', async () => {

@@ -10,8 +10,8 @@ import { RopeTable } from './rope-table.ts';
  * The GPU buffers a WebGpuBackend owns besides its weights: each created inside an out-of-memory
  * scope ({@link AllocationWatch}) and counted, for `bytesAllocated` and for one destroy. Also
  * the buffers reused from call to call, each grown to the largest size asked so far: token ids,
- * the rotary tables, flash-decoding's partial results, the picked token, sampling's scratch and the staging buffer
- * of reads.
+ * the rotary tables, flash-decoding's partial results and the staging buffer of reads (the token
+ * picker's are its own, see token-picker.ts, made here with {@link create} and {@link grow}).
  */
 export class GpuBuffers {
   readonly allocations: AllocationWatch;
@@ -21,9 +21,6 @@ export class GpuBuffers {
   private ropeTables = new WeakMap<Float32Array, RopeTable>(); // by cfg.ropeInvFreq
   private split: GPUBuffer | null = null;
   private staging: GPUBuffer | null = null;
-  private argmax: GPUBuffer | null = null;
-  private cut: GPUBuffer | null = null;
-  private weights: GPUBuffer | null = null;
 
   constructor(private readonly device: GPUDevice) {
     this.allocations = new AllocationWatch(device);
@@ -40,6 +37,16 @@ export class GpuBuffers {
     const buffer = this.allocations.around(`the ${label} buffer`, () => this.device.createBuffer({ label, size, usage }), () => size);
     this.adopt(buffer);
     return buffer;
+  }
+
+  /**
+   * `buffer` when it holds `bytes`, else a new buffer of at least that size made by {@link create}
+   * (`buffer`, when there was one, destroyed): a scratch buffer grown to the largest size asked.
+   */
+  grow(buffer: GPUBuffer | null, label: string, bytes: number, usage: number): GPUBuffer {
+    if (buffer && buffer.size >= bytes) return buffer;
+    if (buffer) this.drop(buffer);
+    return this.create(label, bytes, usage);
   }
 
   /** Throws GptError 'bad-argument' when `bytes` cannot be bound as one storage buffer. */
@@ -83,32 +90,8 @@ export class GpuBuffers {
 
   /** A MAP_READ buffer of at least `bytes`, the one before it destroyed when it was smaller. */
   stagingBuffer(bytes: number): GPUBuffer {
-    if (!this.staging || this.staging.size < bytes) {
-      if (this.staging) this.drop(this.staging);
-      this.staging = this.create('staging', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    }
+    this.staging = this.grow(this.staging, 'staging', bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     return this.staging;
-  }
-
-  /** Where the argmax and draw-token kernels write the picked id and the largest logit (8 bytes). */
-  argmaxResult(): GPUBuffer {
-    this.argmax ??= this.create('argmax', 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-    return this.argmax;
-  }
-
-  /** (6) u32: sampling's cuts, from kernels/top-k-cut.wgsl to kernels/draw-token.wgsl. */
-  samplingCut(): GPUBuffer {
-    this.cut ??= this.create('sampling cut', 6 * 4, GPUBufferUsage.STORAGE);
-    return this.cut;
-  }
-
-  /** (V) f32: sampling's unnormalised probabilities (kernels/top-p-cut.wgsl). */
-  samplingWeights(V: number): GPUBuffer {
-    if (!this.weights || this.weights.size < V * 4) {
-      if (this.weights) this.drop(this.weights);
-      this.weights = this.create('sampling weights', V * 4, GPUBufferUsage.STORAGE);
-    }
-    return this.weights;
   }
 
   /** Destroys every buffer created here. */

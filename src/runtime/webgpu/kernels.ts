@@ -5,6 +5,7 @@ import attentionCombine from './kernels/attention-combine.wgsl';
 import attentionPerQuery from './kernels/attention-per-query.wgsl';
 import drawToken from './kernels/draw-token.wgsl';
 import embedRows from './kernels/embed-rows.wgsl';
+import floatKey from './kernels/float-key.wgsl';
 import gelu from './kernels/gelu.wgsl';
 import layerNorm from './kernels/layer-norm.wgsl';
 import layerNormPerRow from './kernels/layer-norm-per-row.wgsl';
@@ -23,9 +24,18 @@ import topPCut from './kernels/top-p-cut.wgsl';
 import weightLoad from './kernels/weight-load.wgsl';
 import workgroupReduce from './kernels/workgroup-reduce.wgsl';
 import type { WeightDType } from '../backend.ts';
-import { isQuantDType, type QuantDType } from '../quant/quant-dtype.ts';
+import { isQuantDType, QUANT_DTYPES, type QuantDType } from '../quant/quant-dtype.ts';
 import { QUANT_WGSL } from './gpu-quant.ts';
 import { GPU_DTYPE_CODE } from './gpu-weight.ts';
+
+/**
+ * 'cooperative': the threads of a workgroup share each output and reduce through workgroup memory
+ * (matvec.wgsl, matmul-tiled.wgsl, attention.wgsl, the norms): what GPUs are built for.
+ * 'serial': each invocation computes whole outputs alone, without barriers (the *-per-row and
+ * attention-per-query kernels). Software adapters run a workgroup's invocations as coroutines and
+ * pay a switch at every barrier; on SwiftShader the serial kernels decode llama-15m ~100x faster.
+ */
+export type KernelStyle = 'cooperative' | 'serial';
 
 /**
  * How a kernel binds one buffer, in binding order (outputs first, the `Params` uniform last):
@@ -43,11 +53,11 @@ export interface Kernel {
   readonly bindings: readonly BindingKind[];
   /**
    * WGSL directives (`enable subgroups;`) the module starts with: they must come before every
-   * declaration, so before the prelude too. The device must have the features they enable.
+   * declaration, so before the preludes too. The device must have the features they enable.
    */
   readonly directives?: string;
-  /** The helper file in front of the kernel's own source (WGSL has no includes), or null. */
-  readonly prelude: Prelude | null;
+  /** The helper files in front of the kernel's own source, in order (WGSL has no includes). */
+  readonly preludes: readonly Prelude[];
   /** Takes a 1-D grid folded into two dimensions (indexes workgroups as wid.y * nwg.x + wid.x). */
   readonly folds: boolean;
   /**
@@ -62,18 +72,27 @@ export interface Kernel {
 
 /** A helper file prepended to kernels: its name and length, for error line numbers. */
 export interface Prelude {
-  readonly file: 'weight-load.wgsl' | 'workgroup-reduce.wgsl' | 'sample-common.wgsl' | `quant-${'q8-0' | 'q4-0' | 'q4-k' | 'q6-k'}.wgsl`;
+  readonly file: 'weight-load.wgsl' | 'workgroup-reduce.wgsl' | 'float-key.wgsl' | 'sample-common.wgsl' | `quant-${'q8-0' | 'q4-0' | 'q4-k' | 'q6-k'}.wgsl`;
   readonly lines: number;
 }
 
-const plain = (code: string) => ({ code, prelude: null });
+type Helper = readonly [file: Prelude['file'], code: string];
 // WGSL has no includes, and declarations are order independent, so a helper prepended to a kernel
-// can use what the kernel declares: kernels that read a weight matrix get weight-load.wgsl (it
-// reads the `w` binding), the cooperative reductions workgroup-reduce.wgsl (it sizes by `WG`).
-const prepend = (file: Prelude['file'], helper: string) => (code: string) => ({ code: `${helper}\n${code}`, prelude: { file, lines: helper.split('\n').length } });
-const withWeights = prepend('weight-load.wgsl', weightLoad);
-const withReduce = prepend('workgroup-reduce.wgsl', workgroupReduce);
-const withSampling = prepend('sample-common.wgsl', sampleCommon);
+// can use what the kernel (or another helper) declares: kernels that read a weight matrix get
+// weight-load.wgsl (it reads the `w` binding), the cooperative reductions workgroup-reduce.wgsl
+// (it sizes by `WG`), the kernels that rank logits float-key.wgsl, the sampling ones also
+// sample-common.wgsl (which calls key()).
+const prepend =
+  (...helpers: Helper[]) =>
+  (code: string) => ({
+    code: [...helpers.map(([, helper]) => helper), code].join('\n'),
+    preludes: helpers.map(([file, helper]) => ({ file, lines: helper.split('\n').length })),
+  });
+const plain = prepend();
+const withWeights = prepend(['weight-load.wgsl', weightLoad]);
+const withReduce = prepend(['workgroup-reduce.wgsl', workgroupReduce]);
+const withKey = prepend(['float-key.wgsl', floatKey]);
+const withSampling = prepend(['float-key.wgsl', floatKey], ['sample-common.wgsl', sampleCommon]);
 
 // Binding lists, outputs first and the Params uniform last.
 const OUT_IN = ['write', 'read', 'uniform'] as const;
@@ -147,7 +166,7 @@ export const KERNELS = {
   attentionCombine: { file: 'attention-combine.wgsl', ...plain(attentionCombine), bindings: OUT_IN, folds: false, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   gelu: { file: 'gelu.wgsl', ...plain(gelu), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
   siluMul: { file: 'silu-mul.wgsl', ...plain(siluMul), bindings: OUT_IN, folds: true, constants: ELEMENTWISE, perWorkgroup: [ELEMENTWISE.WG, 1] },
-  argmax: { file: 'argmax.wgsl', ...plain(argmax), bindings: OUT_IN, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] }, // one workgroup
+  argmax: { file: 'argmax.wgsl', ...withKey(argmax), bindings: OUT_IN, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] }, // one workgroup
   // sampling, one workgroup each: top-k's cut, then temperature and top-p's, then the draw
   topKCut: { file: 'top-k-cut.wgsl', ...withSampling(topKCut), bindings: OUT_IN, folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
   topPCut: { file: 'top-p-cut.wgsl', ...withSampling(topPCut), bindings: ['write', 'write', 'read', 'uniform'], folds: false, constants: ELEMENTWISE, perWorkgroup: [1, 1] },
@@ -159,9 +178,14 @@ export const KERNELS = {
  * The decode (T = 1) matvec: per row for the serial style; for the cooperative one, rows summed by
  * subgroups where the device has the feature (matvec-subgroup.wgsl), else in workgroup memory.
  */
-export function matvecKernel(style: 'cooperative' | 'serial', subgroups: boolean): Kernel {
+export function matvecKernel(style: KernelStyle, subgroups: boolean): Kernel {
   if (style === 'serial') return KERNELS.matvecPerRow;
   return subgroups ? KERNELS.matvecSubgroup : KERNELS.matvec;
+}
+
+/** True for a kernel that reads a weight matrix (through weight-load.wgsl): {@link weightKernel} takes it. */
+export function readsWeights(kernel: Kernel): boolean {
+  return kernel.preludes.some((p) => p.file === 'weight-load.wgsl');
 }
 
 // the variants of the weight-reading kernels for quantized weights, made on first use
@@ -183,10 +207,10 @@ function quantVariant(kernel: Kernel, dtype: QuantDType): Kernel {
   const key = `${kernel.file}|${dtype}`;
   let variant = quantVariants.get(key);
   if (!variant) {
-    if (kernel.prelude?.file !== 'weight-load.wgsl') throw new Error(`${kernel.file} does not read a weight matrix`);
+    if (!readsWeights(kernel)) throw new Error(`${kernel.file} does not read a weight matrix`);
     const body = kernel.code.slice(weightLoad.length + 1); // what withWeights put after the helper
     const file = `quant-${dtype.replace('_', '-') as 'q8-0' | 'q4-0' | 'q4-k' | 'q6-k'}.wgsl` as const;
-    variant = { ...kernel, file: `${kernel.file} (${dtype})`, ...prepend(file, QUANT_WGSL[dtype])(body) };
+    variant = { ...kernel, file: `${kernel.file} (${dtype})`, ...prepend([file, QUANT_WGSL[dtype]])(body) };
     quantVariants.set(key, variant);
   }
   return variant;
@@ -211,7 +235,7 @@ const pipelineKey = (kernel: Kernel, overrides: Overrides) => `${kernel.file}|${
  */
 export class PipelineCache {
   private readonly modules = new Map<string, GPUShaderModule>();
-  private readonly preludes = new Map<string, { prelude: Prelude | null; directives: number }>(); // by kernel file: lines in front of it
+  private readonly preludes = new Map<string, { preludes: readonly Prelude[]; directives: number }>(); // by kernel file: lines in front of it
   private readonly layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private createdOnUse = 0;
@@ -272,6 +296,25 @@ export class PipelineCache {
   }
 
   /**
+   * Compiles every kernel of {@link KERNELS} (those that read weights, for every weight type; those
+   * with directives only where the device has `subgroups`, the one feature a kernel enables) and
+   * resolves with {@link compileErrors}, or the validation error when no compiler message explains it.
+   */
+  async compileAll(): Promise<string[]> {
+    const WEIGHT_DTYPES = ['f32', 'f16', 'bf16', ...QUANT_DTYPES] as const;
+    this.device.pushErrorScope('validation');
+    for (const kernel of Object.values<Kernel>(KERNELS)) {
+      if (kernel.directives && !this.device.features.has('subgroups')) continue;
+      if (readsWeights(kernel)) for (const dtype of WEIGHT_DTYPES) this.pipeline(...weightKernel(kernel, dtype));
+      else this.pipeline(kernel);
+    }
+    const error = await this.device.popErrorScope();
+    const lines = await this.compileErrors();
+    if (error && lines.length === 0) lines.push(error.message);
+    return lines;
+  }
+
+  /**
    * The WGSL compiler's errors for every kernel created so far, as `file:line:col message` lines
    * (empty when all compiled). Line numbers count from the top of the .wgsl file.
    */
@@ -279,13 +322,20 @@ export class PipelineCache {
     const lines: string[] = [];
     for (const [file, module] of this.modules) {
       const info = await module.getCompilationInfo();
-      const { prelude, directives } = this.preludes.get(file) ?? { prelude: null, directives: 0 };
-      const offset = directives + (prelude?.lines ?? 0);
+      const { preludes, directives } = this.preludes.get(file) ?? { preludes: [], directives: 0 };
       for (const m of info.messages) {
         if (m.type !== 'error') continue;
-        const inHelper = prelude !== null && m.lineNum <= offset;
-        const line = inHelper ? m.lineNum - directives : m.lineNum - offset;
-        lines.push(`${inHelper ? prelude.file : file}:${line}:${m.linePos} ${m.message}`);
+        // the directives, then each helper, then the kernel's own lines
+        let line = m.lineNum - directives;
+        let where = file;
+        for (const prelude of preludes) {
+          if (line <= prelude.lines) {
+            where = prelude.file;
+            break;
+          }
+          line -= prelude.lines;
+        }
+        lines.push(`${where}:${line}:${m.linePos} ${m.message}`);
       }
     }
     return lines;
@@ -297,7 +347,7 @@ export class PipelineCache {
       const code = kernel.directives ? `${kernel.directives}\n${kernel.code}` : kernel.code;
       module = this.device.createShaderModule({ label: kernel.file, code });
       this.modules.set(kernel.file, module);
-      this.preludes.set(kernel.file, { prelude: kernel.prelude, directives: kernel.directives ? kernel.directives.split('\n').length : 0 });
+      this.preludes.set(kernel.file, { preludes: kernel.preludes, directives: kernel.directives ? kernel.directives.split('\n').length : 0 });
     }
     return module;
   }

@@ -7,9 +7,9 @@ import { activationBytes, kvLayerBytes } from './gpu-fit.ts';
 import { GpuWeight } from './gpu-weight.ts';
 import { GpuActivation, GpuKvCache, need } from './gpu-tensors.ts';
 import { isCpuBackedDevice } from './device.ts';
-import { KERNELS, KEYS_PER_SPLIT, MAX_HEAD_SIZE, MAX_SPLITS, matvecKernel, weightKernel, type Kernel, type Overrides } from './kernels.ts';
-import { QUANT_DTYPES } from '../quant/quant-dtype.ts';
-import { noTokenPossible, type Sampler } from '../sampler.ts';
+import { KERNELS, KEYS_PER_SPLIT, MAX_HEAD_SIZE, MAX_SPLITS, matvecKernel, weightKernel, type KernelStyle } from './kernels.ts';
+import type { Sampler } from '../sampler.ts';
+import { TokenPicker } from './token-picker.ts';
 
 /** Options of {@link WebGpuBackend}. */
 export interface WebGpuBackendOptions {
@@ -25,14 +25,7 @@ export interface WebGpuBackendOptions {
   readonly subgroups?: boolean;
 }
 
-/**
- * 'cooperative': the threads of a workgroup share each output and reduce through workgroup memory
- * (matvec.wgsl, matmul-tiled.wgsl, attention.wgsl, the norms): what GPUs are built for.
- * 'serial': each invocation computes whole outputs alone, without barriers (the *-per-row and
- * attention-per-query kernels). Software adapters run a workgroup's invocations as coroutines and
- * pay a switch at every barrier; on SwiftShader the serial kernels decode llama-15m ~100x faster.
- */
-export type KernelStyle = 'cooperative' | 'serial';
+export type { KernelStyle };
 
 /**
  * The WebGPU backend: weights, activations and the KV cache in GPU buffers, every op a WGSL
@@ -53,6 +46,7 @@ export class WebGpuBackend implements Backend {
   /** Whether the cooperative decode matvec reduces with subgroups (see WebGpuBackendOptions.subgroups). */
   readonly subgroups: boolean;
   private readonly recorder: CommandRecorder;
+  private readonly picker: TokenPicker; // readArgmax and readSample
   private readonly maxBindingBytes: number;
   private readonly buffers: GpuBuffers; // every buffer but the weights' and the uniforms'
   private readonly weights: GpuWeight[] = [];
@@ -75,6 +69,7 @@ export class WebGpuBackend implements Backend {
     this.buffers = new GpuBuffers(device);
     this.recorder = new CommandRecorder(device);
     this.empty = this.buffers.create('empty', 16, GPUBufferUsage.STORAGE);
+    this.picker = new TokenPicker(this.recorder, this.buffers, this.kernels, (src, bytes, take) => this.readBack(src, bytes, take));
     device.lost.then((info) => {
       this.lostReason = info.message || info.reason || 'unknown reason';
     });
@@ -97,18 +92,8 @@ export class WebGpuBackend implements Backend {
    * Compiles every kernel and resolves with the WGSL compiler's errors as `file:line:col message`
    * lines (empty when all is well). For tests and diagnostics; ops compile kernels on first use.
    */
-  async compileErrors(): Promise<string[]> {
-    const WEIGHT_DTYPES = ['f32', 'f16', 'bf16', ...QUANT_DTYPES] as const;
-    this.device.pushErrorScope('validation');
-    for (const kernel of Object.values<Kernel>(KERNELS)) {
-      if (kernel.directives && !this.device.features.has('subgroups')) continue; // the only feature a kernel enables
-      if (kernel.prelude?.file === 'weight-load.wgsl') for (const dtype of WEIGHT_DTYPES) this.recorder.pipelines.pipeline(...weightKernel(kernel, dtype));
-      else this.recorder.pipelines.pipeline(kernel);
-    }
-    const error = await this.device.popErrorScope();
-    const lines = await this.recorder.pipelines.compileErrors();
-    if (error && lines.length === 0) lines.push(error.message);
-    return lines;
+  compileErrors(): Promise<string[]> {
+    return this.recorder.pipelines.compileAll();
   }
 
   // ---- allocation ----
@@ -321,36 +306,13 @@ export class WebGpuBackend implements Backend {
   async readArgmax(act: Activation): Promise<{ index: number; value: number }> {
     this.check();
     const a = act as GpuActivation;
-    const result = this.buffers.argmaxResult();
-    this.recorder.dispatch(KERNELS.argmax, {}, [result, a.buffer], { u32: [a.cols] }, [1]);
-    return this.readBack(result, 8, (mapped) => ({ index: new Uint32Array(mapped)[0], value: new Float32Array(mapped)[1] }));
+    return this.picker.argmax(a.buffer, a.cols);
   }
 
   async readSample(act: Activation, sampler: Sampler, random: number): Promise<number> {
     this.check();
     const a = act as GpuActivation;
-    const V = a.cols;
-    const cut = this.buffers.samplingCut();
-    const weights = this.buffers.samplingWeights(V);
-    const result = this.buffers.argmaxResult();
-    // masses are compared in double-f32 (see kernels/sample-common.wgsl), so these go as two f32s
-    const topP = doubleF32(sampler.topP);
-    const u32 = [V, 0]; // then 8-byte aligned double-f32 parameters
-    const wg = this.samplingWorkgroup;
-    this.recorder.dispatch(KERNELS.topKCut, wg, [cut, a.buffer], { u32: [V, sampler.topK] }, [1]);
-    this.recorder.dispatch(KERNELS.topPCut, wg, [cut, weights, a.buffer], { u32: [V], f32: [1 / sampler.temperature, ...topP] }, [1]);
-    this.recorder.dispatch(KERNELS.drawToken, wg, [result, cut, weights, a.buffer], { u32, f32: [...doubleF32(random), ...doubleF32(sampler.minP)] }, [1]);
-    const { index, top } = await this.readBack(result, 8, (mapped) => ({ index: new Uint32Array(mapped)[0], top: new Float32Array(mapped)[1] }));
-    if (!(top > -Infinity)) throw noTokenPossible('WebGpuBackend.readSample');
-    return index;
-  }
-
-  // The sampling kernels' workgroup: the table's 256 threads, or 4 on a CPU-backed adapter, which
-  // runs a workgroup's threads as coroutines switched at each of the kernels' ~700 barriers: with
-  // 256, sampled decode of a 2-layer fixture (V ~400) fell from ~75 to ~10 tok/s on SwiftShader;
-  // with 4 (one SIMD group there) it stays near the readback path's (noisy, shared machine).
-  private get samplingWorkgroup(): Overrides {
-    return this.kernels === 'serial' ? { WG: 4 } : {};
+    return this.picker.sample(a.buffer, a.cols, sampler, random);
   }
 
   // Runs what was recorded, with a copy of `bytes` of `src` into the staging buffer, and hands
@@ -385,11 +347,7 @@ export class WebGpuBackend implements Backend {
   async prepare(plan: () => void, onProgress?: (done: number, total: number) => void): Promise<void> {
     this.check();
     // the forward pass's kernels, and those that pick a token after it (greedy and sampled decoding)
-    const picking = [
-      { kernel: KERNELS.argmax, overrides: {} },
-      ...[KERNELS.topKCut, KERNELS.topPCut, KERNELS.drawToken].map((kernel) => ({ kernel, overrides: this.samplingWorkgroup })),
-    ];
-    const wanted = [...this.recorder.plan(plan), ...picking];
+    const wanted = [...this.recorder.plan(plan), ...this.picker.pipelines];
     this.embedCalls = 0; // the planned embeds took ids buffers, as a submit would have
     try {
       await this.recorder.pipelines.prepare(wanted, onProgress);
@@ -440,12 +398,6 @@ export class WebGpuBackend implements Backend {
       throw new GptError('device-lost', `The GPU device was lost (${this.lostReason}). Load the model again to recover.`);
     }
   }
-}
-
-// x as hi + lo, two f32s (a double-f32 number): 48 bits, every bit of a 32-bit random draw
-function doubleF32(x: number): [number, number] {
-  const hi = Math.fround(x);
-  return [hi, Math.fround(x - hi)];
 }
 
 // The f32 buffer of a (1, n) weight (vectors are widened to f32 on write, see GpuWeight).

@@ -616,13 +616,35 @@ describe('WebGPU kernel style and memory', () => {
 describe('WebGPU errors', () => {
   it('reports a WGSL mistake with its file and line', async () => {
     const cache = new PipelineCache(device);
-    const broken: Kernel = { file: 'broken.wgsl', code: 'fn main() {\n  let x: u32 = 1.5;\n}\n', bindings: ['uniform'], prelude: null, folds: false, constants: {}, perWorkgroup: [1, 1] };
+    const broken: Kernel = { file: 'broken.wgsl', code: 'fn main() {\n  let x: u32 = 1.5;\n}\n', bindings: ['uniform'], preludes: [], folds: false, constants: {}, perWorkgroup: [1, 1] };
     device.pushErrorScope('validation');
     cache.pipeline(broken);
     expect(await device.popErrorScope()).not.toBeNull();
     const errors = await cache.compileErrors();
     expect(errors.length).toBeGreaterThan(0);
     expect(errors[0]).toMatch(/^broken\.wgsl:2:\d+ /);
+  });
+
+  it('counts lines through every helper prepended to a kernel, naming the file a mistake is in', async () => {
+    // as kernels.ts composes the sampling kernels: two helpers, then the kernel's own source
+    const first = 'const A = 1u;\nconst B = 2u;\n'; // 3 lines with the newline that joins it
+    const second = (body: string) => `fn helper() {\n${body}\n}\n`; // 4 lines
+    const main = (body: string) => `@compute @workgroup_size(1)\nfn main() {\n${body}\n}\n`;
+    const preludes = [
+      { file: 'float-key.wgsl', lines: 3 },
+      { file: 'sample-common.wgsl', lines: 4 },
+    ] as const;
+    const errorsOf = async (helperBody: string, mainBody: string) => {
+      const cache = new PipelineCache(device);
+      const code = [first, second(helperBody), main(mainBody)].join('\n');
+      const kernel: Kernel = { file: 'two-helpers.wgsl', code, bindings: [], preludes, folds: false, constants: {}, perWorkgroup: [1, 1] };
+      device.pushErrorScope('validation');
+      cache.pipeline(kernel);
+      await device.popErrorScope();
+      return cache.compileErrors();
+    };
+    expect((await errorsOf('  let y: u32 = 2.5;', '  let x = A + B;'))[0]).toMatch(/^sample-common\.wgsl:2:\d+ /);
+    expect((await errorsOf('  let y = A;', '  let x: u32 = 1.5;'))[0]).toMatch(/^two-helpers\.wgsl:3:\d+ /);
   });
 });
 

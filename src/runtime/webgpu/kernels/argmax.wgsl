@@ -2,8 +2,7 @@
 // decode step reads back 8 bytes instead of the V logits. One workgroup: each thread scans a
 // stride of the row, then a tree in workgroup memory. Ties go to the lowest index and NaN loses
 // to any number, as in the CPU sampler (runtime/sampler.ts).
-// Values are compared as integers that order like the floats (key below): WGSL lets a compiler
-// assume no NaN or infinity in float arithmetic, so `v != v` may fold to false.
+// Values are compared as integers that order like the floats (key() of float-key.wgsl, prepended).
 
 override WG: u32; // from the KERNELS table (kernels.ts)
 
@@ -17,21 +16,6 @@ struct Params {
 
 var<workgroup> best_key: array<u32, WG>;
 var<workgroup> best_index: array<u32, WG>;
-
-// An unsigned key in the order of the f32 with these bits: negatives flipped below the positives,
-// -0 as +0, NaN as 0, below -infinity.
-fn key(bits: u32) -> u32 {
-  if ((bits & 0x7fffffffu) > 0x7f800000u) {
-    return 0u;
-  }
-  if (bits == 0x80000000u) {
-    return 0x80000000u;
-  }
-  if ((bits & 0x80000000u) != 0u) {
-    return ~bits;
-  }
-  return bits | 0x80000000u;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>) {

@@ -2,8 +2,7 @@
 // of WG threads over the V logits of row 0. Each thread takes a contiguous chunk of the row, so
 // "the first so many in id order" is a scan over the threads' chunks. A cut is a key threshold
 // and the last id kept among the tokens on it (ties go to the lower id, as in runtime/sampler.ts).
-// Logits are compared through key(): WGSL lets a compiler assume no NaN or infinity in float
-// arithmetic, so `v != v` may fold to false (see argmax.wgsl).
+// Logits are compared through key() (float-key.wgsl, prepended before this file).
 // Masses are double-f32 numbers (hi, lo: about 48 bits), so that they agree with the CPU
 // sampler's float64 where f32 would not: 150 tokens of probability 1 and a tail of 3e-7 sum to
 // exactly 150 in f32, which put top-p 0.5's cut one tie early (measured, in the tests).
@@ -11,9 +10,6 @@
 override WG: u32; // from the KERNELS table (kernels.ts), a power of two
 
 const ALL = 0xffffffffu; // a last tie that keeps every tie
-const KEY_NEG_INF = 0x007fffffu; // key(-infinity)
-const KEY_FINITE_MIN = 0x00800000u; // key(-f32 max): the lowest key of a finite logit
-const KEY_POS_INF = 0xff800000u; // key(+infinity)
 const SUM = 0u;
 const MAX = 1u;
 const MIN = 2u;
@@ -21,21 +17,6 @@ const MIN = 2u;
 var<workgroup> words: array<u32, WG>;
 var<workgroup> masses: array<vec2<f32>, WG>;
 var<workgroup> found: atomic<u32>; // the first id where a scan crossed its target
-
-// An unsigned key in the order of the f32 with these bits: negatives flipped below the positives,
-// -0 as +0, NaN as 0, below -infinity.
-fn key(bits: u32) -> u32 {
-  if ((bits & 0x7fffffffu) > 0x7f800000u) {
-    return 0u;
-  }
-  if (bits == 0x80000000u) {
-    return 0x80000000u;
-  }
-  if ((bits & 0x80000000u) != 0u) {
-    return ~bits;
-  }
-  return bits | 0x80000000u;
-}
 
 // True when the token of key k at id i survives the cut (threshold, last_tie).
 fn within(k: u32, i: u32, threshold: u32, last_tie: u32) -> bool {
