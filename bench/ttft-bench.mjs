@@ -37,7 +37,7 @@ export async function runTtftBench({ runs = 3, compare, only, log = console.log 
   symlinkSync(join(root, 'models/gpt-chat-demo'), join(dir, 'models/demo'));
   for (const m of models) if (m.url.endsWith('.gguf')) symlinkSync(m.path, join(dir, m.url));
   mkdirSync(join(dir, 'models/compare'));
-  for (const m of models) symlinkSync(m.url.endsWith('.gguf') ? m.path : join(dir, m.url), join(dir, m.url.replace('models/', 'models/compare/')));
+  for (const m of models) symlinkSync(m.path, join(dir, m.url.replace('models/', 'models/compare/').replace(/\/$/, '')));
   mkdirSync(join(dir, 'demo'));
   if (compare) symlinkSync(resolve(compare), join(dir, 'demo/compare')); // served at /compare/
   copyFileSync(join(root, 'bench/ttft-bench.page.js'), join(dir, 'demo/ttft.js'));
