@@ -5,7 +5,8 @@
 // (README "Where a load's time goes"). CPU backend (what `auto` picks on this machine's adapter).
 //   npm run build && node tools/make-fixtures.mjs --bench && node bench/ttft-bench.mjs [--runs 3] [--compare DIST] [--only NAME]
 // --compare DIST: another build (a copy of dist/ from before a change), visited in turn with this
-// one under the same load; both rows are printed.
+// one under the same load; both rows are printed. Each build downloads and reads its own copy of
+// the model (under its own URL), so a build that stores chunks differently reads what it wrote.
 // or from another script: `import { runTtftBench } from './ttft-bench.mjs'`.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,8 @@ export async function runTtftBench({ runs = 3, compare, only, log = console.log 
   mkdirSync(join(dir, 'models'));
   symlinkSync(join(root, 'models/gpt-chat-demo'), join(dir, 'models/demo'));
   for (const m of models) if (m.url.endsWith('.gguf')) symlinkSync(m.path, join(dir, m.url));
+  mkdirSync(join(dir, 'models/compare'));
+  for (const m of models) symlinkSync(m.path, join(dir, m.url.replace('models/', 'models/compare/').replace(/\/$/, '')));
   mkdirSync(join(dir, 'demo'));
   if (compare) symlinkSync(resolve(compare), join(dir, 'demo/compare')); // served at /compare/
   copyFileSync(join(root, 'bench/ttft-bench.page.js'), join(dir, 'demo/ttft.js'));
@@ -45,16 +48,19 @@ export async function runTtftBench({ runs = 3, compare, only, log = console.log 
     const page = await browser.newPage();
     page.on('pageerror', (e) => log('page error: ' + e.message));
     const visit = async (m, dist = 'dist') => {
-      await page.goto(`${origin}?dist=${dist}&model=${encodeURIComponent(origin + m.url)}`);
+      const url = dist === 'dist' ? m.url : m.url.replace('models/', 'models/compare/');
+      await page.goto(`${origin}?dist=${dist}&model=${encodeURIComponent(origin + url)}`);
       await page.waitForFunction(() => globalThis.ttft !== undefined, { timeout: 600_000, polling: 50 });
       const r = await page.evaluate(() => globalThis.ttft);
       if (r.error) throw new Error(`ttft-bench: ${m.name}: ${r.error}`);
       return r;
     };
     for (const m of models) {
-      const first = await visit(m); // downloads into IndexedDB
-      if (first.info.fromCache) log(`  ${m.name}: was already cached`);
       const builds = compare ? ['compare', 'dist'] : ['dist'];
+      for (const b of builds) {
+        const first = await visit(m, b); // downloads into IndexedDB
+        if (first.info.fromCache) log(`  ${m.name}: was already cached`);
+      }
       const warm = Object.fromEntries(builds.map((b) => [b, []]));
       for (let i = 0; i < runs; i++) {
         for (const b of builds) {

@@ -1,13 +1,18 @@
 /**
  * ModelFiles served from the cache: the seam through which the runtime reads a cached model. Files
- * stream chunk by chunk from the store (three read ahead, see chunks()), each chunk checked for its length
- * and, by default, its SHA-256 before the runtime sees it.
+ * stream chunk by chunk from the store (three read ahead, see chunks()), each chunk checked for its
+ * length and, by default, its SHA-256.
  *
  * Why hash on every read: a chunk damaged on disk (or by hand in DevTools) must not reach the GPU
- * as garbage weights, and sizes alone do not catch flipped bytes. It is not free: on a 2-core
- * machine bench/cache-bench.mjs measured reads of a 64 MiB model at ~98 MB/s with SHA-256 against
- * ~156 MB/s with sizes only, i.e. about 2 s more for a 500 MB model, small beside the GPU upload
- * and the one-time download. `verify: 'size'` turns it off.
+ * as garbage weights, and sizes alone do not catch flipped bytes. `verify: 'size'` turns it off.
+ *
+ * When the check happens: a file's first chunk (the headers its reader parses) and every chunk of
+ * `text` are checked before they are handed out, so a damaged header fails as damage
+ * ('integrity': repaired by downloading the chunk again), not as a bad file. Later chunks (the
+ * weights) are handed out as soon as they are read while their hash runs on crypto.subtle's
+ * thread: the runtime copies them into the backend meanwhile, and awaits `verified()` before the
+ * model can run (runtime/load-model.ts), so no output ever depends on a damaged chunk. With the hash
+ * on the read path, a chunk waited for its read and then its hash (bench/ttft-bench.mjs).
  */
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
 import { GptError } from '../errors.ts';
@@ -18,7 +23,12 @@ import { DerivedFile } from './derived-file.ts';
 import { chunkKey, manifestKey, partialKey, reopen, type CachedFile, type ModelRecord } from './manifest.ts';
 import { sha256Hex } from './sha256.ts';
 
-/** Chunks read ahead of the one the reader has: at most READ_AHEAD + 1 (16 MiB each) in flight; bench/ttft-bench.mjs measured 1 against 3. */
+/**
+ * Chunks read ahead of the one the reader has: at most READ_AHEAD + 1 (16 MiB each) in flight.
+ * Reads side by side share the disk and IPC and land together, yet end sooner than one at a time:
+ * bench/ttft-bench.mjs measured 3 against 1, for Uint8Array values and again for Blob values
+ * (ready 5.7 s against 7.2, the same run under load).
+ */
 const READ_AHEAD = 3;
 
 /** How much of each chunk is checked when it is read. */
@@ -32,6 +42,8 @@ export interface CachedModel extends ModelFiles {
   readonly kept: boolean;
   /** True when the complete model was already stored: nothing was asked of the network. */
   readonly fromCache: boolean;
+  /** Resolves once every chunk handed out so far passed its SHA-256; rejects with 'integrity' (see ModelFiles.verified). */
+  verified(): Promise<void>;
   /**
    * A file derived from this model (its weights quantized to `variant`) kept beside it, or null
    * where nothing is kept across visits (the in-memory store). See derived-file.ts.
@@ -70,30 +82,45 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromC
     return dropped;
   };
 
-  const read = async (f: CachedFile, index: number): Promise<Uint8Array> => {
+  // The hashes of chunks handed out before their check ended; `verified` awaits them.
+  const checks: Promise<void>[] = [];
+
+  const check = async (f: CachedFile, index: number, bytes: Uint8Array): Promise<void> => {
+    const start = performance.now();
+    const hash = await sha256Hex(bytes);
+    timings?.since('hashing', start);
+    if (hash !== f.chunks[index]!.sha256) throw await drop(f, index, 'does not match its SHA-256 (the stored bytes were changed)');
+  };
+
+  /** Chunk `index` of `f`, its length checked; its hash too, or (`later`) left running in `checks`. */
+  const read = async (f: CachedFile, index: number, later = false): Promise<Uint8Array> => {
     const expected = f.chunks[index]!;
     const start = performance.now();
     const bytes = await store.get<Uint8Array>(chunkKey(base, f, index));
-    const read = timings?.since('chunkReads', start) ?? 0;
+    timings?.since('chunkReads', start);
     if (!(bytes instanceof Uint8Array)) throw await drop(f, index, 'is missing (the file is truncated)');
     if (bytes.length !== expected.size) throw await drop(f, index, `has ${bytes.length} bytes, the manifest says ${expected.size}`);
-    if (verify === 'sha256') {
-      const hash = await sha256Hex(bytes);
-      timings?.since('hashing', read);
-      if (hash !== expected.sha256) throw await drop(f, index, 'does not match its SHA-256 (the stored bytes were changed)');
+    if (verify !== 'sha256') return bytes;
+    if (!later) {
+      await check(f, index, bytes);
+      return bytes;
     }
+    // crypto.subtle.digest copies the bytes when called: the reader may use them at once.
+    const checked = check(f, index, bytes);
+    checked.catch(() => {}); // awaited by verified()
+    checks.push(checked);
     return bytes;
   };
 
-  async function* chunks(f: CachedFile, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-    // READ_AHEAD chunks are read and checked while the runtime uploads the current one: IndexedDB
-    // reads of one file run side by side, and their hashing with them. The first chunk is read
-    // alone: it holds the headers the reader parses first, and waits least with no reads beside it.
+  async function* chunks(f: CachedFile, signal?: AbortSignal, checkAll = false): AsyncGenerator<Uint8Array> {
+    // READ_AHEAD chunks are read while the runtime copies the current one. The first chunk is read
+    // alone and checked before it is handed out: it holds the headers the reader parses first.
     const pending: Promise<Uint8Array>[] = [];
     let next = 0;
     const fill = (ahead: number) => {
       while (pending.length <= ahead && next < f.chunks.length) {
-        const p = read(f, next++);
+        const p = read(f, next, !checkAll && next > 0);
+        next++;
         p.catch(() => {}); // awaited in turn
         pending.push(p);
       }
@@ -120,10 +147,14 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromC
       if (dropped) throw dropped;
       return manifest.files.some((f) => f.name === name);
     },
+    async verified() {
+      if (dropped) throw dropped;
+      await Promise.all(checks);
+    },
     async text(name) {
       const f = find(name);
       const parts: Uint8Array[] = [];
-      for await (const c of chunks(f)) parts.push(c);
+      for await (const c of chunks(f, undefined, true)) parts.push(c);
       return new TextDecoder().decode(concat(parts, f.size!));
     },
     async open(name, signal): Promise<FileStream> {

@@ -28,5 +28,6 @@ export async function exportCachedModel(url: string, store: CacheStore = default
     for await (const chunk of (await model.open(f.name)).chunks) parts.push(chunk as Uint8Array<ArrayBuffer>);
     files.push(new File(parts, f.name, { type: 'application/octet-stream' }));
   }
+  await model.verified(); // every chunk passed its SHA-256 before any file is handed out
   return files;
 }

@@ -18,9 +18,12 @@ export type LoadPhase =
   | 'manifest'
   /** Cache: IndexedDB reads of chunks (overlaps the runtime's work: one chunk is read ahead). */
   | 'chunkReads'
-  /** Cache: SHA-256 checks of the chunks read. */
+  /** Cache: SHA-256 checks of the chunks read (most run beside the runtime's work, see readWait). */
   | 'hashing'
-  /** Runtime: time it waited for the next chunk of a file (reads and hashes not hidden behind other work). */
+  /**
+   * Runtime: time it waited for the next chunk of a file, and after the weights for the checks of
+   * the chunks handed out before their hash ended (reads and hashes not hidden behind other work).
+   */
   | 'readWait'
   /** Runtime: config, GGUF header and tensor table, tokenizer, chat template. */
   | 'parse'

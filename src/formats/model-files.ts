@@ -20,6 +20,13 @@ export interface ModelFiles {
    * memory. Throws GptError 'file-missing'.
    */
   open(name: string, signal?: AbortSignal): Promise<FileStream>;
+  /**
+   * Resolves once every chunk `open` handed out so far has passed the source's own check of its
+   * bytes; rejects with the GptError of the first that failed ('integrity'). A source that checks
+   * its bytes before handing them out, or has nothing to check, leaves it out. The loader awaits it
+   * before a model can run, and before an error in the bytes is blamed on the file.
+   */
+  verified?(): Promise<void>;
 }
 
 export interface FileStream {

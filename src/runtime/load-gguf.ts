@@ -66,6 +66,8 @@ export async function loadGgufLanguageModel(
       return { ...read, weightsHash: fingerprint.hex() };
     };
     const loaded = await timings.time('weights', loadWeights);
+    // the weights' chunks passed their checks before the model runs at all (ModelFiles.verified)
+    if (files.verified) await timings.time('readWait', () => files.verified!());
     const preparing = performance.now();
     const model = new GptModel(loaded.config, backend, loaded.weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
     await backend.flush(); // GPU memory exhaustion shows here, before the first reply (gpu-out-of-memory)

@@ -101,10 +101,21 @@ export async function loadLanguageModel(source: string | ModelFiles, options: Lo
 export type BackendFactory = (config: ModelConfig) => Promise<{ backend: Backend; notice?: string; reason?: string }>;
 
 async function loadOn(files: ModelFiles, options: LoadOptions, newBackend: BackendFactory): Promise<LanguageModel> {
-  const { signal } = options;
   const quantize = checkQuantize(options.quantize);
   const { ggufFile } = files;
-  if (ggufFile !== undefined) return loadGgufLanguageModel(files, ggufFile, { ...options, quantize }, newBackend);
+  try {
+    if (ggufFile !== undefined) return await loadGgufLanguageModel(files, ggufFile, { ...options, quantize }, newBackend);
+    return await loadFolder(files, options, quantize, newBackend);
+  } catch (err) {
+    // Bytes still being checked may be what failed (a damaged chunk read as a bad header or
+    // tensor): then the damage is the error, which the cache repairs, not the file.
+    await files.verified?.();
+    throw err;
+  }
+}
+
+async function loadFolder(files: ModelFiles, options: LoadOptions, quantize: QuantizeOnLoad | undefined, newBackend: BackendFactory): Promise<LanguageModel> {
+  const { signal } = options;
   const timings = options.timings ?? new LoadTimings();
   const parsing = performance.now();
 
@@ -134,6 +145,8 @@ async function loadOn(files: ModelFiles, options: LoadOptions, newBackend: Backe
   const notice = [created.notice, templateNotice].filter(Boolean).join(' ') || undefined;
   try {
     const { weights, weightsHash, kept } = await timings.time('weights', () => readWeights(timedUploads(backend, timings), config, files, options, quantize));
+    // the weights' chunks passed their checks before the model runs at all (ModelFiles.verified)
+    if (files.verified) await timings.time('readWait', () => files.verified!());
     const preparing = performance.now();
     const model = new GptModel(config, backend, weights, { contextLength: options.contextLength, prefillChunk: options.prefillChunk });
     await backend.flush(); // GPU memory exhaustion shows here, before the first reply (gpu-out-of-memory)

@@ -7,6 +7,7 @@ import {
   type CacheProgress, type CacheStore, type OpenCachedModelOptions,
 } from '../../src/cache/index.ts';
 import { chunkKey, manifestKey, partialKey, type ModelRecord } from '../../src/cache/manifest.ts';
+import type { ModelFiles } from '../../src/formats/model-files.ts';
 // @ts-expect-error a plain JS module shared with the browser tests
 import { createModelServer } from '../helpers/model-server.mjs';
 
@@ -41,7 +42,8 @@ beforeEach(async () => {
 const open = (name: string, o: OpenCachedModelOptions = {}) =>
   openCachedModel(`${origin}/test-models/${name}`, { store, chunkSize: CHUNK, retries: 0, storage: undefined, ...o });
 
-async function readAll(files: { open(n: string): Promise<{ size: number; chunks: AsyncIterable<Uint8Array> }> }, name: string): Promise<Uint8Array> {
+/** A file's bytes as a loader reads them: its chunks, then `verified()` (the checks still running). */
+async function readAll(files: Pick<ModelFiles, 'open' | 'verified'>, name: string): Promise<Uint8Array> {
   const s = await files.open(name);
   const out = new Uint8Array(s.size);
   let o = 0;
@@ -49,6 +51,7 @@ async function readAll(files: { open(n: string): Promise<{ size: number; chunks:
     out.set(c, o);
     o += c.length;
   }
+  await files.verified?.();
   expect(o).toBe(s.size);
   return out;
 }
@@ -168,7 +171,7 @@ describe('cache with a real server (memory store)', () => {
     expect(e2.message).toMatch(/chunk 4 .* has 10 bytes, the manifest says 37856/);
   });
 
-  it('reads chunks ahead, yet serves only checked ones: those before a damaged chunk, then the error', async () => {
+  it('serves a later chunk while its hash runs, and verified() then names the damaged one and drops the copy', async () => {
     const url = `${origin}/test-models/tiny-300000/`;
     const m = await open('tiny-300000');
     const good = await readAll(m, 'model.safetensors');
@@ -177,6 +180,27 @@ describe('cache with a real server (memory store)', () => {
     bad[7] ^= 0x01;
     await store.write([[chunkKey(url, f, 3), bad]]);
     const served: Uint8Array[] = [];
+    const again = await open('tiny-300000', { fetch: noFetch });
+    for await (const c of (await again.open('model.safetensors')).chunks) served.push(c);
+    expect(served.map((c) => c.length)).toEqual([CHUNK, CHUNK, CHUNK, CHUNK, 300_000 - 4 * CHUNK]);
+    const e = await errorOf(again.verified());
+    expect(e.code).toBe('integrity');
+    expect(e.message).toMatch(/cached chunk 3 .* does not match its SHA-256/);
+    expect(await isModelCached(url, store)).toBe(false);
+    // once dropped, nothing more is served from that copy
+    expect((await errorOf(again.open('model.safetensors'))).code).toBe('integrity');
+    await control({ reset: true });
+    expect(sameBytes(await readAll(await open('tiny-300000'), 'model.safetensors'), good)).toBe(true); // repaired
+  });
+
+  it('checks a file\'s first chunk (its headers) before serving it', async () => {
+    const url = `${origin}/test-models/tiny-300000/`;
+    const m = await open('tiny-300000');
+    const f = m.manifest.files.find((x) => x.name === 'model.safetensors')!;
+    const bad = (await store.get<Uint8Array>(chunkKey(url, f, 0)))!;
+    bad[3] ^= 0x01;
+    await store.write([[chunkKey(url, f, 0), bad]]);
+    const served: Uint8Array[] = [];
     const stream = await (await open('tiny-300000', { fetch: noFetch })).open('model.safetensors');
     const e = await errorOf(
       (async () => {
@@ -184,9 +208,8 @@ describe('cache with a real server (memory store)', () => {
       })(),
     );
     expect(e.code).toBe('integrity');
-    expect(e.message).toMatch(/cached chunk 3 .* does not match its SHA-256/);
-    expect(served.map((c) => c.length)).toEqual([CHUNK, CHUNK, CHUNK]);
-    served.forEach((c, i) => expect(sameBytes(c, good.subarray(i * CHUNK, (i + 1) * CHUNK)), `chunk ${i}`).toBe(true));
+    expect(e.message).toMatch(/cached chunk 0 .* does not match its SHA-256/);
+    expect(served).toEqual([]);
     await control({ reset: true });
     await open('tiny-300000'); // repaired for the tests after this one
   });

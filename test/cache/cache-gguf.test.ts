@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/cache/cache-store.ts';
 import { listCachedModels } from '../../src/cache/manage.ts';
 import { openCachedModel } from '../../src/cache/open-cached-model.ts';
+import { chunkKey } from '../../src/cache/manifest.ts';
 import { canonicalModelUrl } from '../../src/formats/model-location.ts';
 import { GptError } from '../../src/errors.ts';
 import { loadLanguageModel } from '../../src/runtime/index.ts';
@@ -68,6 +69,52 @@ describe('the cache with a .gguf URL', () => {
     expect(requests.length).toBe(before); // complete: served from the store without a request
     expect(again.ggufFile).toBe('qwen.gguf');
     expect((await listCachedModels(store)).map((m) => [m.url, m.complete])).toEqual([[url, true]]);
+  });
+
+  // Chunks after a file's first are handed to the runtime while their SHA-256 runs; the load awaits
+  // those checks before the model can run, and asks them before it blames the file for an error.
+  describe('a damaged chunk that the runtime reads before its check ends', () => {
+    const url = `${HOST}qwen.gguf`;
+    /** The fixture cached in 1 KiB chunks (its header spans several), with `damage` done to the stored chunk holding byte `at`. */
+    async function damaged(at: number, damage: (bytes: Uint8Array, i: number) => void) {
+      const { fetch } = server({ [url]: fixture });
+      const store = memoryStore();
+      const files = await openCachedModel(url, { fetch, store, chunkSize: 1024 });
+      const f = files.manifest.files[0]!;
+      const index = Math.floor(at / 1024);
+      expect(index).toBeGreaterThan(0); // past the first chunk, which is checked before it is read
+      const bytes = (await store.get<Uint8Array>(chunkKey(url, f, index)))!;
+      damage(bytes, at % 1024);
+      await store.write([[chunkKey(url, f, index), bytes]]);
+      return { store, files: await openCachedModel(url, { fetch: () => Promise.reject(new Error('offline')), store, chunkSize: 1024 }) };
+    }
+    const loadError = (files: Parameters<typeof loadLanguageModel>[0]) =>
+      loadLanguageModel(files, { backend: 'cpu' }).then(
+        (m) => {
+          m.dispose();
+          throw new Error('expected the load to fail');
+        },
+        (e: unknown) => e as GptError,
+      );
+
+    it('fails the load with integrity when a weight byte was flipped, and drops the cached copy', async () => {
+      const { store, files } = await damaged(fixture.length - 100, (b, i) => (b[i] ^= 0x10));
+      const e = await loadError(files);
+      expect(e.code).toBe('integrity');
+      expect(e.message).toMatch(/qwen\.gguf: cached chunk \d+ .* does not match its SHA-256/);
+      expect((await listCachedModels(store)).filter((m) => m.complete)).toEqual([]);
+    });
+
+    it('reports the damage, not a bad file, when the damaged bytes broke the header', async () => {
+      // n_dims of the first tensor in the table, past the first chunk: 0x7f makes the header invalid
+      const name = new TextEncoder().encode('token_embd.weight');
+      let at = -1;
+      for (let i = 1024; i < fixture.length && at < 0; i++) if (name.every((c, j) => fixture[i + j] === c)) at = i + name.length;
+      const { files } = await damaged(at, (b, i) => (b[i] = 0x7f));
+      const e = await loadError(files);
+      expect(e.code).toBe('integrity'); // a 'bad-gguf' here would delete the model instead of repairing it
+      expect(e.message).toMatch(/does not match its SHA-256/);
+    });
   });
 
   const malformed: [string, Uint8Array, RegExp][] = [

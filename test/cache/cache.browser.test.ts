@@ -5,6 +5,26 @@ import {
   type CacheProgress, type CacheStore, type OpenCachedModelOptions,
 } from '../../src/cache/index.ts';
 import { chunkKey, manifestKey } from '../../src/cache/manifest.ts';
+import type { ModelFiles } from '../../src/formats/model-files.ts';
+
+/** The value IndexedDB itself holds under `key` in the test database, not through the store. */
+async function rawValue(key: readonly (string | number)[], put?: unknown): Promise<unknown> {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const r = indexedDB.open('gpt-chat-cache-test');
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+  try {
+    const s = db.transaction('files', put === undefined ? 'readonly' : 'readwrite').objectStore('files');
+    const r = put === undefined ? s.get([...key]) : s.put(put, [...key]);
+    return await new Promise((resolve, reject) => {
+      r.onsuccess = () => resolve(put === undefined ? r.result : undefined);
+      r.onerror = () => reject(r.error);
+    });
+  } finally {
+    db.close();
+  }
+}
 
 // Mocha globals provided by @web/test-runner.
 
@@ -27,7 +47,8 @@ const noFetch: typeof fetch = async () => {
 };
 const open = (name: string, o: OpenCachedModelOptions = {}) => openCachedModel(base(name), { store, chunkSize: CHUNK, retries: 0, ...o });
 
-async function readAll(m: { open(n: string): Promise<{ size: number; chunks: AsyncIterable<Uint8Array> }> }, name: string): Promise<Uint8Array> {
+/** A file's bytes as a loader reads them: its chunks, then `verified()` (the checks still running). */
+async function readAll(m: Pick<ModelFiles, 'open' | 'verified'>, name: string): Promise<Uint8Array> {
   const s = await m.open(name);
   const out = new Uint8Array(s.size);
   let o = 0;
@@ -35,6 +56,7 @@ async function readAll(m: { open(n: string): Promise<{ size: number; chunks: Asy
     out.set(c, o);
     o += c.length;
   }
+  await m.verified?.();
   equal(o, s.size, `bytes read from ${name}`);
   return out;
 }
@@ -97,6 +119,20 @@ describe('weight cache in Chromium (IndexedDB + real HTTP)', () => {
     const m = await open('web-300000');
     equal((await stats()).bytes['/test-models/web-300000/model.safetensors'], 300_000, 'bytes served');
     assert(sameBytes(await readAll(m, 'model.safetensors'), await served('web-300000')), 'bytes differ');
+  });
+
+  it('keeps chunks as Blobs, reads them back as bytes, and still reads a chunk stored as a Uint8Array', async () => {
+    const url = base('web-300000');
+    const m = await open('web-300000');
+    const f = m.manifest.files.find((x) => x.name === 'model.safetensors')!;
+    const raw = await rawValue(chunkKey(url, f, 1));
+    assert(raw instanceof Blob && raw.size === CHUNK, `chunk 1 is held as ${Object.prototype.toString.call(raw)}`);
+    const bytes = await store.get<Uint8Array>(chunkKey(url, f, 1));
+    assert(bytes instanceof Uint8Array && sameBytes(bytes, (await served('web-300000')).subarray(CHUNK, 2 * CHUNK)), 'chunk 1 read back');
+    // a cache written before chunks were Blobs
+    await rawValue(chunkKey(url, f, 2), new Uint8Array(await ((await rawValue(chunkKey(url, f, 2))) as Blob).arrayBuffer()));
+    assert((await rawValue(chunkKey(url, f, 2))) instanceof Uint8Array, 'chunk 2 rewritten as a Uint8Array');
+    assert(sameBytes(await readAll(await open('web-300000', { fetch: noFetch }), 'model.safetensors'), await served('web-300000')), 'bytes differ');
   });
 
   it('a corrupted chunk and a truncated file are detected on load, and repaired online', async () => {
