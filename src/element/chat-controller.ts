@@ -13,7 +13,7 @@ import { idbConversationStore } from './conversation-store.ts';
 import { ChatStatus, LARGE_DOWNLOAD_BYTES, type ChatDeps, type ChatSettings } from './chat-state.ts';
 import { StoredConversation } from './stored-conversation.ts';
 import { emit, type ChatTurn } from './events.ts';
-import { fitToContext } from './context-window.ts';
+import { fitToContext, warmPrompt } from './context-window.ts';
 import { nextStage, type LoadStage } from './load-progress.ts';
 import { ReplyConfidence, TOP_ALTERNATIVES } from './reply-tokens.ts';
 
@@ -70,6 +70,7 @@ export class ChatController implements ReactiveController {
   // The load in flight may ask before downloading: download() joins it with the go-ahead.
   #asking = false;
   #chatAbort: AbortController | undefined;
+  #warmAbort: AbortController | undefined;
   /**
    * True from a send (or retry, regenerate) until its reply ends: set before anything is awaited,
    * so ten send() calls in one tick are one request and nine refusals, never one request with ten
@@ -130,6 +131,18 @@ export class ChatController implements ReactiveController {
     if (!turns.length) return;
     this.turns = [...turns, ...this.turns];
     this.host.requestUpdate();
+    this.#warm();
+  }
+
+  /**
+   * While idle with a model (after the load, a reply, a clear or a restore), prefills the prompt
+   * the next send begins with, so the send reads only its new turn (warm-prompt).
+   */
+  #warm(): void {
+    this.#warmAbort?.abort();
+    const s = this.settings();
+    if (!s.warmPrompt || this.status !== ChatStatus.ready || this.answering || !this.#engine) return;
+    warmPrompt(this.#engine, this.turns, s, (this.#warmAbort = new AbortController()).signal);
   }
 
   /** Adds `turn` to the conversation and to its stored copy. */
@@ -236,6 +249,7 @@ export class ChatController implements ReactiveController {
         this.#asking = false;
         this.#set({ status: ChatStatus.ready, info, progress: undefined, pendingBytes: undefined });
         emit(this.host, 'gpt-chat-ready', info);
+        this.#warm();
       },
       (e) => {
         if (id !== this.#loadId) return;
@@ -274,6 +288,7 @@ export class ChatController implements ReactiveController {
     const gen = ++this.#chatGen;
     // Made before anything is awaited, so Stop pressed while the model loads stops this reply too.
     const abort = (this.#chatAbort = new AbortController());
+    this.#warmAbort?.abort();
     this.#set({ error: undefined, notice: undefined, answering: true });
     try {
       await this.#answer(gen, abort);
@@ -321,7 +336,9 @@ export class ChatController implements ReactiveController {
           this.#add(turn);
           // answering ends before the event: a listener may send the next message at once
           this.#set({ status: ChatStatus.ready, reply: undefined, answering: false, ...(ev.finishReason === 'aborted' ? { notice: 'Stopped.' } : {}) });
-          emit(this.host, 'gpt-chat-message', { role: 'assistant', content: reply, finishReason: ev.finishReason });
+          const { finishReason, promptTokens, cachedPromptTokens } = ev;
+          emit(this.host, 'gpt-chat-message', { role: 'assistant', content: reply, finishReason, promptTokens, ...(cachedPromptTokens !== undefined ? { cachedPromptTokens } : {}) });
+          this.#warm(); // unless a listener sent the next message already
         }
       }
     } catch (e) {
@@ -396,6 +413,7 @@ export class ChatController implements ReactiveController {
       ...(this.status === ChatStatus.generating ? { status: ChatStatus.ready } : {}),
     });
     void this.#stored.save((store, key) => store.remove(key));
+    this.#warm();
   }
 
   /** Puts back the conversation the last {@link clear} removed (and stores it again). */
@@ -404,6 +422,7 @@ export class ChatController implements ReactiveController {
     const cleared = this.cleared;
     this.turns = [...cleared, ...this.turns];
     this.#set({ cleared: undefined });
+    this.#warm();
     // Each turn goes back under its old record key, so in its old place among other tabs' turns.
     void this.#stored.save(async (store, key) => {
       for (const turn of cleared) await store.append(key, turn);

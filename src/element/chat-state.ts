@@ -40,6 +40,8 @@ export interface ChatSettings {
   readonly local?: Pick<ModelSpec, 'files' | 'keep'>;
   /** Ask for each token's probability and alternatives (show-confidence). */
   readonly showConfidence?: boolean;
+  /** Prefill the next prompt's known start while the visitor types (warm-prompt, default on). */
+  readonly warmPrompt?: boolean;
 }
 
 /** Downloads above this many bytes wait for a click (the bundled model is far below). */

@@ -48,3 +48,13 @@ export async function fitToContext(
     );
   }
 }
+
+/**
+ * Prefills, while the visitor types, the prompt the next send will begin with: `turns` after
+ * `s.systemPrompt`, as {@link fitToContext} sends them (Engine.warm). Idle work: a failure only
+ * goes to console.debug, and the send aborts it.
+ */
+export function warmPrompt(engine: Engine, turns: readonly ChatTurn[], s: { readonly systemPrompt: string }, signal: AbortSignal): void {
+  const system: ChatMessage[] = s.systemPrompt ? [{ role: 'system', content: s.systemPrompt }] : [];
+  engine.warm?.([...system, ...turns], signal).catch((e: unknown) => console.debug('gpt-chat: prompt warm-up skipped:', e));
+}

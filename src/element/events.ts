@@ -35,8 +35,12 @@ export interface GptChatEventMap {
    * likely tokens at that step, best first.
    */
   'gpt-chat-token': CustomEvent<TokenDetail>;
-  /** A reply finished (also when stopped: `finishReason` is then 'aborted'). */
-  'gpt-chat-message': CustomEvent<ChatTurn & { readonly finishReason: FinishReason }>;
+  /**
+   * A reply finished (also when stopped: `finishReason` is then 'aborted'). `promptTokens`: the
+   * prompt's tokens; `cachedPromptTokens` (our runtime): of those, the ones the model already had
+   * (earlier turns, or the warm-up while the visitor typed, see warm-prompt), not read again.
+   */
+  'gpt-chat-message': CustomEvent<ChatTurn & { readonly finishReason: FinishReason; readonly promptTokens: number; readonly cachedPromptTokens?: number }>;
   /**
    * The browser answered the request to keep this site's storage, the stored models with it, asked
    * when the user confirms a large download: `persisted` true (kept under storage pressure), false

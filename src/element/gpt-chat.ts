@@ -89,6 +89,7 @@ export class GptChat extends LitElement {
     templateMode: { type: String, attribute: 'template-mode' },
     showConfidence: { type: Boolean, attribute: 'show-confidence' },
     confidenceThreshold: { type: Number, attribute: 'confidence-threshold' },
+    warmPrompt: { attribute: 'warm-prompt', converter: (v: string | null) => v !== 'off' && v !== 'false' },
   };
 
   /**
@@ -154,6 +155,11 @@ export class GptChat extends LitElement {
   declare showConfidence: boolean;
   /** With show-confidence: tokens under this probability are marked (default 0.5). */
   declare confidenceThreshold: number;
+  /**
+   * While the visitor types, read ahead the prompt the next message will begin with (system
+   * prompt, earlier turns), so sending reads only the new message (default true; `warm-prompt="off"`).
+   */
+  declare warmPrompt: boolean;
 
   constructor() {
     super();
@@ -168,6 +174,7 @@ export class GptChat extends LitElement {
     this.templateMode = 'auto';
     this.showConfidence = false;
     this.confidenceThreshold = DEFAULT_CONFIDENCE_THRESHOLD;
+    this.warmPrompt = true;
     this.addEventListener('keydown', this.#onHostKeydown);
   }
 
@@ -188,6 +195,7 @@ export class GptChat extends LitElement {
       autoload: this.autoload,
       workerUrl: this.workerUrl || undefined,
       showConfidence: this.showConfidence,
+      warmPrompt: this.warmPrompt,
     }),
     {
       createEngine,

@@ -108,8 +108,12 @@ export interface ModelInfo {
 /** How a reply is sampled: the runtime's options minus what cannot cross a worker (the signal). */
 export type SamplingOptions = Omit<GenerateOptions, 'signal' | 'eosTokenIds'>;
 
-/** How a generation ended: why, and how many tokens the prompt and the reply took. */
-export type GenerationEnd = Pick<GenerateResult, 'finishReason' | 'promptTokens' | 'generatedTokens'>;
+/**
+ * How a generation ended: why, and how many tokens the prompt and the reply took;
+ * `cachedPromptTokens` (our runtime) is how many of the prompt's tokens the KV cache already held
+ * (the previous turns, or a {@link Engine.warm} while the visitor typed): the rest were prefilled.
+ */
+export type GenerationEnd = Pick<GenerateResult, 'finishReason' | 'promptTokens' | 'generatedTokens'> & { readonly cachedPromptTokens?: number };
 
 /**
  * How sure the model was of a token, when the sampling options ask for it (`logprobs`): the
@@ -167,6 +171,13 @@ export interface Engine {
   loadFiles?(files: LocalFilesInput, options?: LocalLoadOptions, onProgress?: (p: EngineLoadProgress) => void, signal?: AbortSignal): Promise<ModelInfo>;
   /** Streams a reply to `messages` (the last one is the user's). */
   chat(messages: readonly ChatMessage[], options: SamplingOptions, signal?: AbortSignal): AsyncIterable<EngineEvent>;
+  /**
+   * Prefills, while the visitor types, the prompt that `messages` (the conversation so far) plus
+   * any next user message begins with, so that message's chat prefills only its new turn. Resolves
+   * with the tokens now cached. Idle work: a chat arriving meanwhile aborts it and waits only for
+   * the forward pass in flight; it never changes a reply. Optional: web-llm has none.
+   */
+  warm?(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<number>;
   /** Tokens `messages` take once rendered with the chat template (for trimming old turns). */
   countChatTokens(messages: readonly ChatMessage[]): Promise<number>;
   /**

@@ -34,6 +34,8 @@ export class InPageEngine implements Engine {
   #turn: Promise<void> = Promise.resolve();
   /** Generations and scorings begun and not finished (EngineStats.activeGenerations). */
   #active = 0;
+  /** The warm-up in flight (see warm): any other request aborts it. */
+  #warming: AbortController | undefined;
   #disposed = false;
 
   constructor(private readonly loader: ModelLoader = defaultLoadModel) {}
@@ -107,6 +109,7 @@ export class InPageEngine implements Engine {
     signal?: AbortSignal,
     start?: () => ReturnType<LoadedModel['generate']>,
   ): AsyncGenerator<EngineEvent> {
+    this.#warming?.abort(); // idle work gives way: this waits only for its forward pass in flight
     this.#active++;
     let release: () => void = () => {};
     try {
@@ -125,7 +128,8 @@ export class InPageEngine implements Engine {
         for (;;) {
           const step = await run.next();
           if (step.done) {
-            yield { type: 'done', finishReason: step.value.finishReason, promptTokens: step.value.promptTokens, generatedTokens: step.value.generatedTokens };
+            const { finishReason, promptTokens, cachedPromptTokens, generatedTokens } = step.value;
+            yield { type: 'done', finishReason, promptTokens, generatedTokens, ...(cachedPromptTokens !== undefined ? { cachedPromptTokens } : {}) };
             return;
           }
           if (step.value.id >= 0) generatedTokens++;
@@ -145,6 +149,27 @@ export class InPageEngine implements Engine {
     } finally {
       this.#active--;
       release();
+    }
+  }
+
+  /**
+   * Prefills the known start of the next prompt after `messages` (Engine.warm): only when nothing
+   * else runs or waits, in the same turn-taking as generations (the model has one KV cache), and
+   * aborted by any request that comes meanwhile. Resolves with the tokens it cached; 0 when it did
+   * not run (busy, aborted, a model without it).
+   */
+  async warm(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<number> {
+    this.#warming?.abort();
+    if (this.#active > 0 || !this.#loaded?.model.warm) return 0;
+    const abort = (this.#warming = new AbortController());
+    signal?.addEventListener('abort', () => abort.abort(), { once: true });
+    try {
+      return await this.#inTurn(() => (abort.signal.aborted ? Promise.resolve(0) : this.#model().warm!(messages, abort.signal)), true);
+    } catch (e) {
+      if (abort.signal.aborted) return 0;
+      throw e;
+    } finally {
+      if (this.#warming === abort) this.#warming = undefined;
     }
   }
 
@@ -186,7 +211,8 @@ export class InPageEngine implements Engine {
   }
 
   /** Runs `fn` when the previous generation or scoring is done: the model has one KV cache. */
-  async #inTurn<T>(fn: () => Promise<T>): Promise<T> {
+  async #inTurn<T>(fn: () => Promise<T>, idle = false): Promise<T> {
+    if (!idle) this.#warming?.abort(); // idle work (warm) gives way
     this.#active++;
     let release: () => void = () => {};
     try {

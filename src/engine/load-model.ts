@@ -31,6 +31,8 @@ export interface LoadedModel {
     options: SamplingOptions & { readonly signal?: AbortSignal },
   ): AsyncGenerator<TokenConfidenceFields & { readonly id: number; readonly text: string }, GenerationEnd>;
   encode(messages: readonly ChatMessage[]): number[];
+  /** Prefills the known start of the next prompt (the runtime's LanguageModel.warm); web-llm has none. */
+  warm?(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<number>;
   /**
    * Token-level access for few-shot templates. The runtime's LanguageModel has both, and its
    * `generate` also takes a raw prompt string; models without them (test fakes) cannot run templates.

@@ -26,6 +26,8 @@ export type WorkerRequest =
   | { readonly type: 'load'; readonly id: number; readonly spec: ModelSpec }
   | { readonly type: 'chat'; readonly id: number; readonly messages: readonly ChatMessage[]; readonly options: SamplingOptions }
   | { readonly type: 'count'; readonly id: number; readonly messages: readonly ChatMessage[] }
+  /** Prefills the known start of the next prompt (Engine.warm); answered by `warmed`. */
+  | { readonly type: 'warm'; readonly id: number; readonly messages: readonly ChatMessage[] }
   /** A classification template: score its labels after the query; answered by `scored`. */
   | TemplateRequest<'classify', TemplateRunOptions<ClassifyNormalisation>>
   /** A multiple-choice template: score its options; answered by `scored`. */
@@ -54,6 +56,7 @@ export type WorkerResponse =
   | ({ readonly type: 'token'; readonly id: number; readonly token: number; readonly text: string } & TokenConfidenceFields)
   | ({ readonly type: 'done'; readonly id: number } & GenerationEnd)
   | { readonly type: 'counted'; readonly id: number; readonly tokens: number }
+  | { readonly type: 'warmed'; readonly id: number; readonly tokens: number }
   | { readonly type: 'scored'; readonly id: number; readonly result: TemplateScores }
   | { readonly type: 'head-progress'; readonly id: number; readonly progress: TrainHeadProgress }
   | { readonly type: 'head-trained'; readonly id: number; readonly head: TaskHead }
@@ -72,7 +75,7 @@ export interface WorkerStats extends EngineStats {
 }
 
 /** Replies that end a request (the client settles and forgets the id). */
-export type FinalResponse = Extract<WorkerResponse, { type: 'loaded' | 'done' | 'counted' | 'scored' | 'head-trained' | 'stats' | 'error' }>;
+export type FinalResponse = Extract<WorkerResponse, { type: 'loaded' | 'done' | 'counted' | 'warmed' | 'scored' | 'head-trained' | 'stats' | 'error' }>;
 
 /** True for the replies that end their request. */
 export function isFinal(message: WorkerResponse): message is FinalResponse {

@@ -108,6 +108,10 @@ export class WorkerClient implements Engine {
     return this.load(localSpec(await pickedFiles(files), options), onProgress, signal);
   }
 
+  warm(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<number> {
+    return this.#call(this.#conn(), { type: 'warm', messages }, signal, (m) => (m.type === 'warmed' ? m.tokens : undefined));
+  }
+
   countChatTokens(messages: readonly ChatMessage[]): Promise<number> {
     return this.#call(this.#conn(), { type: 'count', messages }, undefined, (m) => (m.type === 'counted' ? m.tokens : undefined));
   }
@@ -184,7 +188,8 @@ export class WorkerClient implements Engine {
         if (m.type === 'token') yield m.logprob === undefined ? { type: 'token', id: m.token, text: m.text } : { type: 'token', id: m.token, text: m.text, logprob: m.logprob, ...(m.top ? { top: m.top } : {}) };
         else if (m.type === 'done') {
           finished = true;
-          yield { type: 'done', finishReason: m.finishReason, promptTokens: m.promptTokens, generatedTokens: m.generatedTokens };
+          const { type: _t, id: _id, ...end } = m;
+          yield { type: 'done', ...end };
           return;
         } else if (m.type === 'error') {
           finished = true;

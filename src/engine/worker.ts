@@ -57,6 +57,9 @@ export function serveEngine(
         case 'chat':
           await stream(id, engine.chat(request.messages, request.options, abort.signal));
           break;
+        case 'warm':
+          port.postMessage({ type: 'warmed', id, tokens: await engine.warm(request.messages, abort.signal) });
+          break;
         case 'count':
           port.postMessage({ type: 'counted', id, tokens: await engine.countChatTokens(request.messages) });
           break;

@@ -7,6 +7,7 @@ import { Sampler } from './sampler.ts';
 import { StopStringMatcher } from './stop-strings.ts';
 import { tokenConfidence } from './token-confidence.ts';
 import type { TextTokenizer } from './tokenizer.ts';
+import { knownPromptPrefix } from './prompt-prefix.ts';
 
 /** Characters a token covers at most, for refusing oversized text before tokenizing it. */
 export const MAX_CHARS_PER_TOKEN = 64;
@@ -15,6 +16,8 @@ export const MAX_CHARS_PER_TOKEN = 64;
 export interface GenerateResult {
   readonly finishReason: FinishReason;
   readonly promptTokens: number;
+  /** Of the prompt's tokens, those the KV cache already held (the rest were prefilled). */
+  readonly cachedPromptTokens: number;
   readonly generatedTokens: number;
   /** The whole generated text (stop string excluded). */
   readonly text: string;
@@ -117,6 +120,7 @@ export class LanguageModel {
     // penalty needs the history and token confidence every step's logits: those keep them coming.
     const onBackend = sampler.onBackend && logprobs === undefined;
     signal?.throwIfAborted();
+    const cachedPromptTokens = this.model.cachedPrefix(promptIds);
     let logits: Float32Array | null = await this.model.sync(promptIds, signal);
     let picked = -1; // the backend's choice when logits is null
     while (generated < maxTokens) {
@@ -150,7 +154,22 @@ export class LanguageModel {
         yield { id: -1, text: rest };
       }
     }
-    return { finishReason, promptTokens: promptIds.length, generatedTokens: generated, text };
+    return { finishReason, promptTokens: promptIds.length, cachedPromptTokens, generatedTokens: generated, text };
+  }
+
+  /**
+   * Prefills the part of the next chat prompt that is already known: `messages` (the conversation
+   * so far) rendered up to where the next user message's text begins (see knownPromptPrefix). A
+   * `generate` of `messages` plus that message then prefills only its new turn. Returns the
+   * prefix's length in tokens; 0 when there is none or it would not fit.
+   */
+  async warm(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<number> {
+    const prefix = knownPromptPrefix((m) => this.encode(m), messages);
+    if (prefix.length === 0 || prefix.length >= this.contextLength) return 0;
+    // Already there (the previous prompt began with it): keep the cache, and what follows, as it is.
+    const cached = this.model.tokens;
+    if (cached.length < prefix.length || prefix.some((id, i) => cached[i] !== id)) await this.model.sync(prefix, signal);
+    return prefix.length;
   }
 
   /**

@@ -145,7 +145,7 @@ export class GptModel {
    * Returns the logits after the last token.
    */
   async sync(ids: ArrayLike<number>, signal?: AbortSignal): Promise<Float32Array> {
-    this.rewind(this.reusable(ids));
+    this.rewind(this.cachedPrefix(ids));
     return this.prefill(Array.prototype.slice.call(ids, this.pos), signal);
   }
 
@@ -168,7 +168,7 @@ export class GptModel {
       const prefix = Array.prototype.slice.call(ids, 0, positions[i] + 1) as number[];
       // rewind and run in one turn of the queue, so no other call changes the cache in between
       await this.serial(() => {
-        this.rewind(this.reusable(prefix));
+        this.rewind(this.cachedPrefix(prefix));
         return this.append(prefix.slice(this.pos), signal, out.subarray(i * C, (i + 1) * C));
       });
     }
@@ -287,8 +287,11 @@ export class GptModel {
     return this.lastLogits;
   }
 
-  /** How many leading tokens of the cache `ids` can keep (at most ids.length - 1: the last is rerun for its logits). */
-  private reusable(ids: ArrayLike<number>): number {
+  /**
+   * How many leading tokens of the cache {@link sync} keeps for `ids` (at most ids.length - 1: the
+   * last is rerun for its logits); the rest of `ids` it prefills.
+   */
+  cachedPrefix(ids: ArrayLike<number>): number {
     let common = 0;
     const n = Math.min(ids.length, this.pos);
     while (common < n && this.cached[common] === ids[common]) common++;
