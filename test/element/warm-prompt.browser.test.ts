@@ -1,0 +1,102 @@
+// warm-prompt: while the visitor types, the worker prefills the prompt the next send begins with
+// (system prompt, earlier turns), so the send reads only its new turn. Through the built worker
+// (dist/gpt-chat-worker.js) on a fixture model: what the worker reports it took from its KV cache,
+// and the greedy reply, the same as an element with the warm-up off (a worker of its own).
+import { expect } from 'chai';
+import { ChatStatus } from '../../src/element/chat-controller.ts';
+import { workerStats } from '../../src/engine/worker-client.ts';
+import type { GptChat } from '../../src/gpt-chat.ts';
+import { until } from '../helpers/waits.ts';
+import { chat, removeChats, WORKER } from '../helpers/chat-elements.ts';
+
+const MODEL = '/test/fixtures/generated/smollm2-135m/';
+const SYSTEM = 'You are a helpful assistant. Answer in one short sentence, and be kind to the visitor.';
+/** The warm-up off, on a worker of its own (same script, another URL), so no cache is shared. */
+const COLD = { 'warm-prompt': 'off', 'worker-url': `${WORKER}?cold` };
+
+type Done = HTMLElementEventMap['gpt-chat-message']['detail'];
+
+afterEach(removeChats);
+
+/** Sends `text` and resolves with the reply's gpt-chat-message detail. */
+function send(el: GptChat, text: string): Promise<Done> {
+  const done = new Promise<Done>((r) => el.addEventListener('gpt-chat-message', (e) => r(e.detail), { once: true }));
+  expect(el.send(text)).to.equal(true);
+  return done;
+}
+
+/** The stats of the worker at `url` once it runs nothing: the warm-up done. */
+async function settled(url: string) {
+  let stats: Awaited<ReturnType<typeof workerStats>>[number] | undefined;
+  const t0 = performance.now();
+  for (;;) {
+    stats = (await workerStats()).find((s) => s.url.endsWith(url));
+    if (stats && stats.runningRequests === 0 && stats.pendingRequests === 0 && stats.kvPosition > 0) return stats;
+    if (performance.now() - t0 > 30_000) throw new Error(`the worker ${url} never settled: ${JSON.stringify(stats)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('<gpt-chat> warm-prompt', () => {
+  it('after ready, the first send prefills only its new turn and replies as without the warm-up', async function () {
+    this.timeout(120_000);
+    const warm = await chat({ model: MODEL, 'system-prompt': SYSTEM });
+    const cold = await chat({ model: MODEL, 'system-prompt': SYSTEM, ...COLD });
+    await until('both ready', () => warm.status === ChatStatus.ready && cold.status === ChatStatus.ready);
+    const warmed = await settled(WORKER);
+    const coldStats = (await workerStats()).find((s) => s.url.endsWith('?cold'));
+    expect(coldStats?.kvPosition, 'no warm-up with warm-prompt="off"').to.equal(0);
+
+    const question = 'What is the capital of France?';
+    const [a, b] = [await send(warm, question), await send(cold, question)];
+    expect(b.cachedPromptTokens).to.equal(0);
+    expect(a.promptTokens).to.equal(b.promptTokens);
+    // everything the warm-up cached was used, and it was all but the new turn: the user text
+    // (8 tokens here) with its opening and the assistant's, a dozen tokens or so
+    expect(a.cachedPromptTokens).to.equal(warmed.kvPosition);
+    expect(a.promptTokens - a.cachedPromptTokens!).to.be.within(1, 20);
+    expect(a.cachedPromptTokens).to.be.greaterThan(a.promptTokens / 2);
+    expect(a.content).to.equal(b.content);
+    expect(a.content.length).to.be.greaterThan(0);
+
+    // after the reply, the warm-up reads the reply's end and the next turn's opening
+    const warmed2 = await settled(WORKER);
+    expect(warmed2.kvPosition).to.be.greaterThan(a.promptTokens);
+    const [c, d] = [await send(warm, 'And of Italy?'), await send(cold, 'And of Italy?')];
+    expect(c.cachedPromptTokens).to.equal(warmed2.kvPosition);
+    expect(c.promptTokens - c.cachedPromptTokens!).to.be.within(1, 20);
+    expect(c.content).to.equal(d.content);
+  });
+
+  it('a send during the warm-up waits for it and gets the same reply', async function () {
+    this.timeout(120_000);
+    const cold = await chat({ model: MODEL, 'system-prompt': SYSTEM, ...COLD });
+    await until('cold ready', () => cold.status === ChatStatus.ready);
+    const expected = await send(cold, 'Hello there!');
+
+    const warm = await chat({ model: MODEL, 'system-prompt': SYSTEM });
+    // sent in the task after ready: the warm-up request has just gone to the worker
+    const sent = new Promise<Done>((r) => warm.addEventListener('gpt-chat-ready', () => setTimeout(() => void send(warm, 'Hello there!').then(r)), { once: true }));
+    const got = await sent;
+    expect(got.finishReason).to.equal(expected.finishReason);
+    expect(got.content).to.equal(expected.content);
+    expect(got.promptTokens).to.equal(expected.promptTokens);
+  });
+
+  it('after a clear, the next reply is the one a fresh chat gives', async function () {
+    this.timeout(120_000);
+    const warm = await chat({ model: MODEL, 'system-prompt': SYSTEM });
+    const cold = await chat({ model: MODEL, 'system-prompt': SYSTEM, ...COLD });
+    await until('both ready', () => warm.status === ChatStatus.ready && cold.status === ChatStatus.ready);
+    const first = await settled(WORKER);
+    for (const el of [warm, cold]) {
+      await send(el, 'A question that fills the cache with something else.');
+      el.clear();
+    }
+    await settled(WORKER);
+    const [a, b] = [await send(warm, 'What is the capital of France?'), await send(cold, 'What is the capital of France?')];
+    // the system prompt's part of the cache is kept (it is what the warm-up wants) and used
+    expect(a.cachedPromptTokens).to.be.at.least(first.kvPosition);
+    expect(a.content).to.equal(b.content);
+  });
+});
