@@ -120,7 +120,7 @@ describe('<gpt-chat> events', () => {
       const tokens = seen.filter((t) => t === 'gpt-chat-token').length;
       expect(tokens).to.be.greaterThan(3);
       expect(seen.at(-1)).to.equal('gpt-chat-message');
-      expect(message).to.deep.equal({ role: 'assistant', content: 'Hello **there**, friend.', finishReason: 'eos' });
+      expect(message).to.deep.equal({ role: 'assistant', content: 'Hello **there**, friend.', finishReason: 'eos', promptTokens: 1 });
     } finally {
       for (const t of types) document.removeEventListener(t, record);
     }
