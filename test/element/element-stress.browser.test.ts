@@ -4,10 +4,11 @@
 import { expect } from 'chai';
 import { ChatStatus } from '../../src/element/chat-controller.ts';
 import type { ModelInfo } from '../../src/engine/engine.ts';
-import { liveWorkerCount, workerStats } from '../../src/engine/worker-client.ts';
+import { liveWorkerCount } from '../../src/engine/worker-client.ts';
 import { GptChat } from '../../src/gpt-chat.ts';
 import { until as waitUntil } from '../helpers/waits.ts';
 import { chat, removeChats } from '../helpers/chat-elements.ts';
+import { idleWorkerStats } from '../helpers/worker-idle.ts';
 
 /** The real worker plus a fault armed, and a request list read, over a BroadcastChannel (see the file). */
 const INSTRUMENTED_WORKER = '/test/helpers/instrumented-worker.js';
@@ -94,7 +95,7 @@ describe('<gpt-chat> under stress (real worker)', () => {
     const el = await chat({ model: MODEL, 'max-tokens': '24' });
     await until('ready', () => el.status === ChatStatus.ready);
     const before = await reply(el, 'hello');
-    const [baseline] = await workerStats();
+    const baseline = await idleWorkerStats(); // the warm-up after the reply done
     expect(baseline, 'one live worker').to.not.equal(undefined);
     expect(baseline).to.include({ pendingRequests: 0, runningRequests: 0, activeGenerations: 0 });
     expect(baseline!.backendBytes).to.be.greaterThan(0);
@@ -123,7 +124,7 @@ describe('<gpt-chat> under stress (real worker)', () => {
     // test "Stop reaches a generation that never yields" holds that an abort gets in.
     expect(ends.filter((_, i) => i % 2 === 0), 'immediate stops').to.deep.equal(Array(50).fill('aborted:0'));
 
-    const [after] = await workerStats();
+    const after = await idleWorkerStats();
     expect(after, 'the same single worker').to.include({ pendingRequests: 0, runningRequests: 0, activeGenerations: 0, backendBytes: baseline!.backendBytes });
     expect(after!.kvPosition).to.be.within(1, el.contextLength!);
     expect(liveWorkerCount()).to.equal(1);

@@ -7,6 +7,7 @@ import { ChatStatus } from '../../src/element/chat-controller.ts';
 import { workerStats } from '../../src/engine/worker-client.ts';
 import type { GptChat } from '../../src/gpt-chat.ts';
 import { until } from '../helpers/waits.ts';
+import { idleWorkerStats } from '../helpers/worker-idle.ts';
 import { chat, removeChats, WORKER } from '../helpers/chat-elements.ts';
 
 const MODEL = '/test/fixtures/generated/smollm2-135m/';
@@ -25,17 +26,8 @@ function send(el: GptChat, text: string): Promise<Done> {
   return done;
 }
 
-/** The stats of the worker at `url` once it runs nothing: the warm-up done. */
-async function settled(url: string) {
-  let stats: Awaited<ReturnType<typeof workerStats>>[number] | undefined;
-  const t0 = performance.now();
-  for (;;) {
-    stats = (await workerStats()).find((s) => s.url.endsWith(url));
-    if (stats && stats.runningRequests === 0 && stats.pendingRequests === 0 && stats.kvPosition > 0) return stats;
-    if (performance.now() - t0 > 30_000) throw new Error(`the worker ${url} never settled: ${JSON.stringify(stats)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The stats of the worker at `url` once the warm-up is done: idle, with something cached. */
+const settled = async (url: string) => (await idleWorkerStats(url, (s) => s.kvPosition > 0))!;
 
 describe('<gpt-chat> warm-prompt', () => {
   it('after ready, the first send prefills only its new turn and replies as without the warm-up', async function () {
