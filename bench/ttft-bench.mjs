@@ -118,8 +118,9 @@ async function runTypingBench({ runs, only, typingMs, log }) {
 /** Serves the bench page and models and opens headless Chromium on it; `visit` loads one page. */
 async function openTtftPage({ compare, only, log }) {
   if (!existsSync(join(root, 'dist/gpt-chat.js'))) throw new Error('ttft-bench: dist/gpt-chat.js is missing. HINT: run `npm run build` first.');
-  const models = MODELS.filter((m) => existsSync(m.path) && (!only || m.name.includes(only)));
-  if (models.length < MODELS.length) log('ttft-bench: bench GGUF files missing, skipped (node tools/make-fixtures.mjs --bench)');
+  const wanted = MODELS.filter((m) => !only || m.name.includes(only));
+  const models = wanted.filter((m) => existsSync(m.path));
+  if (models.length < wanted.length) log('ttft-bench: bench GGUF files missing, skipped (node tools/make-fixtures.mjs --bench)');
   const dir = mkdtempSync(join(tmpdir(), 'gpt-chat-ttft-bench-'));
   symlinkSync(join(root, 'dist'), join(dir, 'dist'));
   mkdirSync(join(dir, 'models'));

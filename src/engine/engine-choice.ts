@@ -19,7 +19,10 @@ export function createEngine(choice: EngineChoice = {}): Engine {
   return new LazyInPageEngine(choice.workerUrl ?? defaultWorkerUrl());
 }
 
-/** The in-page engine, fetched on first use. */
+/**
+ * The in-page engine, fetched on first use. It has no `warm` (Engine.warm is optional): on the page
+ * a prefill is main-thread work, and would make the page stutter while the visitor types.
+ */
 class LazyInPageEngine implements Engine {
   #engine?: Promise<Engine>;
 
