@@ -5,6 +5,17 @@ import { PARITY_FIXTURES, runParity, scoreWithAndWithoutCache, seededIds } from 
 
 const files = (name: string) => () => nodeModelFiles(`test/fixtures/generated/${name}`);
 
+/** `n` ids chosen by `sampler` from each step's whole logits row (the path that reads every logit back). */
+async function idsFromWholeLogits(lm: Awaited<ReturnType<typeof loadLanguageModel>>, prompt: number[], sampler: Sampler, n: number): Promise<number[]> {
+  let logits = await lm.model.sync(prompt);
+  const ids: number[] = [];
+  while (ids.length < n) {
+    ids.push(sampler.sample(logits));
+    logits = await lm.model.decode(ids.at(-1)!);
+  }
+  return ids;
+}
+
 describe('WebGPU (Dawn) against the CPU reference', () => {
   for (const name of PARITY_FIXTURES) {
     it(`${name}: logits within 1e-3 after a 32-token prefill and over 64 greedy decode steps, same ids`, async () => {
@@ -43,14 +54,7 @@ describe('WebGPU (Dawn) against the CPU reference', () => {
         expect(read).toHaveBeenCalledTimes(1); // the prompt's logits, for the first token
         decode.mockRestore();
         // the same steps from the whole logits row of this backend, through the CPU sampler
-        const sampler = new Sampler(SAMPLED);
-        let logits = await lm.model.sync(prompt);
-        const want: number[] = [];
-        while (want.length < ids.length) {
-          want.push(sampler.sample(logits));
-          logits = await lm.model.decode(want.at(-1)!);
-        }
-        expect(ids).toEqual(want);
+        expect(ids).toEqual(await idsFromWholeLogits(lm, prompt, new Sampler(SAMPLED), ids.length));
       } finally {
         lm.dispose();
       }
@@ -87,14 +91,7 @@ describe('WebGPU (Dawn) against the CPU reference', () => {
         expect(decodeGreedy).toHaveBeenCalledTimes(ids.length);
         decode.mockRestore();
         // the same steps from the whole logits row, through the CPU sampler
-        const sampler = new Sampler({ temperature: 0 });
-        let logits = await lm.model.sync(prompt);
-        const want: number[] = [];
-        while (want.length < ids.length) {
-          want.push(sampler.sample(logits));
-          logits = await lm.model.decode(want.at(-1)!);
-        }
-        expect(ids).toEqual(want);
+        expect(ids).toEqual(await idsFromWholeLogits(lm, prompt, new Sampler({ temperature: 0 }), ids.length));
         // a repetition penalty changes the argmax: the sampler sees the logits
         decodeGreedy.mockClear();
         for await (const _ of lm.generate({ ids: prompt }, { maxTokens: 3, temperature: 0, repetitionPenalty: 1.3 })) void _;
