@@ -20,7 +20,7 @@ import type { CacheKey, CacheStore } from './cache-store.ts';
 import { manifestKey, type ChunkRecord, type ModelRecord } from './manifest.ts';
 import { availableBytes, formatBytes, type StorageLike } from './quota.ts';
 import { sha256Hex } from './sha256.ts';
-import { derivedChunkKey as chunkKey, derivedKey, derivedPartialKey as partialKey, saving, type DerivedRecord, type PartialDerived } from './derived-keys.ts';
+import { derivedChunkKey as chunkKey, derivedChunksPrefix, derivedKey, derivedPartialKey as partialKey, saving, type DerivedRecord, type PartialDerived } from './derived-keys.ts';
 
 export { derivedKey, derivedPartialKey, derivedModelPrefixes, derivedSaves, type DerivedRecord, type PartialDerived } from './derived-keys.ts';
 
@@ -181,8 +181,7 @@ export class DerivedFile {
       await this.drop();
       return [];
     }
-    const prefix = ['derived-chunk', this.manifest.url, this.variant] as const;
-    const others = (await this.store.keys(prefix)).filter((k) => k[3] !== source);
+    const others = (await this.store.keys(derivedChunksPrefix(this.manifest.url, this.variant))).filter((k) => k[3] !== source);
     await this.store.write([], [derivedKey(this.manifest.url, this.variant), ...others]);
     return p.chunks;
   }
@@ -204,7 +203,7 @@ export class DerivedFile {
   /** Deletes the derived file (record first, then its progress record and chunks). */
   async drop(): Promise<void> {
     await this.store.write([], [derivedKey(this.manifest.url, this.variant), partialKey(this.manifest.url, this.variant)]);
-    await this.store.deletePrefix(['derived-chunk', this.manifest.url, this.variant]);
+    await this.store.deletePrefix(derivedChunksPrefix(this.manifest.url, this.variant));
   }
 }
 

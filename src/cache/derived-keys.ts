@@ -32,6 +32,8 @@ export interface PartialDerived {
 export const derivedKey = (url: string, variant: string): CacheKey => ['derived', url, variant];
 export const derivedPartialKey = (url: string, variant: string): CacheKey => ['derived-partial', url, variant];
 export const derivedModelPrefixes = (url: string): CacheKey[] => [['derived', url], ['derived-partial', url], ['derived-chunk', url]];
+/** Every chunk of one variant, of whatever source. */
+export const derivedChunksPrefix = (url: string, variant: string): CacheKey => ['derived-chunk', url, variant];
 export const derivedChunkKey = (r: Pick<DerivedRecord, 'url' | 'variant' | 'source'>, index: number): CacheKey => ['derived-chunk', r.url, r.variant, r.source, index];
 
 /** Saves in progress, per store and `url variant`: a lookup or a delete waits for them. */

@@ -15,6 +15,11 @@ export interface FittedContext {
   readonly promptTokens: number;
 }
 
+/** The system message a conversation is sent after: none for an empty system prompt. */
+function systemMessages(s: { readonly systemPrompt: string }): ChatMessage[] {
+  return s.systemPrompt ? [{ role: 'system', content: s.systemPrompt }] : [];
+}
+
 /** Fits `turns` after `s.systemPrompt` into `contextLength` tokens, counted by the engine. */
 export async function fitToContext(
   engine: Pick<Engine, 'countChatTokens'>,
@@ -22,7 +27,7 @@ export async function fitToContext(
   contextLength: number,
   s: { readonly systemPrompt: string; readonly maxTokens: number },
 ): Promise<FittedContext> {
-  const system: ChatMessage[] = s.systemPrompt ? [{ role: 'system', content: s.systemPrompt }] : [];
+  const system = systemMessages(s);
   let turns = allTurns.slice();
   let dropped = 0;
   for (;;) {
@@ -55,6 +60,5 @@ export async function fitToContext(
  * goes to console.debug, and the send aborts it.
  */
 export function warmPrompt(engine: Engine, turns: readonly ChatTurn[], s: { readonly systemPrompt: string }, signal: AbortSignal): void {
-  const system: ChatMessage[] = s.systemPrompt ? [{ role: 'system', content: s.systemPrompt }] : [];
-  engine.warm?.([...system, ...turns], signal).catch((e: unknown) => console.debug('gpt-chat: prompt warm-up skipped:', e));
+  engine.warm?.([...systemMessages(s), ...turns], signal).catch((e: unknown) => console.debug('gpt-chat: prompt warm-up skipped:', e));
 }
