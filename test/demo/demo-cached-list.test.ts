@@ -3,7 +3,7 @@
 // lasts a few seconds. Asserts that the list shows the model as a partial download while it
 // downloads (before the element is ready), and the complete model, without "partial", once it is;
 // and that weights kept by quantize on load show with their model and go with it.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import puppeteer, { type Browser } from 'puppeteer-core';
@@ -88,6 +88,18 @@ describe.skipIf(!built || !hasDemoModel)('demo: models on this device during a d
     const [, own, copy] = /^([\d.]+) MB\+ ([\d.]+) MB kept as q8_0$/.exec(String(await row.jsonValue())) ?? [];
     expect(Number(copy) / Number(own)).toBeGreaterThan(0.45);
     expect(Number(copy) / Number(own)).toBeLessThan(0.65);
+    // the row as a visitor sees it in the demo's side column, wide and narrow: its buttons stay in
+    // view (the aside clips what overflows); screenshots in test-results/screens/ to look at
+    mkdirSync(join(repo, 'test-results/screens'), { recursive: true });
+    for (const width of [1280, 390]) {
+      await page.setViewport({ width, height: 900 });
+      const overflow = await page.evaluate(() => {
+        const panel = document.querySelector('#cached')!.closest('aside')!.getBoundingClientRect();
+        return Math.max(...[...document.querySelectorAll('#cached button')].map((b) => b.getBoundingClientRect().right - panel.right));
+      });
+      expect(overflow).toBeLessThanOrEqual(0);
+      await (await page.$('fieldset:has(#cached)'))!.screenshot({ path: join(repo, `test-results/screens/demo-cached-kept-${width}.png`) });
+    }
     await ready();
     await page.evaluate(() => ([...document.querySelectorAll('#cached tr')].find((tr) => tr.textContent?.includes('kept as'))!.querySelector('button[aria-label^="Delete"]') as HTMLButtonElement).click());
     await page.waitForFunction(() => document.querySelector('#cached')!.textContent!.includes('Nothing stored yet.'), { timeout: 30_000, polling: 100 });
