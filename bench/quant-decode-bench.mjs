@@ -60,6 +60,7 @@ export async function runQuantDecodeBench({ backends = ['cpu', 'webgpu'], shapes
 }
 
 async function decodeOne(runtime, file, backend, tokens, runs) {
+  const { argmax } = runtime;
   const lm = await runtime.loadLanguageModel(runtime.nodeModelFiles(file), { backend });
   try {
     const m = lm.model;
@@ -83,12 +84,6 @@ async function decodeOne(runtime, file, backend, tokens, runs) {
   } finally {
     lm.dispose();
   }
-}
-
-function argmax(xs) {
-  let best = 0;
-  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
-  return best;
 }
 
 function topGap(xs) {

@@ -70,7 +70,7 @@ export function calibrated(totals: readonly number[], contentFree: readonly numb
 }
 
 /** Index of the largest score (the first of equals). */
-export function argmax(x: readonly number[]): number {
+export function argmax(x: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
   return best;

@@ -5,6 +5,7 @@
  * Pure numbers in, numbers out: the same code runs in the worker, on the page and in Node.
  */
 import { GptError } from '../../errors.ts';
+import { argmax } from '../normalise.ts';
 import { assignFolds } from './folds.ts';
 import { minimise } from './lbfgs.ts';
 import { parameterCount, softmaxInPlace, softmaxObjective, type SoftmaxData } from './softmax-loss.ts';
@@ -167,12 +168,6 @@ export function checkData(d: SoftmaxData): void {
   }
 }
 
-/** Index of the largest value (the first on a tie). */
-export function argmax(x: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
-  return best;
-}
 
 /**
  * A pause that yields a macrotask at most every `everyMs`: microtasks never let a worker's
