@@ -47,7 +47,7 @@ export async function runCacheBench({ sizesMB = [64, 256], log = console.log } =
     await page.waitForFunction(() => typeof globalThis.runCacheBench === 'function');
     const sizes = sizesMB.map((mb) => Math.round(mb * 1024 * 1024));
     const rows = await page.evaluate((s) => globalThis.runCacheBench(s), sizes);
-    const cols = ['fetchOnly', 'cacheWrite', 'rawSet', 'cacheReadSha256', 'cacheReadSize', 'rawGet'];
+    const cols = ['fetchOnly', 'cacheWrite', 'rawSet', 'cacheRead', 'cacheReadSha256', 'cacheReadSize', 'rawGet'];
     log('IndexedDB weight cache, MB/s (16 MiB chunks, Chromium headless, localhost HTTP)');
     log(['model'.padEnd(10), ...cols.map((c) => c.padStart(16))].join(''));
     for (const r of rows) log([`${(r.bytes / 2 ** 20).toFixed(0)} MiB`.padEnd(10), ...cols.map((c) => r[c].toFixed(1).padStart(16))].join(''));

@@ -14,7 +14,7 @@ export const LAYERS = {
   'errors.ts': { parts: [], packages: [] },
   formats: { parts: ['errors.ts'], packages: [] },
   runtime: { parts: ['formats', 'errors.ts'], packages: ['@huggingface/jinja', '@huggingface/tokenizers', 'node:'] },
-  cache: { parts: ['formats', 'errors.ts'], packages: ['idb-keyval', '@noble/hashes'] },
+  cache: { parts: ['formats', 'errors.ts'], packages: ['idb-keyval', '@noble/hashes', 'hash-wasm'] },
   templates: { parts: ['errors.ts'], packages: ['idb-keyval'] },
   engine: { parts: ['runtime', 'cache', 'templates', 'formats', 'errors.ts'], packages: [] },
   webllm: { parts: ['engine', 'errors.ts'], packages: ['@mlc-ai/web-llm'] },

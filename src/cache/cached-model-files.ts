@@ -1,18 +1,20 @@
 /**
  * ModelFiles served from the cache: the seam through which the runtime reads a cached model. Files
  * stream chunk by chunk from the store (three read ahead, see chunks()), each chunk checked for its
- * length and, by default, its SHA-256.
+ * length and, by default, its hash.
  *
  * Why hash on every read: a chunk damaged on disk (or by hand in DevTools) must not reach the GPU
  * as garbage weights, and sizes alone do not catch flipped bytes. `verify: 'size'` turns it off.
  *
- * When the check happens: a file's first chunk (the headers its reader parses) and every chunk of
- * `text` are checked before they are handed out, so a damaged header fails as damage
- * ('integrity': repaired by downloading the chunk again), not as a bad file. Later chunks (the
- * weights) are handed out as soon as they are read while their hash runs on crypto.subtle's
- * thread: the runtime copies them into the backend meanwhile, and awaits `verified()` before the
- * model can run (runtime/load-model.ts), so no output ever depends on a damaged chunk. With the hash
- * on the read path, a chunk waited for its read and then its hash (bench/ttft-bench.mjs).
+ * Which hash, and when: a chunk recorded with an XXH64 (chunk-check.ts: every chunk written since
+ * it exists) is checked against it on this thread before it is handed out, in under 3 ms per
+ * 16 MiB. A chunk recorded with only its SHA-256 (caches written before) is checked by
+ * crypto.subtle: a file's first chunk (the headers its reader parses) and every chunk of `text`
+ * before they are handed out, so a damaged header fails as damage ('integrity': repaired by
+ * downloading the chunk again), not as a bad file; later chunks (the weights) are handed out as
+ * soon as they are read while their hash runs on crypto.subtle's thread, and the runtime awaits
+ * `verified()` before the model can run (runtime/load-model.ts), so no output ever depends on a
+ * damaged chunk.
  */
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
 import { GptError } from '../errors.ts';
@@ -21,7 +23,7 @@ import { ggufFileName } from '../formats/model-location.ts';
 import type { CacheStore } from './cache-store.ts';
 import { DerivedFile } from './derived-file.ts';
 import { chunkKey, manifestKey, partialKey, reopen, type CachedFile, type ModelRecord } from './manifest.ts';
-import { sha256Hex } from './sha256.ts';
+import { checksAtOnce, matchesRecord, MISMATCH } from './chunk-check.ts';
 
 /**
  * Chunks read ahead of the one the reader has: at most READ_AHEAD + 1 (16 MiB each) in flight.
@@ -31,8 +33,8 @@ import { sha256Hex } from './sha256.ts';
  */
 const READ_AHEAD = 3;
 
-/** How much of each chunk is checked when it is read. */
-export type ReadVerification = 'sha256' | 'size';
+/** How much of each chunk is checked when it is read: its recorded hash (default), or only its length. */
+export type ReadVerification = 'hash' | 'size';
 
 /** A cached model: the files, and whether they survive a reload. */
 export interface CachedModel extends ModelFiles {
@@ -42,7 +44,7 @@ export interface CachedModel extends ModelFiles {
   readonly kept: boolean;
   /** True when the complete model was already stored: nothing was asked of the network. */
   readonly fromCache: boolean;
-  /** Resolves once every chunk handed out so far passed its SHA-256; rejects with 'integrity' (see ModelFiles.verified). */
+  /** Resolves once every chunk handed out so far passed its check; rejects with 'integrity' (see ModelFiles.verified). */
   verified(): Promise<void>;
   /**
    * A file derived from this model (its weights quantized to `variant`) kept beside it, or null
@@ -55,7 +57,7 @@ export interface CachedModel extends ModelFiles {
  * Turns a complete manifest into ModelFiles reading from `store`; `timings` gets the chunk reads,
  * their hashing and the time a reader waited for a chunk (see load-timings.ts).
  */
-export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromCache: boolean, verify: ReadVerification = 'sha256', timings?: LoadTimings): CachedModel {
+export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromCache: boolean, verify: ReadVerification = 'hash', timings?: LoadTimings): CachedModel {
   const base = manifest.url;
   let dropped: GptError | null = null;
 
@@ -87,9 +89,9 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromC
 
   const check = async (f: CachedFile, index: number, bytes: Uint8Array): Promise<void> => {
     const start = performance.now();
-    const hash = await sha256Hex(bytes);
+    const matches = await matchesRecord(bytes, f.chunks[index]!);
     timings?.since('hashing', start);
-    if (hash !== f.chunks[index]!.sha256) throw await drop(f, index, 'does not match its SHA-256 (the stored bytes were changed)');
+    if (!matches) throw await drop(f, index, `${MISMATCH} (the stored bytes were changed)`);
   };
 
   /** Chunk `index` of `f`, its length checked; its hash too, or (`later`) left running in `checks`. */
@@ -100,12 +102,12 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromC
     timings?.since('chunkReads', start);
     if (!(bytes instanceof Uint8Array)) throw await drop(f, index, 'is missing (the file is truncated)');
     if (bytes.length !== expected.size) throw await drop(f, index, `has ${bytes.length} bytes, the manifest says ${expected.size}`);
-    if (verify !== 'sha256') return bytes;
-    if (!later) {
+    if (verify === 'size') return bytes;
+    if (!later || (await checksAtOnce(expected))) {
       await check(f, index, bytes);
       return bytes;
     }
-    // crypto.subtle.digest copies the bytes when called: the reader may use them at once.
+    // SHA-256 only: crypto.subtle.digest copies the bytes when called, so the reader may use them at once.
     const checked = check(f, index, bytes);
     checked.catch(() => {}); // awaited by verified()
     checks.push(checked);

@@ -4,7 +4,7 @@
  * quantizing. One per model URL and variant (the quantize type), under
  *   ['derived', url, variant]                          the record, written last;
  *   ['derived-partial', url, variant]                  while it is being written: the chunks stored so far;
- *   ['derived-chunk', url, variant, source, index]     its chunks, with a SHA-256 each.
+ *   ['derived-chunk', url, variant, source, index]     its chunks, with a SHA-256 and an XXH64 each (chunk-check.ts).
  *
  * `source` is the identity of the model's content: a SHA-256 over the names, sizes and chunk
  * hashes of its complete manifest, known without reading a byte of the model. A model changed
@@ -19,6 +19,7 @@ import type { FileStream } from '../formats/model-files.ts';
 import type { CacheKey, CacheStore } from './cache-store.ts';
 import { manifestKey, type ChunkRecord, type ModelRecord } from './manifest.ts';
 import { availableBytes, formatBytes, type StorageLike } from './quota.ts';
+import { chunkRecord, matchesRecord, MISMATCH } from './chunk-check.ts';
 import { sha256Hex } from './sha256.ts';
 import { derivedChunkKey as chunkKey, derivedChunksPrefix, derivedKey, derivedPartialKey as partialKey, saving, type DerivedRecord, type PartialDerived } from './derived-keys.ts';
 
@@ -54,7 +55,7 @@ export class DerivedFile {
 
   /**
    * The stored file when there is one for this model's content, else null (a file of another
-   * source is deleted). Its stream checks every chunk's size and SHA-256; a failure deletes the
+   * source is deleted). Its stream checks every chunk's size and hash; a failure deletes the
    * entry and throws GptError 'integrity'.
    */
   async find(): Promise<{ readonly size: number; open(signal?: AbortSignal): Promise<FileStream> } | null> {
@@ -77,8 +78,8 @@ export class DerivedFile {
         ? 'is missing'
         : bytes.length !== want.size
           ? `has ${bytes.length} bytes, the record says ${want.size}`
-          : (await sha256Hex(bytes)) !== want.sha256
-            ? 'does not match its SHA-256'
+          : !(await matchesRecord(bytes, want))
+            ? MISMATCH
             : null;
       if (fault !== null) {
         await this.drop().catch(() => {});
@@ -122,7 +123,7 @@ export class DerivedFile {
     let written = 0;
     let index = 0;
     const put = async (bytes: Uint8Array) => {
-      const chunk = { size: bytes.length, sha256: await sha256Hex(bytes) };
+      const chunk = await chunkRecord(bytes);
       const had = stored[index];
       if (had?.size !== chunk.size || had.sha256 !== chunk.sha256) {
         stored[index] = chunk;
@@ -208,12 +209,15 @@ export class DerivedFile {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
+const wellFormed = (c: ChunkRecord | undefined): c is ChunkRecord =>
+  Number.isSafeInteger(c?.size) && c!.size > 0 && HEX64.test(String(c!.sha256)) && (c!.xxh64 === undefined || HEX16.test(String(c!.xxh64)));
 
 /** A record read back from storage, checked field by field (it may be damaged or from another version). */
 function isRecord(v: unknown): v is DerivedRecord {
   const r = v as Partial<DerivedRecord> | null;
   if (!r || r.version !== 1 || typeof r.source !== 'string' || !Number.isSafeInteger(r.size) || !Array.isArray(r.chunks)) return false;
-  const sum = r.chunks.reduce((n, c) => n + (Number.isSafeInteger(c?.size) && c.size > 0 && HEX64.test(String(c?.sha256)) ? c.size : NaN), 0);
+  const sum = r.chunks.reduce((n, c) => n + (wellFormed(c) ? c.size : NaN), 0);
   return sum === r.size;
 }
 
@@ -221,5 +225,5 @@ function isRecord(v: unknown): v is DerivedRecord {
 function isPartial(v: unknown): v is PartialDerived {
   const r = v as Partial<PartialDerived> | null;
   if (!r || r.version !== 1 || typeof r.source !== 'string' || !Number.isSafeInteger(r.size) || !Number.isSafeInteger(r.chunkSize) || !Array.isArray(r.chunks)) return false;
-  return r.chunks.every((c) => Number.isSafeInteger(c?.size) && c.size > 0 && HEX64.test(String(c?.sha256)));
+  return r.chunks.every(wellFormed);
 }

@@ -14,7 +14,7 @@ import type { ProgressMeter } from './progress.ts';
 import { remoteFile } from './probe.ts';
 import { corsRefusal, hiddenContentRange } from './cors.ts';
 import { checkFirstBytes, checkResponse } from './response-check.ts';
-import { sha256Hex } from './sha256.ts';
+import { chunkRecord } from './chunk-check.ts';
 
 /** A file of the partial record while it is being filled in. */
 export interface DraftFile {
@@ -185,7 +185,7 @@ async function streamChunks(
   };
 
   const flush = async (bytes: Uint8Array, i: number) => {
-    const record = { size: bytes.length, sha256: await sha256Hex(bytes) };
+    const record = await chunkRecord(bytes);
     await pending; // one write at a time, so each partial record lists only chunks already stored
     f.chunks[i] = record;
     const snapshot = structuredClone(draft);

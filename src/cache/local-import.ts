@@ -15,6 +15,7 @@ import type { CacheStore } from './cache-store.ts';
 import { isQuotaError, newGeneration } from './download-file.ts';
 import { chunkKey, manifestKey, modelChunksPrefix, parseModelRecord, partialKey, type CachedFile, type ChunkRecord, type ModelRecord } from './manifest.ts';
 import { prepareStorage, quotaError, type StorageLike } from './quota.ts';
+import { chunkRecord, matchesRecord } from './chunk-check.ts';
 import { sha256Hex } from './sha256.ts';
 
 /** A local model's contents chunk by chunk: what its id and its manifest are made from. */
@@ -54,7 +55,7 @@ export async function planLocalModel(model: LocalModel, chunkSize: number, onPro
     for (let i = 0; i * chunkSize < f.blob.size; i++) {
       signal?.throwIfAborted();
       const bytes = await readChunk(model, f.name, f.blob, i, chunkSize);
-      chunks.push({ size: bytes.length, sha256: await sha256Hex(bytes) });
+      chunks.push(await chunkRecord(bytes));
       loaded += bytes.length;
       onProgress?.({ file: f.name, loaded, total });
     }
@@ -93,7 +94,7 @@ export async function storeLocalModel(
       for (const [i, expected] of f.chunks.entries()) {
         signal?.throwIfAborted();
         const bytes = await readChunk(model, f.name, blob, i, chunkSize);
-        if ((await sha256Hex(bytes)) !== expected!.sha256) {
+        if (!(await matchesRecord(bytes, expected!))) {
           throw new GptError('integrity', `${where(model, f.name)} changed on disk while it was being stored (chunk ${i} differs from what was read first). Nothing was kept. HINT: choose the files again once nothing writes to them.`);
         }
         await write(store, [[chunkKey(id, f, i), bytes]]);

@@ -16,6 +16,11 @@ import type { CacheKey, CacheStore } from './cache-store.ts';
 export interface ChunkRecord {
   readonly size: number;
   readonly sha256: string;
+  /**
+   * XXH64 (hex) of its bytes, what a read checks (chunk-check.ts); absent in records written
+   * before it existed or where WebAssembly could not run, whose reads check the SHA-256.
+   */
+  readonly xxh64?: string;
 }
 
 /** One file of the model folder as stored. */
@@ -88,6 +93,7 @@ export function reopen(record: ModelRecord, missing: ReadonlyMap<string, readonl
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
 
 function fail(where: string, what: string): never {
   throw new GptError(
@@ -128,6 +134,7 @@ export function parseModelRecord(value: unknown, where: string): ModelRecord {
       }
       if (!Number.isInteger(c.size) || c.size <= 0 || c.size > chunkSize) fail(at, `chunk ${i} size ${c.size} is outside 1..${chunkSize}`);
       if (typeof c.sha256 !== 'string' || !HEX64.test(c.sha256)) fail(at, `chunk ${i} sha256 is not 64 hex digits`);
+      if (c.xxh64 !== undefined && !(typeof c.xxh64 === 'string' && HEX16.test(c.xxh64))) fail(at, `chunk ${i} xxh64 is not 16 hex digits`);
       if (i < chunks.length - 1 && c.size !== chunkSize) fail(at, `chunk ${i} has ${c.size} bytes, only the last may be shorter than ${chunkSize}`);
     });
     if (r.complete) {

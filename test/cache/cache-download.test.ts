@@ -154,7 +154,7 @@ describe('cache with a real server (memory store)', () => {
     const again = await open('tiny-300000', { fetch: noFetch });
     const e = await errorOf(readAll(again, 'model.safetensors'));
     expect(e.code).toBe('integrity');
-    expect(e.message).toMatch(/model.safetensors: cached chunk 2 \(bytes 131072-196607\) does not match its SHA-256.*dropped/);
+    expect(e.message).toMatch(/model.safetensors: cached chunk 2 \(bytes 131072-196607\) does not match the hash recorded.*dropped/);
     expect(await isModelCached(url, store)).toBe(false);
 
     await control({ reset: true });
@@ -171,21 +171,49 @@ describe('cache with a real server (memory store)', () => {
     expect(e2.message).toMatch(/chunk 4 .* has 10 bytes, the manifest says 37856/);
   });
 
-  it('serves a later chunk while its hash runs, and verified() then names the damaged one and drops the copy', async () => {
+  it('checks every chunk against its XXH64 before serving it: a damaged later chunk is never served, and the copy is dropped', async () => {
     const url = `${origin}/test-models/tiny-300000/`;
     const m = await open('tiny-300000');
     const good = await readAll(m, 'model.safetensors');
+    const f = m.manifest.files.find((x) => x.name === 'model.safetensors')!;
+    expect(f.chunks.every((c) => /^[0-9a-f]{16}$/.test(c!.xxh64 ?? ''))).toBe(true);
+    const bad = (await store.get<Uint8Array>(chunkKey(url, f, 3)))!;
+    bad[7] ^= 0x01;
+    await store.write([[chunkKey(url, f, 3), bad]]);
+    const served: Uint8Array[] = [];
+    const again = await open('tiny-300000', { fetch: noFetch });
+    const e = await errorOf(
+      (async () => {
+        for await (const c of (await again.open('model.safetensors')).chunks) served.push(c);
+      })(),
+    );
+    expect(e.code).toBe('integrity');
+    expect(e.message).toMatch(/cached chunk 3 .* does not match the hash recorded/);
+    expect(served.map((c) => c.length)).toEqual([CHUNK, CHUNK, CHUNK]);
+    expect(await isModelCached(url, store)).toBe(false);
+    await control({ reset: true });
+    expect(sameBytes(await readAll(await open('tiny-300000'), 'model.safetensors'), good)).toBe(true); // repaired
+  });
+
+  it('reads a cache written before XXH64 by its SHA-256: a later chunk is served while its hash runs, and verified() names the damaged one', async () => {
+    const url = `${origin}/test-models/tiny-300000/`;
+    const m = await open('tiny-300000');
+    const good = await readAll(m, 'model.safetensors');
+    // the manifest as an earlier version wrote it: no xxh64 on any chunk
+    const old = { ...m.manifest, files: m.manifest.files.map((x) => ({ ...x, chunks: x.chunks.map((c) => ({ size: c!.size, sha256: c!.sha256 })) })) };
+    await store.write([[manifestKey(url), old]]);
     const f = m.manifest.files.find((x) => x.name === 'model.safetensors')!;
     const bad = (await store.get<Uint8Array>(chunkKey(url, f, 3)))!;
     bad[7] ^= 0x01;
     await store.write([[chunkKey(url, f, 3), bad]]);
     const served: Uint8Array[] = [];
     const again = await open('tiny-300000', { fetch: noFetch });
+    expect(again.manifest.files[0]!.chunks[0]!.xxh64).toBeUndefined();
     for await (const c of (await again.open('model.safetensors')).chunks) served.push(c);
     expect(served.map((c) => c.length)).toEqual([CHUNK, CHUNK, CHUNK, CHUNK, 300_000 - 4 * CHUNK]);
     const e = await errorOf(again.verified());
     expect(e.code).toBe('integrity');
-    expect(e.message).toMatch(/cached chunk 3 .* does not match its SHA-256/);
+    expect(e.message).toMatch(/cached chunk 3 .* does not match the hash recorded/);
     expect(await isModelCached(url, store)).toBe(false);
     // once dropped, nothing more is served from that copy
     expect((await errorOf(again.open('model.safetensors'))).code).toBe('integrity');
@@ -208,7 +236,7 @@ describe('cache with a real server (memory store)', () => {
       })(),
     );
     expect(e.code).toBe('integrity');
-    expect(e.message).toMatch(/cached chunk 0 .* does not match its SHA-256/);
+    expect(e.message).toMatch(/cached chunk 0 .* does not match the hash recorded/);
     expect(served).toEqual([]);
     await control({ reset: true });
     await open('tiny-300000'); // repaired for the tests after this one

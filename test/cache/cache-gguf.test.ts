@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/cache/cache-store.ts';
 import { listCachedModels } from '../../src/cache/manage.ts';
 import { openCachedModel } from '../../src/cache/open-cached-model.ts';
-import { chunkKey } from '../../src/cache/manifest.ts';
+import { chunkKey, manifestKey } from '../../src/cache/manifest.ts';
 import { canonicalModelUrl } from '../../src/formats/model-location.ts';
 import { GptError } from '../../src/errors.ts';
 import { loadLanguageModel } from '../../src/runtime/index.ts';
@@ -71,9 +71,11 @@ describe('the cache with a .gguf URL', () => {
     expect((await listCachedModels(store)).map((m) => [m.url, m.complete])).toEqual([[url, true]]);
   });
 
-  // Chunks after a file's first are handed to the runtime while their SHA-256 runs; the load awaits
-  // those checks before the model can run, and asks them before it blames the file for an error.
-  describe('a damaged chunk that the runtime reads before its check ends', () => {
+  // A chunk recorded with its XXH64 is checked before the runtime gets it. In a cache written before
+  // XXH64 (SHA-256 only), chunks after a file's first are handed to the runtime while their SHA-256
+  // runs; the load awaits those checks before the model can run, and asks them before it blames the
+  // file for an error. Either way the damage is the error.
+  describe.each([['recorded with XXH64', true], ['written before XXH64, read before its check ends', false]])('a damaged chunk %s', (_, xxh64) => {
     const url = `${HOST}qwen.gguf`;
     /** The fixture cached in 1 KiB chunks (its header spans several), with `damage` done to the stored chunk holding byte `at`. */
     async function damaged(at: number, damage: (bytes: Uint8Array, i: number) => void) {
@@ -86,7 +88,10 @@ describe('the cache with a .gguf URL', () => {
       const bytes = (await store.get<Uint8Array>(chunkKey(url, f, index)))!;
       damage(bytes, at % 1024);
       await store.write([[chunkKey(url, f, index), bytes]]);
-      return { store, files: await openCachedModel(url, { fetch: () => Promise.reject(new Error('offline')), store, chunkSize: 1024 }) };
+      if (!xxh64) await store.write([[manifestKey(url), { ...files.manifest, files: [{ ...f, chunks: f.chunks.map((c) => ({ size: c!.size, sha256: c!.sha256 })) }] }]]);
+      const again = await openCachedModel(url, { fetch: () => Promise.reject(new Error('offline')), store, chunkSize: 1024 });
+      expect(again.manifest.files[0]!.chunks.every((c) => (c!.xxh64 !== undefined) === xxh64)).toBe(true);
+      return { store, files: again };
     }
     const loadError = (files: Parameters<typeof loadLanguageModel>[0]) =>
       loadLanguageModel(files, { backend: 'cpu' }).then(
@@ -101,7 +106,7 @@ describe('the cache with a .gguf URL', () => {
       const { store, files } = await damaged(fixture.length - 100, (b, i) => (b[i] ^= 0x10));
       const e = await loadError(files);
       expect(e.code).toBe('integrity');
-      expect(e.message).toMatch(/qwen\.gguf: cached chunk \d+ .* does not match its SHA-256/);
+      expect(e.message).toMatch(/qwen\.gguf: cached chunk \d+ .* does not match the hash recorded/);
       expect((await listCachedModels(store)).filter((m) => m.complete)).toEqual([]);
     });
 
@@ -113,7 +118,7 @@ describe('the cache with a .gguf URL', () => {
       const { files } = await damaged(at, (b, i) => (b[i] = 0x7f));
       const e = await loadError(files);
       expect(e.code).toBe('integrity'); // a 'bad-gguf' here would delete the model instead of repairing it
-      expect(e.message).toMatch(/does not match its SHA-256/);
+      expect(e.message).toMatch(/does not match the hash recorded/);
     });
   });
 

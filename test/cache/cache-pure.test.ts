@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { chunkCount, missingSpans, parseContentRange, rangeHeader } from '../../src/cache/chunk-plan.ts';
 import { parseModelRecord, reopen, type ModelRecord } from '../../src/cache/manifest.ts';
+import { chunkCheck, chunkRecord, checksAtOnce, matchesRecord } from '../../src/cache/chunk-check.ts';
 import { ProgressMeter, type CacheProgress } from '../../src/cache/progress.ts';
 import { Sha256, sha256Hex } from '../../src/cache/sha256.ts';
 import { SingleFlight } from '../../src/cache/single-flight.ts';
@@ -80,9 +81,36 @@ describe('manifest validation', () => {
     const badHash = record();
     (badHash.files[0]!.chunks as unknown[])[0] = { size: 10, sha256: 'xyz' };
     expect(codeOf(() => parseModelRecord(badHash, 'm'))).toMatch(/chunk 0 sha256 is not 64 hex digits/);
+    const badCheck = record();
+    (badCheck.files[0]!.chunks as unknown[])[0] = { size: 10, sha256: H, xxh64: 'abc' };
+    expect(codeOf(() => parseModelRecord(badCheck, 'm'))).toMatch(/chunk 0 xxh64 is not 16 hex digits/);
     const uneven = record();
     (uneven.files[0]!.chunks as unknown[])[0] = { size: 5, sha256: H };
     expect(codeOf(() => parseModelRecord(uneven, 'm'))).toMatch(/chunk 0 size 5|chunk 0 has 5 bytes/);
+  });
+});
+
+describe('chunk check', () => {
+  it('records XXH64 (seed 0, the reference vectors) beside the SHA-256, and matches bytes by it', async () => {
+    // xxHash's reference: XXH64("") = ef46db3751d8e999, XXH64("abc") = 44bc2cf5ad770999
+    const check = (await chunkCheck())!;
+    expect(check(new Uint8Array(0))).toBe('ef46db3751d8e999');
+    expect(check(new TextEncoder().encode('abc'))).toBe('44bc2cf5ad770999');
+    const bytes = new Uint8Array(randomBytes(70_001));
+    const rec = await chunkRecord(bytes);
+    expect(rec).toEqual({ size: 70_001, sha256: createHash('sha256').update(bytes).digest('hex'), xxh64: check(bytes) });
+    expect(await matchesRecord(bytes, rec)).toBe(true);
+    expect(await checksAtOnce(rec)).toBe(true);
+    const flipped = bytes.slice();
+    flipped[69_999]! ^= 0x04;
+    expect(await matchesRecord(flipped, rec)).toBe(false);
+    // a record without XXH64 (written before it) is matched by its SHA-256
+    const old = { size: rec.size, sha256: rec.sha256 };
+    expect(await checksAtOnce(old)).toBe(false);
+    expect(await matchesRecord(bytes, old)).toBe(true);
+    expect(await matchesRecord(flipped, old)).toBe(false);
+    // the XXH64 decides where it is recorded: bytes it does not describe fail though the SHA-256 fits
+    expect(await matchesRecord(bytes, { ...old, xxh64: check(flipped) })).toBe(false);
   });
 });
 
