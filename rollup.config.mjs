@@ -47,7 +47,7 @@ const copyWebLlm = () => ({
 });
 
 /** Dependencies a bundler user installs once and shares with the rest of their app. */
-const packageDeps = (id) => /^(lit|@lit\/|lit-html|lit-element|idb-keyval|@noble\/hashes)/.test(id);
+const packageDeps = (id) => /^(lit|@lit\/|lit-html|lit-element|idb-keyval|@noble\/hashes|hash-wasm)/.test(id);
 
 export default [
   // The runtime for Node (CLI, benchmarks, server-side use); Dawn comes from the `webgpu` package.
