@@ -145,6 +145,11 @@ export class ChatController implements ReactiveController {
     warmPrompt(this.#engine, this.turns, s, (this.#warmAbort = new AbortController()).signal);
   }
 
+  /** The system prompt or warm-prompt changed: the next send begins differently, so read that ahead instead. */
+  promptChanged(): void {
+    this.#warm();
+  }
+
   /** Adds `turn` to the conversation and to its stored copy. */
   #add(turn: ChatTurn): void {
     this.turns = [...this.turns, turn];

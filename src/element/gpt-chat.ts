@@ -383,6 +383,8 @@ export class GptChat extends LitElement {
     // A different model, engine or quantization: the old load is dropped, the new one starts.
     const key = this.#key();
     if (this.#loadKey !== undefined && key !== this.#loadKey) void this.#chat.prepare();
+    // what the next send begins with changed: read it ahead again (warm-prompt)
+    else if (this.#loadKey !== undefined && (changed.has('systemPrompt') || changed.has('warmPrompt'))) this.#chat.promptChanged();
     this.#loadKey = key;
   }
 

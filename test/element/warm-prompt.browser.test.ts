@@ -75,6 +75,22 @@ describe('<gpt-chat> warm-prompt', () => {
     expect(got.promptTokens).to.equal(expected.promptTokens);
   });
 
+  it('a system prompt changed after ready is read ahead again, and the send prefills only its new turn', async function () {
+    this.timeout(120_000);
+    const warm = await chat({ model: MODEL, 'system-prompt': SYSTEM });
+    const cold = await chat({ model: MODEL, 'system-prompt': SYSTEM, ...COLD });
+    await until('both ready', () => warm.status === ChatStatus.ready && cold.status === ChatStatus.ready);
+    const first = await settled(WORKER);
+    const longer = `${SYSTEM} Mention the weather whenever you can, and sign each answer with a smile.`;
+    for (const el of [warm, cold]) el.systemPrompt = longer;
+    // the old system prompt's tokens are kept, the new ones read after them
+    const again = (await idleWorkerStats(WORKER, (s) => s.kvPosition > first.kvPosition))!;
+    const [a, b] = [await send(warm, 'What is the capital of France?'), await send(cold, 'What is the capital of France?')];
+    expect(a.cachedPromptTokens).to.equal(again.kvPosition);
+    expect(a.promptTokens - a.cachedPromptTokens!).to.be.within(1, 20);
+    expect(a.content).to.equal(b.content);
+  });
+
   it('after a clear, the next reply is the one a fresh chat gives', async function () {
     this.timeout(120_000);
     const warm = await chat({ model: MODEL, 'system-prompt': SYSTEM });
