@@ -71,6 +71,8 @@ export class ChatController implements ReactiveController {
   #asking = false;
   #chatAbort: AbortController | undefined;
   #warmAbort: AbortController | undefined;
+  /** Turns the last prompt left out to fit the context (fitToContext's `from`); 0 again when turns are cleared or restored. */
+  #contextStart = 0;
   /**
    * True from a send (or retry, regenerate) until its reply ends: set before anything is awaited,
    * so ten send() calls in one tick are one request and nine refusals, never one request with ten
@@ -130,6 +132,7 @@ export class ChatController implements ReactiveController {
     const turns = await this.#stored.load();
     if (!turns.length) return;
     this.turns = [...turns, ...this.turns];
+    this.#contextStart = 0;
     this.host.requestUpdate();
     this.#warm();
   }
@@ -141,8 +144,11 @@ export class ChatController implements ReactiveController {
   #warm(): void {
     this.#warmAbort?.abort();
     const s = this.settings();
-    if (!s.warmPrompt || this.status !== ChatStatus.ready || this.answering || !this.#engine) return;
-    warmPrompt(this.#engine, this.turns, s, (this.#warmAbort = new AbortController()).signal);
+    if (!s.warmPrompt || this.status !== ChatStatus.ready || this.answering || !this.#engine || !this.info) return;
+    const turns = this.turns;
+    warmPrompt(this.#engine, turns, this.info.contextLength, s, this.#contextStart, (this.#warmAbort = new AbortController()).signal, (start) => {
+      if (this.turns === turns) this.#contextStart = start; // the next send starts its prompt there too
+    });
   }
 
   /** The system prompt or warm-prompt changed: the next send begins differently, so read that ahead instead. */
@@ -319,7 +325,8 @@ export class ChatController implements ReactiveController {
     let firstTokenAt: number | undefined;
     let tokens = 0;
     try {
-      const { messages, maxTokens, dropped, promptTokens } = await fitToContext(engine, this.turns, info.contextLength, s);
+      const { messages, maxTokens, dropped, promptTokens } = await fitToContext(engine, this.turns, info.contextLength, s, this.#contextStart);
+      this.#contextStart = dropped;
       this.#set({ promptTokens });
       if (dropped) this.#set({ notice: `${dropped} older message${dropped > 1 ? 's were' : ' was'} left out to fit the model's ${info.contextLength}-token context.` });
       const seed = (Math.random() * 2 ** 31) | 0; // regenerate must not repeat the same sample
@@ -409,6 +416,7 @@ export class ChatController implements ReactiveController {
     this.#chatAbort?.abort();
     const cleared = this.turns;
     this.turns = [];
+    this.#contextStart = 0;
     this.#set({
       reply: undefined,
       notice: undefined,
@@ -426,6 +434,7 @@ export class ChatController implements ReactiveController {
     if (!this.cleared) return;
     const cleared = this.cleared;
     this.turns = [...cleared, ...this.turns];
+    this.#contextStart = 0;
     this.#set({ cleared: undefined });
     this.#warm();
     // Each turn goes back under its old record key, so in its old place among other tabs' turns.

@@ -20,16 +20,41 @@ function systemMessages(s: { readonly systemPrompt: string }): ChatMessage[] {
   return s.systemPrompt ? [{ role: 'system', content: s.systemPrompt }] : [];
 }
 
-/** Fits `turns` after `s.systemPrompt` into `contextLength` tokens, counted by the engine. */
+/**
+ * Once the conversation outgrows the context, older turns are left out until the prompt and the
+ * reply's budget fill at most this share of it, not just until they fit: the turns kept then stay
+ * the beginning of the next several prompts, which the model still holds in its KV cache, instead
+ * of every send after the first overflow leaving out one more turn and so reading the whole
+ * conversation again (seconds a send on the CPU for a 2048-token context).
+ */
+const REFILL = 0.5;
+
+/**
+ * Tokens kept free for the message the visitor is typing when the warm-up plans where the next
+ * prompt starts ({@link warmPrompt}): a longer message makes the send leave out more (and read
+ * its prompt again), a shorter one finds the planned start.
+ */
+const NEXT_MESSAGE_TOKENS = 64;
+
+/**
+ * Fits `turns` after `s.systemPrompt` into `contextLength` tokens, counted by the engine, with
+ * `s.maxTokens` (and `reserve` more) left for what comes after. `from` is where the last fitted
+ * prompt started (the turns left out before): a conversation that fits from there keeps that
+ * start, one that overflows leaves out older turns down to {@link REFILL} of the context.
+ */
 export async function fitToContext(
   engine: Pick<Engine, 'countChatTokens'>,
   allTurns: readonly ChatTurn[],
   contextLength: number,
   s: { readonly systemPrompt: string; readonly maxTokens: number },
+  from = 0,
+  reserve = 0,
 ): Promise<FittedContext> {
   const system = systemMessages(s);
-  let turns = allTurns.slice();
-  let dropped = 0;
+  const budget = s.maxTokens + reserve;
+  let dropped = Math.max(0, Math.min(from, allTurns.length - 1));
+  let turns = allTurns.slice(dropped);
+  let target = contextLength;
   for (;;) {
     const messages = [...system, ...turns];
     // An old message too long to count (context-overflow before tokenizing) is dropped like any other.
@@ -37,14 +62,16 @@ export async function fitToContext(
       if (turns.length > 1 && GptError.from(e).code === 'context-overflow') return Infinity;
       throw e;
     });
-    if (n + s.maxTokens <= contextLength) return { messages, maxTokens: s.maxTokens, dropped, promptTokens: n };
+    if (n + budget <= target) return { messages, maxTokens: s.maxTokens, dropped, promptTokens: n };
     if (turns.length > 1) {
       const cut = turns[1]?.role === 'assistant' ? 2 : 1;
       turns = turns.slice(cut);
       dropped += cut;
+      target = Math.min(target, Math.floor(contextLength * REFILL));
       continue;
     }
-    // One message alone: shrink the reply budget if a useful reply still fits.
+    // One message alone: it fits, if not under the refill mark; or shrink the reply budget if a useful reply still fits.
+    if (n + budget <= contextLength) return { messages, maxTokens: s.maxTokens, dropped, promptTokens: n };
     const room = contextLength - n - 1;
     if (room >= 16) return { messages, maxTokens: room, dropped, promptTokens: n };
     throw new GptError(
@@ -56,9 +83,27 @@ export async function fitToContext(
 
 /**
  * Prefills, while the visitor types, the prompt the next send will begin with: `turns` after
- * `s.systemPrompt`, as {@link fitToContext} sends them (Engine.warm). Idle work: a failure only
- * goes to console.debug, and the send aborts it.
+ * `s.systemPrompt`, as {@link fitToContext} will send them with a short message more (Engine.warm).
+ * `plan` gets the turns that prompt leaves out (the next send's `from`) before the prefill starts.
+ * Idle work: a failure only goes to console.debug, and the send aborts it.
  */
-export function warmPrompt(engine: Engine, turns: readonly ChatTurn[], s: { readonly systemPrompt: string }, signal: AbortSignal): void {
-  engine.warm?.([...systemMessages(s), ...turns], signal).catch((e: unknown) => console.debug('gpt-chat: prompt warm-up skipped:', e));
+export function warmPrompt(
+  engine: Engine,
+  turns: readonly ChatTurn[],
+  contextLength: number,
+  s: { readonly systemPrompt: string; readonly maxTokens: number },
+  from: number,
+  signal: AbortSignal,
+  plan: (dropped: number) => void,
+): void {
+  const warm = async () => {
+    if (!engine.warm) return;
+    const { messages, dropped } = turns.length
+      ? await fitToContext(engine, turns, contextLength, s, from, NEXT_MESSAGE_TOKENS)
+      : { messages: systemMessages(s), dropped: 0 };
+    signal.throwIfAborted();
+    plan(dropped);
+    await engine.warm(messages, signal);
+  };
+  warm().catch((e: unknown) => console.debug('gpt-chat: prompt warm-up skipped:', e));
 }

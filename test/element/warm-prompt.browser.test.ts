@@ -91,6 +91,29 @@ describe('<gpt-chat> warm-prompt', () => {
     expect(a.content).to.equal(b.content);
   });
 
+  it('a chat longer than the context: older turns are left out in steps, and every send still reads only its new turn', async function () {
+    this.timeout(180_000);
+    const el = await chat({ model: MODEL, 'system-prompt': SYSTEM, 'max-tokens': '6' });
+    await until('ready', () => el.status === ChatStatus.ready);
+    expect(el.contextLength).to.equal(256); // the fixture's context: a dozen turns fill it
+    const sends: Done[] = [];
+    let leftOut = 0;
+    for (let i = 0; i < 16; i++) {
+      await settled(WORKER); // the visitor typed long enough for the read-ahead to end
+      const done = await send(el, `Question number ${i}: what comes next in this story?`);
+      sends.push(done);
+      const notice = /(\d+) older messages? (?:was|were) left out/.exec(el.shadowRoot!.querySelector('.notice')?.textContent ?? '');
+      leftOut = Math.max(leftOut, Number(notice?.[1] ?? 0));
+    }
+    expect(leftOut, 'the conversation outgrew the context').to.be.greaterThan(0);
+    // each prompt's new part is its own turn (the question, 25-40 tokens in this fixture's vocabulary,
+    // and the previous reply's end), before and after turns were left out: never the whole prompt
+    const read = sends.slice(1).map((d) => d.promptTokens - d.cachedPromptTokens!);
+    const prompts = sends.map((d) => d.promptTokens);
+    expect(Math.max(...prompts), `prompt tokens: ${prompts}`).to.be.greaterThan(150);
+    expect(Math.max(...read), `tokens read per send: ${read}`).to.be.at.most(45);
+  });
+
   it('after a clear, the next reply is the one a fresh chat gives', async function () {
     this.timeout(120_000);
     const warm = await chat({ model: MODEL, 'system-prompt': SYSTEM });
