@@ -1,4 +1,4 @@
-// The CPU matmul kernels alone, for decode (T = 1), in one Node process: f32 (matmul.wat) against
+// The CPU matmul kernels alone, for decode (T = 1) and one prefill chunk (T = 64), in one Node process: f32 (matmul.wat) against
 // Q8_0 and Q4_0 (matmul-q8-0.wat, matmul-q4-0.wat, activation quantization included as the backend
 // runs it), on single matrices and on the sweep of distinct matrices one decode step reads (every
 // layer's, then the head), so caches hold what they would hold in a real step. Ratios against f32
@@ -72,13 +72,15 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     }
     return x;
   };
+  // up to a prefill chunk of 64 tokens (the runtime's default prefillChunk) of up to 1536 inputs
+  const maxT = 64;
   const maxI = 1536;
-  const inp = alloc(maxI * 4);
-  new Float32Array(memory.buffer, inp, maxI).set(random(maxI));
-  const xq = alloc(maxI * 2);
-  const xd = alloc((maxI / 32) * 4);
-  const xs = alloc((maxI / 32) * 4);
-  const out = alloc(49152 * 4);
+  const inp = alloc(maxT * maxI * 4);
+  new Float32Array(memory.buffer, inp, maxT * maxI).set(random(maxT * maxI));
+  const xq = alloc(maxT * maxI * 2);
+  const xd = alloc(((maxT * maxI) / 32) * 4);
+  const xs = alloc(((maxT * maxI) / 32) * 4);
+  const out = alloc(Math.max(49152, maxT * 3072) * 4);
 
   /** Every kernel's copy of one (O, I) matrix: byte offsets by kind. */
   const matrix = (O, I) => {
@@ -93,10 +95,10 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     }
     return { O, I, at };
   };
-  const call = (kind, m) => {
-    if (kind === 'f32') return f32.matmul(out, inp, m.at.f32, 0, 1, m.I, m.O);
-    rows.quantizeRowsQ8(xq, xd, xs, inp, m.I / 32);
-    quant[kind](out, xq, xd, xs, m.at[kind], 0, 1, m.I, m.O);
+  const call = (kind, m, T = 1) => {
+    if (kind === 'f32') return f32.matmul(out, inp, m.at.f32, 0, T, m.I, m.O);
+    rows.quantizeRowsQ8(xq, xd, xs, inp, (T * m.I) / 32);
+    quant[kind](out, xq, xd, xs, m.at[kind], 0, T, m.I, m.O);
   };
 
   const cases = [
@@ -105,17 +107,21 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     { name: 'smollm2-135m gate+up 3072 x 576', set: [matrix(3072, 576)] },
     { name: 'llama-15m decode step (6 layers + head)', set: stepMatrices(SHAPES['llama-15m']).map(([O, I]) => matrix(O, I)) },
     { name: 'smollm2-135m decode step, 8 of 30 layers + head', set: stepMatrices(SHAPES['smollm2-135m'], 8).map(([O, I]) => matrix(O, I)) },
+    // prefill: every layer's matrices for a chunk of 64 tokens (the head runs for the last token only)
+    { name: 'smollm2-135m prefill, T = 64, 2 of 30 layers', T: 64, set: stepMatrices(SHAPES['smollm2-135m'], 2).slice(0, -1).map(([O, I]) => matrix(O, I)) },
   ];
 
   // the same outputs from each kernel and its earlier version: they must compute the same thing
   for (const t of before ? ['q8_0', 'q4_0'] : []) {
-    const m = cases[1].set[0];
-    call(t, m);
-    const a = Float32Array.from(new Float32Array(memory.buffer, out, m.O));
-    call(`${t}_before`, m);
-    const b = new Float32Array(memory.buffer, out, m.O);
-    const diff = a.reduce((d, v, i) => Math.max(d, Math.abs(v - b[i])), 0);
-    log(`${t} vs ${t} @${before}: max |difference| ${diff.toExponential(2)} over ${m.O} outputs`);
+    for (const T of [1, maxT]) {
+      const m = cases[1].set[0];
+      call(t, m, T);
+      const a = Float32Array.from(new Float32Array(memory.buffer, out, T * m.O));
+      call(`${t}_before`, m, T);
+      const b = new Float32Array(memory.buffer, out, T * m.O);
+      const diff = a.reduce((d, v, i) => Math.max(d, Math.abs(v - b[i])), 0);
+      log(`${t} vs ${t} @${before}, T = ${T}: max |difference| ${diff.toExponential(2)} over ${T * m.O} outputs`);
+    }
   }
 
   const results = [];
@@ -125,7 +131,7 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     let reps = 1;
     for (;;) {
       const t0 = performance.now();
-      for (let r = 0; r < reps; r++) for (const m of c.set) call('f32', m);
+      for (let r = 0; r < reps; r++) for (const m of c.set) call('f32', m, c.T);
       if (performance.now() - t0 > 5) break;
       reps *= 2;
     }
@@ -133,7 +139,7 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     for (let round = 0; round < rounds; round++) {
       for (const k of kinds) {
         const t0 = performance.now();
-        for (let r = 0; r < reps; r++) for (const m of c.set) call(k, m);
+        for (let r = 0; r < reps; r++) for (const m of c.set) call(k, m, c.T);
         times[k].push((performance.now() - t0) / reps);
       }
     }
@@ -142,7 +148,7 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     results.push(row);
   }
 
-  log(`\nCPU matmul kernels, T = 1, Node ${process.version}, one thread, ${best ? 'best' : 'median'} of ${rounds} rounds (ms per call or step; x = speed vs f32)`);
+  log(`\nCPU matmul kernels, T = 1 unless the case says, Node ${process.version}, one thread, ${best ? 'best' : 'median'} of ${rounds} rounds (ms per call or step; x = speed vs f32)`);
   const olds = before ? ['q8_0', 'q4_0'] : [];
   const head = ['case', ...kinds.map((k) => `${label(k)} ms (MB)`), ...kinds.filter((k) => k !== 'f32').map((k) => `${label(k)} vs f32`), 'q4_0 vs q8_0', ...olds.map((t) => `${t} vs @${before}`)];
   const body = results.map((r) => [
