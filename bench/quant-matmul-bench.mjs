@@ -3,10 +3,10 @@
 // runs it), on single matrices and on the sweep of distinct matrices one decode step reads (every
 // layer's, then the head), so caches hold what they would hold in a real step. Ratios against f32
 // in the same run; kernels take turns round by round so load from other jobs falls on all alike.
-//   node bench/quant-matmul-bench.mjs [--rounds 15] [--best] [--before REF]
+//   node bench/quant-matmul-bench.mjs [--rounds 15] [--best] [--before REF] [--only TEXT]
 // --best reports the fastest round instead of the median (steadier when other jobs share the cores).
 // --before REF adds the Q8_0 and Q4_0 kernels of git revision REF as "q8_0 @REF" and "q4_0 @REF",
-// for before/after.
+// for before/after. --only times just the cases whose name contains TEXT.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +101,7 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     quant[kind](out, xq, xd, xs, m.at[kind], 0, T, m.I, m.O);
   };
 
+  const only = arg('--only');
   const cases = [
     { name: 'llama-15m head 32000 x 288', set: [matrix(32000, 288)] },
     { name: 'smollm2-135m down 576 x 1536', set: [matrix(576, 1536)] },
@@ -125,7 +126,7 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
   }
 
   const results = [];
-  for (const c of cases) {
+  for (const c of cases.filter((c) => !only || c.name.includes(only))) {
     const mbytes = (k) => c.set.reduce((n, m) => n + (k === 'f32' ? m.O * m.I * 4 : (m.O * m.I * BLOCK_BYTES[dtypeOf(k)]) / 32), 0) / 1e6;
     // repetitions so one timing takes ~5 ms of f32
     let reps = 1;

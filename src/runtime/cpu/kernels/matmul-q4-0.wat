@@ -11,6 +11,11 @@
 ;; lanes are the four outputs, so no row ends in a horizontal sum either. Rows past a multiple of
 ;; 4 take $dot, one row at a time.
 ;;
+;; Two tokens at a time when T >= 2 (prefill, $dot4x2): each weight block is loaded and split into
+;; nibbles once for both; both tokens' activation blocks stay in registers (8 of x64's 16; loading
+;; them at each use instead was 25% slower: V8 hoists every load to the top of the loop body and
+;; spills). 15% off the T = 64 matmuls.
+;;
 ;; Measured (Node 20, one thread, bench/quant-matmul-bench.mjs, median of rounds on a shared 2-core
 ;; machine, activation quantization included): see ARCHITECTURE.md "Quantized weights". Before,
 ;; with the per-row $dot alone, Q4_0 was no faster than Q8_0 (0.68 against 0.57 ms on the 32000 x
@@ -265,11 +270,11 @@
       (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
       (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
 
-  ;; out (T, O) = (xq, xd) (T, I) @ w^T + bias. Weight rows outermost and in memory order, four
-  ;; at a time, so the weights stream once per call whatever T is and each group of rows is reused
-  ;; from L1 by every token. A row is computed by the same function ($dot4, or $dot for the last
-  ;; O mod 4) whatever T is, so a token's outputs do not depend on how many tokens shared the call.
-  (func (export "matmulQ4_0") (param $out i32) (param $xq i32) (param $xd i32) (param $xs i32) (param $w i32) (param $bias i32)
+  ;; matmulQ4_0 for T >= 2: the same loops, with each group of four rows met by the tokens two
+  ;; at a time ($dot4x2) and an odd last token alone ($dot4). Its own function because the pair
+  ;; loop inside matmulQ4_0 slowed T = 1 (decode) by ~12% over matrices beyond the caches, with
+  ;; $dot4's machine code unchanged (the cause not found; measured in ARCHITECTURE.md).
+  (func $matmulPairs (param $out i32) (param $xq i32) (param $xd i32) (param $xs i32) (param $w i32) (param $bias i32)
     (param $T i32) (param $I i32) (param $O i32)
     (local $nb i32) (local $rb i32) (local $o i32) (local $t i32) (local $b f32) (local $b4 v128) (local $at i32)
     (local.set $nb (i32.shr_u (local.get $I) (i32.const 5)))
@@ -298,6 +303,75 @@
               (local.get $b4))
             (local.set $t (i32.add (local.get $t) (i32.const 2)))
             (br $pair)))
+        (block $tokensDone
+          (loop $token
+            (br_if $tokensDone (i32.ge_u (local.get $t) (local.get $T)))
+            (local.set $at (i32.mul (local.get $t) (local.get $nb)))
+            (v128.store
+              (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $O)) (local.get $o)) (i32.const 2)))
+              (f32x4.add
+                (call $dot4 (local.get $w) (local.get $rb)
+                  (i32.add (local.get $xq) (i32.shl (local.get $at) (i32.const 6)))
+                  (i32.add (local.get $xd) (i32.shl (local.get $at) (i32.const 2)))
+                  (i32.add (local.get $xs) (i32.shl (local.get $at) (i32.const 2)))
+                  (local.get $nb))
+                (local.get $b4)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $token)))
+        (local.set $w (i32.add (local.get $w) (i32.shl (local.get $rb) (i32.const 2))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $four)))
+    ;; the last O mod 4 rows one at a time
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $o) (local.get $O)))
+        (local.set $b
+          (if (result f32) (local.get $bias)
+            (then (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))
+            (else (f32.const 0))))
+        (local.set $t (i32.const 0))
+        (block $tokensDone
+          (loop $token
+            (br_if $tokensDone (i32.ge_u (local.get $t) (local.get $T)))
+            (local.set $at (i32.mul (local.get $t) (local.get $nb)))
+            (f32.store
+              (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $O)) (local.get $o)) (i32.const 2)))
+              (f32.add
+                (call $dot (local.get $w)
+                  (i32.add (local.get $xq) (i32.shl (local.get $at) (i32.const 6)))
+                  (i32.add (local.get $xd) (i32.shl (local.get $at) (i32.const 2)))
+                  (i32.add (local.get $xs) (i32.shl (local.get $at) (i32.const 2)))
+                  (local.get $nb))
+                (local.get $b)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $token)))
+        (local.set $w (i32.add (local.get $w) (local.get $rb)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $row))))
+
+  ;; out (T, O) = (xq, xd) (T, I) @ w^T + bias. Weight rows outermost and in memory order, four
+  ;; at a time, so the weights stream once per call whatever T is and each group of rows is reused
+  ;; from L1 by every token. A row's outputs for a token are computed by the same f32 operations
+  ;; in the same order ($dot4, $dot4x2 or $dot for the last O mod 4) whatever T is, so a token's
+  ;; outputs do not depend on how many tokens shared the call.
+  (func (export "matmulQ4_0") (param $out i32) (param $xq i32) (param $xd i32) (param $xs i32) (param $w i32) (param $bias i32)
+    (param $T i32) (param $I i32) (param $O i32)
+    (local $nb i32) (local $rb i32) (local $o i32) (local $t i32) (local $b f32) (local $b4 v128) (local $at i32)
+    (if (i32.ge_u (local.get $T) (i32.const 2))
+      (then
+        (call $matmulPairs (local.get $out) (local.get $xq) (local.get $xd) (local.get $xs) (local.get $w) (local.get $bias) (local.get $T) (local.get $I) (local.get $O))
+        (return)))
+    (local.set $nb (i32.shr_u (local.get $I) (i32.const 5)))
+    (local.set $rb (i32.mul (local.get $nb) (i32.const 18)))
+    ;; rows in fours
+    (block $foursDone
+      (loop $four
+        (br_if $foursDone (i32.gt_u (i32.add (local.get $o) (i32.const 4)) (local.get $O)))
+        (local.set $b4
+          (if (result v128) (local.get $bias)
+            (then (v128.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))
+            (else (v128.const i32x4 0 0 0 0))))
+        (local.set $t (i32.const 0))
         (block $tokensDone
           (loop $token
             (br_if $tokensDone (i32.ge_u (local.get $t) (local.get $T)))
