@@ -1,12 +1,12 @@
-// The CPU matmul kernels alone, for decode (T = 1), in one Node process: f32 (matmul.wat) against
+// The CPU matmul kernels alone, for decode (T = 1) and one prefill chunk (T = 64), in one Node process: f32 (matmul.wat) against
 // Q8_0 and Q4_0 (matmul-q8-0.wat, matmul-q4-0.wat, activation quantization included as the backend
 // runs it), on single matrices and on the sweep of distinct matrices one decode step reads (every
 // layer's, then the head), so caches hold what they would hold in a real step. Ratios against f32
 // in the same run; kernels take turns round by round so load from other jobs falls on all alike.
-//   node bench/quant-matmul-bench.mjs [--rounds 15] [--best] [--before REF]
+//   node bench/quant-matmul-bench.mjs [--rounds 15] [--best] [--before REF] [--only TEXT]
 // --best reports the fastest round instead of the median (steadier when other jobs share the cores).
 // --before REF adds the Q8_0 and Q4_0 kernels of git revision REF as "q8_0 @REF" and "q4_0 @REF",
-// for before/after.
+// for before/after. --only times just the cases whose name contains TEXT.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -72,13 +72,15 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     }
     return x;
   };
+  // up to a prefill chunk of 64 tokens (the runtime's default prefillChunk) of up to 1536 inputs
+  const maxT = 64;
   const maxI = 1536;
-  const inp = alloc(maxI * 4);
-  new Float32Array(memory.buffer, inp, maxI).set(random(maxI));
-  const xq = alloc(maxI * 2);
-  const xd = alloc((maxI / 32) * 4);
-  const xs = alloc((maxI / 32) * 4);
-  const out = alloc(49152 * 4);
+  const inp = alloc(maxT * maxI * 4);
+  new Float32Array(memory.buffer, inp, maxT * maxI).set(random(maxT * maxI));
+  const xq = alloc(maxT * maxI * 2);
+  const xd = alloc(((maxT * maxI) / 32) * 4);
+  const xs = alloc(((maxT * maxI) / 32) * 4);
+  const out = alloc(Math.max(49152, maxT * 3072) * 4);
 
   /** Every kernel's copy of one (O, I) matrix: byte offsets by kind. */
   const matrix = (O, I) => {
@@ -93,39 +95,44 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     }
     return { O, I, at };
   };
-  const call = (kind, m) => {
-    if (kind === 'f32') return f32.matmul(out, inp, m.at.f32, 0, 1, m.I, m.O);
-    rows.quantizeRowsQ8(xq, xd, xs, inp, m.I / 32);
-    quant[kind](out, xq, xd, xs, m.at[kind], 0, 1, m.I, m.O);
+  const call = (kind, m, T = 1) => {
+    if (kind === 'f32') return f32.matmul(out, inp, m.at.f32, 0, T, m.I, m.O);
+    rows.quantizeRowsQ8(xq, xd, xs, inp, (T * m.I) / 32);
+    quant[kind](out, xq, xd, xs, m.at[kind], 0, T, m.I, m.O);
   };
 
+  const only = arg('--only');
   const cases = [
     { name: 'llama-15m head 32000 x 288', set: [matrix(32000, 288)] },
     { name: 'smollm2-135m down 576 x 1536', set: [matrix(576, 1536)] },
     { name: 'smollm2-135m gate+up 3072 x 576', set: [matrix(3072, 576)] },
     { name: 'llama-15m decode step (6 layers + head)', set: stepMatrices(SHAPES['llama-15m']).map(([O, I]) => matrix(O, I)) },
     { name: 'smollm2-135m decode step, 8 of 30 layers + head', set: stepMatrices(SHAPES['smollm2-135m'], 8).map(([O, I]) => matrix(O, I)) },
+    // prefill: every layer's matrices for a chunk of 64 tokens (the head runs for the last token only)
+    { name: 'smollm2-135m prefill, T = 64, 2 of 30 layers', T: 64, set: stepMatrices(SHAPES['smollm2-135m'], 2).slice(0, -1).map(([O, I]) => matrix(O, I)) },
   ];
 
   // the same outputs from each kernel and its earlier version: they must compute the same thing
   for (const t of before ? ['q8_0', 'q4_0'] : []) {
-    const m = cases[1].set[0];
-    call(t, m);
-    const a = Float32Array.from(new Float32Array(memory.buffer, out, m.O));
-    call(`${t}_before`, m);
-    const b = new Float32Array(memory.buffer, out, m.O);
-    const diff = a.reduce((d, v, i) => Math.max(d, Math.abs(v - b[i])), 0);
-    log(`${t} vs ${t} @${before}: max |difference| ${diff.toExponential(2)} over ${m.O} outputs`);
+    for (const T of [1, maxT]) {
+      const m = cases[1].set[0];
+      call(t, m, T);
+      const a = Float32Array.from(new Float32Array(memory.buffer, out, T * m.O));
+      call(`${t}_before`, m, T);
+      const b = new Float32Array(memory.buffer, out, T * m.O);
+      const diff = a.reduce((d, v, i) => Math.max(d, Math.abs(v - b[i])), 0);
+      log(`${t} vs ${t} @${before}, T = ${T}: max |difference| ${diff.toExponential(2)} over ${T * m.O} outputs`);
+    }
   }
 
   const results = [];
-  for (const c of cases) {
+  for (const c of cases.filter((c) => !only || c.name.includes(only))) {
     const mbytes = (k) => c.set.reduce((n, m) => n + (k === 'f32' ? m.O * m.I * 4 : (m.O * m.I * BLOCK_BYTES[dtypeOf(k)]) / 32), 0) / 1e6;
     // repetitions so one timing takes ~5 ms of f32
     let reps = 1;
     for (;;) {
       const t0 = performance.now();
-      for (let r = 0; r < reps; r++) for (const m of c.set) call('f32', m);
+      for (let r = 0; r < reps; r++) for (const m of c.set) call('f32', m, c.T);
       if (performance.now() - t0 > 5) break;
       reps *= 2;
     }
@@ -133,7 +140,7 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     for (let round = 0; round < rounds; round++) {
       for (const k of kinds) {
         const t0 = performance.now();
-        for (let r = 0; r < reps; r++) for (const m of c.set) call(k, m);
+        for (let r = 0; r < reps; r++) for (const m of c.set) call(k, m, c.T);
         times[k].push((performance.now() - t0) / reps);
       }
     }
@@ -142,7 +149,7 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     results.push(row);
   }
 
-  log(`\nCPU matmul kernels, T = 1, Node ${process.version}, one thread, ${best ? 'best' : 'median'} of ${rounds} rounds (ms per call or step; x = speed vs f32)`);
+  log(`\nCPU matmul kernels, T = 1 unless the case says, Node ${process.version}, one thread, ${best ? 'best' : 'median'} of ${rounds} rounds (ms per call or step; x = speed vs f32)`);
   const olds = before ? ['q8_0', 'q4_0'] : [];
   const head = ['case', ...kinds.map((k) => `${label(k)} ms (MB)`), ...kinds.filter((k) => k !== 'f32').map((k) => `${label(k)} vs f32`), 'q4_0 vs q8_0', ...olds.map((t) => `${t} vs @${before}`)];
   const body = results.map((r) => [

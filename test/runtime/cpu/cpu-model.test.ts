@@ -38,6 +38,19 @@ describe('GptModel on the CPU', () => {
     lm.dispose();
   });
 
+  // Q4_0's matmul runs a prefill's tokens two at a time (an odd chunk's last token alone), decode
+  // one at a time; chunks of 7 give both, and the logits must still be decode's, bit for bit
+  it('gives bit for bit the logits of token-by-token decoding with Q4_0 weights, chunks of 7', async () => {
+    const lm = await loadLanguageModel(nodeModelFiles(dir('smollm2-135m')), { backend: 'cpu', quantize: 'q4_0', prefillChunk: 7 });
+    const ids = seededIds(20, lm.config.V, 7);
+    const whole = (await lm.model.prefill(ids)).slice();
+    lm.model.rewind(0);
+    let last: Float32Array = new Float32Array();
+    for (const id of ids) last = await lm.model.decode(id);
+    expect(whole).toEqual(Float32Array.from(last));
+    lm.dispose();
+  });
+
   it('refuses to run past the context window with a clear error', async () => {
     const lm = await loadLanguageModel(nodeModelFiles(dir('llama')), { backend: 'cpu', contextLength: 16 });
     await lm.model.prefill(seededIds(10, lm.config.V, 5));

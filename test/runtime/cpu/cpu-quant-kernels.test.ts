@@ -75,21 +75,25 @@ describe.skipIf(!quantKernelsSupported())('quantized matmul kernels (WebAssembly
       });
     }
 
-    it(`${dtype}: a token's outputs are the same bits whether it ran alone or in a batch`, () => {
-      const T = 5;
-      const I = 2 * block;
-      const O = 9;
-      const s = setup(dtype, T, I, O, 42, true);
-      matmulQuantSimd(s.kernels, s.scratch, s.out, s.inp, s.w, dtype, s.bias, T, I, O);
-      const batch = s.out.view.slice();
-      const one = s.arena.alloc(I)!;
-      const outOne = s.arena.alloc(O)!;
-      for (let t = 0; t < T; t++) {
-        one.view.set(s.inp.view.subarray(t * I, (t + 1) * I));
-        matmulQuantSimd(s.kernels, s.scratch, outOne, one, s.w, dtype, s.bias, 1, I, O);
-        expect(outOne.view).toEqual(batch.subarray(t * O, (t + 1) * O));
-      }
-    });
+    // T 5 and 64 (a prefill chunk): Q4_0 runs tokens two at a time through its own function
+    // ($dot4x2) and an odd last token alone, so the pairs, the lone token and the rows past a
+    // multiple of 4 (O = 13) are all compared with T = 1 calls, bit for bit
+    for (const T of [5, 64]) {
+      it(`${dtype}: a token's outputs are the same bits whether it ran alone or among ${T}`, () => {
+        const I = 2 * block;
+        const O = 13;
+        const s = setup(dtype, T, I, O, 42 + T, true);
+        matmulQuantSimd(s.kernels, s.scratch, s.out, s.inp, s.w, dtype, s.bias, T, I, O);
+        const batch = new Uint32Array(s.out.view.slice().buffer);
+        const one = s.arena.alloc(I)!;
+        const outOne = s.arena.alloc(O)!;
+        for (let t = 0; t < T; t++) {
+          one.view.set(s.inp.view.subarray(t * I, (t + 1) * I));
+          matmulQuantSimd(s.kernels, s.scratch, outOne, one, s.w, dtype, s.bias, 1, I, O);
+          expect(new Uint32Array(outOne.view.slice().buffer)).toEqual(batch.subarray(t * O, (t + 1) * O));
+        }
+      });
+    }
 
     it(`${dtype}: zero activations give exactly the bias`, () => {
       const s = setup(dtype, 2, block, 3, 5, true);
