@@ -7,11 +7,12 @@ export type QuantizeMatrix = (name: string, values: Float32Array, rows: number, 
 /**
  * GGUF bytes of a Hugging Face folder; dtype 'f32' | 'f16' for every matrix, 'keep', or a quantized
  * file type (needs `quantizer`; `pure` puts every matrix in that type); `quantize` may pick a
- * matrix's type and bytes itself; `first` names tensors written before the others (else name order).
+ * matrix's type and bytes itself; `first` names tensors written before the others (else name order);
+ * `edit` changes the metadata before it is written (a test's damaged file).
  */
 export declare function convertFolder(
   dir: string,
-  options?: { dtype?: 'f32' | 'f16' | 'keep' | 'q8_0' | 'q4_0' | 'q4_k' | 'q6_k'; name?: string; quantizer?: Quantizer; quantize?: QuantizeMatrix; pure?: boolean; first?: readonly string[] },
+  options?: { dtype?: 'f32' | 'f16' | 'keep' | 'q8_0' | 'q4_0' | 'q4_k' | 'q6_k'; name?: string; quantizer?: Quantizer; quantize?: QuantizeMatrix; pure?: boolean; first?: readonly string[]; edit?: (metadata: GgufEntry[]) => GgufEntry[] },
 ): Uint8Array;
 /** The tokenizer.ggml.* metadata of a folder's tokenizer.json / tokenizer_config.json, padded to V tokens. */
 export declare function tokenizerMetadata(dir: string, V: number): GgufEntry[];

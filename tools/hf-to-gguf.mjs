@@ -310,8 +310,9 @@ export function tokenizerMetadata(dir, V) {
  * name, float32 values in (rows, cols) order after llama's permutation) and so choose each matrix's
  * type itself, as the tests do. Tensors are written in name order, those named in `first` before
  * the rest (llama.cpp's converter writes GPT-2's token_embd.weight before its copy output.weight).
+ * `edit(metadata)` returns the metadata entries to write instead (a test's damaged file).
  */
-export function convertFolder(dir, { dtype = 'keep', name, quantizer, quantize, pure = false, first = [] } = {}) {
+export function convertFolder(dir, { dtype = 'keep', name, quantizer, quantize, pure = false, first = [], edit = (md) => md } = {}) {
   if (!(dtype in FILE_TYPE)) throw new Error(`hf-to-gguf: dtype ${dtype} is not one of ${Object.keys(FILE_TYPE).join(', ')}`);
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   const arch = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', gpt2: 'gpt2' }[cfg.model_type];
@@ -344,7 +345,7 @@ export function convertFolder(dir, { dtype = 'keep', name, quantizer, quantize, 
   }
   md.push(kv.u32('general.file_type', FILE_TYPE[dtype]), ...tokenizerMetadata(dir, V));
   const rank = (t) => (first.includes(t.name) ? first.indexOf(t.name) : first.length);
-  return ggufBytes({ metadata: md, tensors: tensors.map((t, i) => ({ t, i })).sort((x, y) => rank(x.t) - rank(y.t) || x.i - y.i).map((x) => x.t) });
+  return ggufBytes({ metadata: edit(md), tensors: tensors.map((t, i) => ({ t, i })).sort((x, y) => rank(x.t) - rank(y.t) || x.i - y.i).map((x) => x.t) });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
