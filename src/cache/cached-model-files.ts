@@ -1,6 +1,6 @@
 /**
  * ModelFiles served from the cache: the seam through which the runtime reads a cached model. Files
- * stream chunk by chunk from the store (three read ahead, see chunks()), each chunk checked for its
+ * stream chunk by chunk from the store (three read ahead, see read-ahead.ts), each chunk checked for its
  * length and, by default, its hash.
  *
  * Why hash on every read: a chunk damaged on disk (or by hand in DevTools) must not reach the GPU
@@ -24,14 +24,7 @@ import type { CacheStore } from './cache-store.ts';
 import { DerivedFile } from './derived-file.ts';
 import { chunkKey, manifestKey, partialKey, reopen, type CachedFile, type ModelRecord } from './manifest.ts';
 import { checksAtOnce, matchesRecord, MISMATCH } from './chunk-check.ts';
-
-/**
- * Chunks read ahead of the one the reader has: at most READ_AHEAD + 1 (16 MiB each) in flight.
- * Reads side by side share the disk and IPC and land together, yet end sooner than one at a time:
- * bench/ttft-bench.mjs measured 3 against 1, for Uint8Array values and again for Blob values
- * (ready 5.7 s against 7.2, the same run under load).
- */
-const READ_AHEAD = 3;
+import { readAhead } from './read-ahead.ts';
 
 /** How much of each chunk is checked when it is read: its recorded hash (default), or only its length. */
 export type ReadVerification = 'hash' | 'size';
@@ -114,28 +107,14 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromC
     return bytes;
   };
 
-  async function* chunks(f: CachedFile, signal?: AbortSignal, checkAll = false): AsyncGenerator<Uint8Array> {
-    // READ_AHEAD chunks are read while the runtime copies the current one. The first chunk is read
-    // alone and checked before it is handed out: it holds the headers the reader parses first.
-    const pending: Promise<Uint8Array>[] = [];
-    let next = 0;
-    const fill = (ahead: number) => {
-      while (pending.length <= ahead && next < f.chunks.length) {
-        const p = read(f, next, !checkAll && next > 0);
-        next++;
-        p.catch(() => {}); // awaited in turn
-        pending.push(p);
-      }
-    };
-    fill(0);
-    while (pending.length > 0) {
-      if (signal?.aborted) throw new GptError('aborted', `Reading ${base}${f.name} was aborted.`);
-      const waiting = performance.now();
-      const bytes = await pending.shift()!;
-      timings?.since('readWait', waiting);
-      fill(READ_AHEAD);
-      yield bytes;
-    }
+  /** A file's chunks, read ahead (read-ahead.ts); the first is checked before it is handed out (it holds the headers). */
+  function chunks(f: CachedFile, signal?: AbortSignal, checkAll = false): AsyncGenerator<Uint8Array> {
+    return readAhead(f.chunks.length, (i) => read(f, i, !checkAll && i > 0), {
+      waited: (ms) => timings?.add('readWait', ms),
+      check: () => {
+        if (signal?.aborted) throw new GptError('aborted', `Reading ${base}${f.name} was aborted.`);
+      },
+    });
   }
 
   return {

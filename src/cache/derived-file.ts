@@ -20,6 +20,7 @@ import type { CacheKey, CacheStore } from './cache-store.ts';
 import { manifestKey, type ChunkRecord, type ModelRecord } from './manifest.ts';
 import { availableBytes, formatBytes, type StorageLike } from './quota.ts';
 import { chunkRecord, matchesRecord, MISMATCH } from './chunk-check.ts';
+import { readAhead } from './read-ahead.ts';
 import { sha256Hex } from './sha256.ts';
 import { derivedChunkKey as chunkKey, derivedChunksPrefix, derivedKey, derivedPartialKey as partialKey, saving, type DerivedRecord, type PartialDerived } from './derived-keys.ts';
 
@@ -69,9 +70,8 @@ export class DerivedFile {
     return { size: r.size, open: async (signal) => ({ size: r.size, chunks: this.#read(r, signal) }) };
   }
 
-  async *#read(r: DerivedRecord, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-    for (let i = 0; i < r.chunks.length; i++) {
-      if (signal?.aborted) throw new GptError('aborted', `Reading the ${r.variant} weights of ${r.url} was aborted.`);
+  #read(r: DerivedRecord, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+    const chunk = async (i: number): Promise<Uint8Array> => {
       const bytes = await this.store.get<Uint8Array>(chunkKey(r, i));
       const want = r.chunks[i]!;
       const fault = !(bytes instanceof Uint8Array)
@@ -85,8 +85,13 @@ export class DerivedFile {
         await this.drop().catch(() => {});
         throw new GptError('integrity', `The ${r.variant} weights kept for ${r.url}: chunk ${i} ${fault}. They were dropped; the model loads from its own files and keeps them again.`);
       }
-      yield bytes as Uint8Array;
-    }
+      return bytes as Uint8Array;
+    };
+    return readAhead(r.chunks.length, chunk, {
+      check: () => {
+        if (signal?.aborted) throw new GptError('aborted', `Reading the ${r.variant} weights of ${r.url} was aborted.`);
+      },
+    });
   }
 
   /**
