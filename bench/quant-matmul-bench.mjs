@@ -5,6 +5,8 @@
 // in the same run; kernels take turns round by round so load from other jobs falls on all alike.
 //   node bench/quant-matmul-bench.mjs [--rounds 15] [--best] [--before REF] [--only TEXT]
 // --best reports the fastest round instead of the median (steadier when other jobs share the cores).
+// Under an engine with WebAssembly relaxed SIMD (node --experimental-wasm-relaxed-simd) it adds
+// "q4_0 relaxed" (matmul-q4-0-relaxed.wat with its i8 activations), the kernel Chromium runs.
 // --before REF adds the Q8_0 and Q4_0 kernels of git revision REF as "q8_0 @REF" and "q4_0 @REF",
 // for before/after. --only times just the cases whose name contains TEXT.
 import { execFileSync } from 'node:child_process';
@@ -41,6 +43,9 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
   const wabt = await wabtInit();
   const wat = (file, text = readFileSync(root + KERNELS + file, 'utf8')) => new WebAssembly.Module(watToWasm(wabt, file, text));
   const modules = { f32: wat('matmul.wat'), q8: wat('quantize-rows-q8.wat'), q8_0: wat('matmul-q8-0.wat'), q4_0: wat('matmul-q4-0.wat') };
+  const relaxedBytes = watToWasm(wabt, 'matmul-q4-0-relaxed.wat', readFileSync(root + KERNELS + 'matmul-q4-0-relaxed.wat', 'utf8'));
+  const relaxed = WebAssembly.validate(relaxedBytes);
+  if (relaxed) Object.assign(modules, { q8i8: wat('quantize-rows-q8-i8.wat'), q4_0_relaxed: new WebAssembly.Module(relaxedBytes) });
   const old = (file) => wat(file, execFileSync('git', ['show', `${before}:${KERNELS}${file}`], { cwd: root, encoding: 'utf8' }));
   if (before) Object.assign(modules, { q8_0_before: old('matmul-q8-0.wat'), q4_0_before: old('matmul-q4-0.wat') });
   const quantize = await loadQuantizer();
@@ -58,10 +63,12 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
   const f32 = inst(modules.f32);
   const rows = inst(modules.q8);
   const quant = { q8_0: inst(modules.q8_0).matmulQ8_0, q4_0: inst(modules.q4_0).matmulQ4_0 };
+  const rowsI8 = relaxed ? inst(modules.q8i8) : null;
+  if (relaxed) quant.q4_0_relaxed = inst(modules.q4_0_relaxed).matmulQ4_0;
   if (before) Object.assign(quant, { q8_0_before: inst(modules.q8_0_before).matmulQ8_0, q4_0_before: inst(modules.q4_0_before).matmulQ4_0 });
-  const kinds = ['f32', 'q8_0', 'q4_0', ...(before ? ['q8_0_before', 'q4_0_before'] : [])];
-  const label = (k) => k.replace(/_before$/, ` @${before}`);
-  const dtypeOf = (k) => k.replace(/_before$/, '');
+  const kinds = ['f32', 'q8_0', 'q4_0', ...(relaxed ? ['q4_0_relaxed'] : []), ...(before ? ['q8_0_before', 'q4_0_before'] : [])];
+  const label = (k) => k.replace(/_before$/, ` @${before}`).replace(/_relaxed$/, ' relaxed');
+  const dtypeOf = (k) => k.replace(/_before$|_relaxed$/, '');
 
   let seed = 1;
   const random = (n) => {
@@ -92,12 +99,13 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
       at[t] = alloc(bytes.length);
       new Uint8Array(memory.buffer, at[t], bytes.length).set(bytes);
       at[`${t}_before`] = at[t];
+      at[`${t}_relaxed`] = at[t];
     }
     return { O, I, at };
   };
   const call = (kind, m, T = 1) => {
     if (kind === 'f32') return f32.matmul(out, inp, m.at.f32, 0, T, m.I, m.O);
-    rows.quantizeRowsQ8(xq, xd, xs, inp, (T * m.I) / 32);
+    (kind === 'q4_0_relaxed' ? rowsI8.quantizeRowsQ8i8 : rows.quantizeRowsQ8)(xq, xd, xs, inp, (T * m.I) / 32);
     quant[kind](out, xq, xd, xs, m.at[kind], 0, T, m.I, m.O);
   };
 
@@ -112,16 +120,16 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
     { name: 'smollm2-135m prefill, T = 64, 2 of 30 layers', T: 64, set: stepMatrices(SHAPES['smollm2-135m'], 2).slice(0, -1).map(([O, I]) => matrix(O, I)) },
   ];
 
-  // the same outputs from each kernel and its earlier version: they must compute the same thing
-  for (const t of before ? ['q8_0', 'q4_0'] : []) {
+  // the same outputs from each kernel and its earlier version (or relaxed one): they must compute the same thing
+  for (const [t, other] of [...(before ? [['q8_0', 'q8_0_before'], ['q4_0', 'q4_0_before']] : []), ...(relaxed ? [['q4_0', 'q4_0_relaxed']] : [])]) {
     for (const T of [1, maxT]) {
       const m = cases[1].set[0];
       call(t, m, T);
       const a = Float32Array.from(new Float32Array(memory.buffer, out, T * m.O));
-      call(`${t}_before`, m, T);
+      call(other, m, T);
       const b = new Float32Array(memory.buffer, out, T * m.O);
       const diff = a.reduce((d, v, i) => Math.max(d, Math.abs(v - b[i])), 0);
-      log(`${t} vs ${t} @${before}, T = ${T}: max |difference| ${diff.toExponential(2)} over ${T * m.O} outputs`);
+      log(`${t} vs ${label(other)}, T = ${T}: max |difference| ${diff.toExponential(2)} over ${T * m.O} outputs`);
     }
   }
 
@@ -151,12 +159,13 @@ export async function runQuantMatmulBench({ rounds = Number(arg('--rounds', 15))
 
   log(`\nCPU matmul kernels, T = 1 unless the case says, Node ${process.version}, one thread, ${best ? 'best' : 'median'} of ${rounds} rounds (ms per call or step; x = speed vs f32)`);
   const olds = before ? ['q8_0', 'q4_0'] : [];
-  const head = ['case', ...kinds.map((k) => `${label(k)} ms (MB)`), ...kinds.filter((k) => k !== 'f32').map((k) => `${label(k)} vs f32`), 'q4_0 vs q8_0', ...olds.map((t) => `${t} vs @${before}`)];
+  const head = ['case', ...kinds.map((k) => `${label(k)} ms (MB)`), ...kinds.filter((k) => k !== 'f32').map((k) => `${label(k)} vs f32`), 'q4_0 vs q8_0', ...(relaxed ? ['q4_0 relaxed vs q4_0'] : []), ...olds.map((t) => `${t} vs @${before}`)];
   const body = results.map((r) => [
     r.case,
     ...kinds.map((k) => `${r.ms[k].toFixed(3)} (${r.MB[k].toFixed(1)})`),
     ...kinds.filter((k) => k !== 'f32').map((k) => (r.ms.f32 / r.ms[k]).toFixed(2) + 'x'),
     (r.ms.q8_0 / r.ms.q4_0).toFixed(2) + 'x',
+    ...(relaxed ? [(r.ms.q4_0 / r.ms.q4_0_relaxed).toFixed(2) + 'x'] : []),
     ...olds.map((t) => (r.ms[`${t}_before`] / r.ms[t]).toFixed(2) + 'x'),
   ]);
   log([head, head.map(() => '---'), ...body].map((cells) => '| ' + cells.join(' | ') + ' |').join('\n'));

@@ -8,7 +8,11 @@ const all = {
   'quant-quality': async () => (await import('./quant-quality.mjs')).runQuantQuality(),
   gguf: async () => (await import('./gguf-bench.mjs')).runGgufBench(),
   'kept-quant': async () => (await import('./kept-quant-bench.mjs')).runKeptQuantBench(),
-  'quant-matmul': async () => (await import('./quant-matmul-bench.mjs')).runQuantMatmulBench(),
+  // in a Node of its own with relaxed SIMD on, so it times the relaxed Q4_0 kernel Chromium runs too
+  'quant-matmul': async () => {
+    const { execFileSync } = await import('node:child_process');
+    execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', new URL('./quant-matmul-bench.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+  },
   'quant-decode': async () => (await import('./quant-decode-bench.mjs')).runQuantDecodeBench(),
   ttft: async () => (await import('./ttft-bench.mjs')).runTtftBench(),
 };

@@ -35,7 +35,9 @@ export function watPlugin() {
 
 /**
  * Assembles WebAssembly text to a validated binary module. SIMD is the feature the kernels need;
- * the other post-MVP features stay off so a kernel cannot use one by accident.
+ * relaxed SIMD is on only in files named `*-relaxed.wat` (kernels that run where the engine
+ * validates them, beside a plain-SIMD fallback); the other post-MVP features stay off so a kernel
+ * cannot use one by accident.
  *
  * @param {Awaited<ReturnType<typeof wabtInit>>} wabt
  * @param {string} file
@@ -43,7 +45,7 @@ export function watPlugin() {
  * @returns {Uint8Array}
  */
 export function watToWasm(wabt, file, source) {
-  const features = { simd: true };
+  const features = { simd: true, relaxed_simd: /-relaxed\.wat$/.test(file) };
   let mod;
   try {
     mod = wabt.parseWat(file, source, features);

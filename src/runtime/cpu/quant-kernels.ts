@@ -1,7 +1,9 @@
+import matmulQ4_0RelaxedWasm from './kernels/matmul-q4-0-relaxed.wat';
 import matmulQ4_0Wasm from './kernels/matmul-q4-0.wat';
 import matmulQ4_KWasm from './kernels/matmul-q4-k.wat';
 import matmulQ6_KWasm from './kernels/matmul-q6-k.wat';
 import matmulQ8_0Wasm from './kernels/matmul-q8-0.wat';
+import quantizeRowsQ8I8Wasm from './kernels/quantize-rows-q8-i8.wat';
 import quantizeRowsQ8Wasm from './kernels/quantize-rows-q8.wat';
 import type { QuantDType } from '../quant/quant-dtype.ts';
 import type { F32Slot, U8Slot, WasmArena } from './wasm-arena.ts';
@@ -13,22 +15,32 @@ import type { F32Slot, U8Slot, WasmArena } from './wasm-arena.ts';
  * dot products, which measured ~2x faster than widening the weights to f32 (see
  * kernels/matmul-q8-0.wat). The reference they are tested against is matmulForward over the
  * dequantized weights (quant-weights.ts).
+ *
+ * Where the engine has WebAssembly relaxed SIMD (Chrome and Edge 114+, Node only behind
+ * --experimental-wasm-relaxed-simd), Q4_0 takes kernels/matmul-q4-0-relaxed.wat instead, with its
+ * activations quantized to i8 (kernels/quantize-rows-q8-i8.wat): the same output bits, ~1.4x
+ * faster (see that file); elsewhere the plain-SIMD kernels run.
  */
 
 /** out (T, O) = the quantized rows (xq, xd, xs) (T, I) @ w^T + bias (O); byte offsets, bias 0 for none. */
 export type QuantMatmulKernel = (out: number, xq: number, xd: number, xs: number, w: number, bias: number, T: number, I: number, O: number) => void;
 
+/** xq, xd (n) f32, xs (n) i32 = the n blocks of 32 floats at `inp` quantized to 8 bits; xq's layout is the quantizer's. */
+export type QuantizeRowsKernel = (xq: number, xd: number, xs: number, inp: number, n: number) => void;
+
 export interface QuantKernels {
-  /** xq (n, 32) i16, xd (n) f32, xs (n) i32 = the n blocks of 32 floats at `inp` quantized to 8 bits. */
-  quantizeRowsQ8(xq: number, xd: number, xs: number, inp: number, n: number): void;
-  /** The matmul kernel of each quantized weight type. */
-  matmul: Readonly<Record<QuantDType, QuantMatmulKernel>>;
+  /** Per quantized weight type, the activation quantizer its kernel reads (the layouts differ) and the kernel. */
+  matmul: Readonly<Record<QuantDType, { quantizeRows: QuantizeRowsKernel; matmul: QuantMatmulKernel }>>;
+  /** Whether Q4_0 runs the relaxed-SIMD kernel. */
+  relaxed: boolean;
 }
 
 const MODULES = [quantizeRowsQ8Wasm, matmulQ8_0Wasm, matmulQ4_0Wasm, matmulQ4_KWasm, matmulQ6_KWasm];
+const RELAXED_MODULES = [quantizeRowsQ8I8Wasm, matmulQ4_0RelaxedWasm];
 
 // compiled once per realm; every backend instantiates them over its own memory
 let compiled: WebAssembly.Module[] | null = null;
+let compiledRelaxed: WebAssembly.Module[] | null = null;
 
 /** Whether this engine validates the quantized kernels (WebAssembly SIMD, as simd-kernels.ts). */
 export function quantKernelsSupported(): boolean {
@@ -39,24 +51,41 @@ export function quantKernelsSupported(): boolean {
   }
 }
 
-/** The kernels over `memory` (synchronous: a few KB of modules, see simd-kernels.ts). */
-export function instantiateQuantKernels(memory: WebAssembly.Memory): QuantKernels {
-  compiled ??= MODULES.map((bytes) => new WebAssembly.Module(bytes));
-  const [rows, q8_0, q4_0, q4_k, q6_k] = compiled.map((m) => new WebAssembly.Instance(m, { env: { memory } }).exports);
-  return {
-    quantizeRowsQ8: rows.quantizeRowsQ8 as QuantKernels['quantizeRowsQ8'],
-    matmul: {
-      q8_0: q8_0.matmulQ8_0 as QuantMatmulKernel,
-      q4_0: q4_0.matmulQ4_0 as QuantMatmulKernel,
-      q4_k: q4_k.matmulQ4_K as QuantMatmulKernel,
-      q6_k: q6_k.matmulQ6_K as QuantMatmulKernel,
-    },
-  };
+/**
+ * Whether this engine validates the relaxed-SIMD kernels (i16x8.relaxed_dot_i8x16_i7x16_s): the
+ * modules themselves are the probe, as for {@link quantKernelsSupported}.
+ */
+export function relaxedQuantKernelsSupported(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && RELAXED_MODULES.every((bytes) => WebAssembly.validate(bytes));
+  } catch {
+    return false;
+  }
 }
 
 /**
- * The quantized input rows of a matmul, in the kernels' memory: xq (T I) i16, then xd and xs
- * (T I / 32) each. Grown to the largest T I seen, so after the first forward call of each shape
+ * The kernels over `memory` (synchronous: a few KB of modules, see simd-kernels.ts). `relaxed`
+ * (default: where the engine has it) takes the relaxed-SIMD Q4_0 kernel; false keeps the
+ * plain-SIMD one, which gives the same bits (the tests compare the two).
+ */
+export function instantiateQuantKernels(memory: WebAssembly.Memory, relaxed = relaxedQuantKernelsSupported()): QuantKernels {
+  const instance = (m: WebAssembly.Module) => new WebAssembly.Instance(m, { env: { memory } }).exports;
+  compiled ??= MODULES.map((bytes) => new WebAssembly.Module(bytes));
+  const [rows, q8_0, q4_0, q4_k, q6_k] = compiled.map(instance);
+  const quantizeRows = rows.quantizeRowsQ8 as QuantizeRowsKernel;
+  const kernel = (matmul: WebAssembly.ExportValue) => ({ quantizeRows, matmul: matmul as QuantMatmulKernel });
+  const kernels = { q8_0: kernel(q8_0.matmulQ8_0), q4_0: kernel(q4_0.matmulQ4_0), q4_k: kernel(q4_k.matmulQ4_K), q6_k: kernel(q6_k.matmulQ6_K) };
+  if (relaxed) {
+    compiledRelaxed ??= RELAXED_MODULES.map((bytes) => new WebAssembly.Module(bytes));
+    const [rowsI8, q4_0Relaxed] = compiledRelaxed.map(instance);
+    kernels.q4_0 = { quantizeRows: rowsI8.quantizeRowsQ8i8 as QuantizeRowsKernel, matmul: q4_0Relaxed.matmulQ4_0 as QuantMatmulKernel };
+  }
+  return { matmul: kernels, relaxed };
+}
+
+/**
+ * The quantized input rows of a matmul, in the kernels' memory: xq (T I) i16 (or i8, in the first
+ * half), then xd and xs (T I / 32) each. Grown to the largest T I seen, so after the first forward call of each shape
  * a matmul allocates nothing.
  */
 export class QuantActivationScratch {
@@ -99,7 +128,8 @@ export function matmulQuantSimd(
 ): boolean {
   const s = scratch.reserve(T * I);
   if (s === null) return false;
-  kernels.quantizeRowsQ8(s.xq, s.xd, s.xs, inp.byteOffset, (T * I) / 32);
-  kernels.matmul[dtype](out.byteOffset, s.xq, s.xd, s.xs, w.byteOffset, bias === null ? 0 : bias.byteOffset, T, I, O);
+  const k = kernels.matmul[dtype];
+  k.quantizeRows(s.xq, s.xd, s.xs, inp.byteOffset, (T * I) / 32);
+  k.matmul(out.byteOffset, s.xq, s.xd, s.xs, w.byteOffset, bias === null ? 0 : bias.byteOffset, T, I, O);
   return true;
 }

@@ -2,7 +2,9 @@
 ;; bytes whose low nibbles are elements 0..15 and high nibbles 16..31; x = d (q - 8)), against
 ;; activations quantized per block of 32 by quantizeRowsQ8 (quantize-rows-q8.wat). As
 ;; matmul-q8-0.wat, whose notes apply; the nibbles are split with one and, one shift and a
-;; subtraction of 8 per 16 weights, and then meet the activations in i32x4.dot_i16x8_s.
+;; subtraction of 8 per 16 weights, and then meet the activations in i32x4.dot_i16x8_s. Where the
+;; engine has relaxed SIMD, matmul-q4-0-relaxed.wat runs instead (the same bits, ~1.4x faster while
+;; the weights are in cache); a change to the f32 work here must be made there too.
 ;;
 ;; Four weight rows at a time ($dot4): a block of activations is loaded once for the four, the
 ;; four rows' integer sums are folded into one i32x4 (a lane a row), and the per-block work that

@@ -6,6 +6,8 @@
 ;;   xq (T I / 32, 32) i16, xd (T I / 32) f32 = d, xs (T I / 32) i32 = sum of q (for Q4_K's mins).
 ;; Rows follow each other, so with I a multiple of 32 the T rows are one run of T I / 32 blocks.
 ;; The cost is one pass over inp per matmul (I floats a token), against O I weights.
+;; (quantize-rows-q8-i8.wat stores the same quants as i8 in element order, for the relaxed-SIMD
+;; Q4_0 kernel.)
 ;;
 ;; Within a block the 32 quants are stored as four i16x8 vectors in the order the weight kernels
 ;; unpack their blocks most cheaply: X0 = elements 0, 2, .., 14; X1 = 1, 3, .., 15; X2 = 16, 18,

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { relaxedQuantKernelsSupported } from '../../../src/runtime/cpu/quant-kernels.ts';
+import { loadLanguageModel } from '../../../src/runtime/index.ts';
+import { nodeModelFiles } from '../../../src/runtime/model-files-node.ts';
+import { seededIds } from '../../helpers/parity-cases.ts';
+import { RELAXED_CASES, relaxedAgainstPlain } from '../../helpers/relaxed-cases.ts';
+
+// Run by vitest's 'relaxed-simd' project (vitest.config.ts), whose Node has
+// --experimental-wasm-relaxed-simd: Node 20 validates the relaxed kernels only with that flag, so
+// here they must run (no skip), and Q4_0 models load with them by default.
+describe('relaxed-SIMD Q4_0 kernel in Node', () => {
+  it('is what this engine validates (the project passes --experimental-wasm-relaxed-simd)', () => {
+    expect(relaxedQuantKernelsSupported()).toBe(true);
+  });
+
+  for (const [T, I, O] of RELAXED_CASES) {
+    it(`gives the plain-SIMD kernel's bits: T ${T}, I ${I}, O ${O}`, () => {
+      const r = relaxedAgainstPlain(T, I, O, T * 7919 + I + O, O % 2 === 1);
+      expect(r.relaxed).toEqual(r.plain);
+      expect(r.relaxed.some((b) => b !== 0x7fc00000)).toBe(true); // the outputs were written
+    });
+  }
+
+  // prefill runs tokens two at a time ($dot4x2) and an odd chunk's last alone, decode one at a
+  // time; with the relaxed kernels too the logits must be decode's, bit for bit
+  it('Q4_0 model: prefill in chunks of 7 gives decode\'s logits bit for bit', async () => {
+    const lm = await loadLanguageModel(nodeModelFiles('test/fixtures/generated/smollm2-135m'), { backend: 'cpu', quantize: 'q4_0', prefillChunk: 7 });
+    const ids = seededIds(20, lm.config.V, 7);
+    const whole = (await lm.model.prefill(ids)).slice();
+    lm.model.rewind(0);
+    let last: Float32Array = new Float32Array();
+    for (const id of ids) last = await lm.model.decode(id);
+    expect(whole).toEqual(Float32Array.from(last));
+    lm.dispose();
+  });
+});
