@@ -86,3 +86,22 @@ export async function scoreWithAndWithoutCache(lm: LanguageModel, prefix: number
   }
   return { cached: scored.total, perToken: Array.from(scored.perToken), bruteForce };
 }
+
+/**
+ * The SmolLM2 fixture quantized to Q4_0 on the CPU: the logits after 20 seeded ids prefilled in
+ * chunks of 7 (Q4_0 runs a prefill's tokens two at a time, an odd chunk's last alone) and after
+ * the same ids decoded one at a time, which must be the same bits.
+ */
+export async function q4PrefillAndDecodeLogits(files: ModelFiles): Promise<{ prefill: Float32Array; decode: Float32Array }> {
+  const lm = await loadLanguageModel(files, { backend: 'cpu', quantize: 'q4_0', prefillChunk: 7 });
+  try {
+    const ids = seededIds(20, lm.config.V, 7);
+    const prefill = (await lm.model.prefill(ids)).slice();
+    lm.model.rewind(0);
+    let last: Float32Array = new Float32Array();
+    for (const id of ids) last = await lm.model.decode(id);
+    return { prefill, decode: Float32Array.from(last) };
+  } finally {
+    lm.dispose();
+  }
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadLanguageModel } from '../../../src/runtime/index.ts';
 import { nodeModelFiles } from '../../../src/runtime/model-files-node.ts';
-import { scoreWithAndWithoutCache, seededIds } from '../../helpers/parity-cases.ts';
+import { q4PrefillAndDecodeLogits, scoreWithAndWithoutCache, seededIds } from '../../helpers/parity-cases.ts';
 
 const dir = (name: string) => `test/fixtures/generated/${name}`;
 
@@ -41,14 +41,8 @@ describe('GptModel on the CPU', () => {
   // Q4_0's matmul runs a prefill's tokens two at a time (an odd chunk's last token alone), decode
   // one at a time; chunks of 7 give both, and the logits must still be decode's, bit for bit
   it('gives bit for bit the logits of token-by-token decoding with Q4_0 weights, chunks of 7', async () => {
-    const lm = await loadLanguageModel(nodeModelFiles(dir('smollm2-135m')), { backend: 'cpu', quantize: 'q4_0', prefillChunk: 7 });
-    const ids = seededIds(20, lm.config.V, 7);
-    const whole = (await lm.model.prefill(ids)).slice();
-    lm.model.rewind(0);
-    let last: Float32Array = new Float32Array();
-    for (const id of ids) last = await lm.model.decode(id);
-    expect(whole).toEqual(Float32Array.from(last));
-    lm.dispose();
+    const { prefill, decode } = await q4PrefillAndDecodeLogits(nodeModelFiles(dir('smollm2-135m')));
+    expect(prefill).toEqual(decode);
   });
 
   it('refuses to run past the context window with a clear error', async () => {

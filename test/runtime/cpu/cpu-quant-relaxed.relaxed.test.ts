@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { relaxedQuantKernelsSupported } from '../../../src/runtime/cpu/quant-kernels.ts';
-import { loadLanguageModel } from '../../../src/runtime/index.ts';
 import { nodeModelFiles } from '../../../src/runtime/model-files-node.ts';
-import { seededIds } from '../../helpers/parity-cases.ts';
+import { q4PrefillAndDecodeLogits } from '../../helpers/parity-cases.ts';
 import { RELAXED_CASES, relaxedAgainstPlain } from '../../helpers/relaxed-cases.ts';
 
 // Run by vitest's 'relaxed-simd' project (vitest.config.ts), whose Node has
@@ -24,13 +23,7 @@ describe('relaxed-SIMD Q4_0 kernel in Node', () => {
   // prefill runs tokens two at a time ($dot4x2) and an odd chunk's last alone, decode one at a
   // time; with the relaxed kernels too the logits must be decode's, bit for bit
   it('Q4_0 model: prefill in chunks of 7 gives decode\'s logits bit for bit', async () => {
-    const lm = await loadLanguageModel(nodeModelFiles('test/fixtures/generated/smollm2-135m'), { backend: 'cpu', quantize: 'q4_0', prefillChunk: 7 });
-    const ids = seededIds(20, lm.config.V, 7);
-    const whole = (await lm.model.prefill(ids)).slice();
-    lm.model.rewind(0);
-    let last: Float32Array = new Float32Array();
-    for (const id of ids) last = await lm.model.decode(id);
-    expect(whole).toEqual(Float32Array.from(last));
-    lm.dispose();
+    const { prefill, decode } = await q4PrefillAndDecodeLogits(nodeModelFiles('test/fixtures/generated/smollm2-135m'));
+    expect(prefill).toEqual(decode);
   });
 });
