@@ -130,8 +130,9 @@ export class DerivedFile {
     const put = async (bytes: Uint8Array) => {
       const chunk = await chunkRecord(bytes);
       const had = stored[index];
-      if (had?.size !== chunk.size || had.sha256 !== chunk.sha256) {
-        stored[index] = chunk;
+      const same = had?.size === chunk.size && had.sha256 === chunk.sha256;
+      stored[index] = chunk; // a chunk kept by an earlier version gets its XXH64 recorded too
+      if (!same) {
         await this.#write([[chunkKey(base, index), bytes], [partialKey(url, this.variant), progress([...stored])]]);
         written += bytes.length;
       }
