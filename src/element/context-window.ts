@@ -55,6 +55,7 @@ export async function fitToContext(
   let dropped = Math.max(0, Math.min(from, allTurns.length - 1));
   let turns = allTurns.slice(dropped);
   let target = contextLength;
+  let fits: FittedContext | undefined; // the most turns that fit the context, should none get under the refill mark
   for (;;) {
     const messages = [...system, ...turns];
     // An old message too long to count (context-overflow before tokenizing) is dropped like any other.
@@ -62,7 +63,9 @@ export async function fitToContext(
       if (turns.length > 1 && GptError.from(e).code === 'context-overflow') return Infinity;
       throw e;
     });
-    if (n + budget <= target) return { messages, maxTokens: s.maxTokens, dropped, promptTokens: n };
+    const fit = { messages, maxTokens: s.maxTokens, dropped, promptTokens: n };
+    if (n + budget <= target) return fit;
+    if (n + budget <= contextLength) fits ??= fit;
     if (turns.length > 1) {
       const cut = turns[1]?.role === 'assistant' ? 2 : 1;
       turns = turns.slice(cut);
@@ -70,8 +73,8 @@ export async function fitToContext(
       target = Math.min(target, Math.floor(contextLength * REFILL));
       continue;
     }
-    // One message alone: it fits, if not under the refill mark; or shrink the reply budget if a useful reply still fits.
-    if (n + budget <= contextLength) return { messages, maxTokens: s.maxTokens, dropped, promptTokens: n };
+    // One message alone (a long one): as many turns as fit, or a smaller reply budget if a useful reply still fits.
+    if (fits) return fits;
     const room = contextLength - n - 1;
     if (room >= 16) return { messages, maxTokens: room, dropped, promptTokens: n };
     throw new GptError(

@@ -65,6 +65,15 @@ describe('fitToContext', () => {
     expect(restarts).to.be.within(3, 8);
   });
 
+  it('a new message too long to get under the mark keeps as many older turns as fit the context', async () => {
+    const turns = [...Array.from({ length: 4 }, (_, i) => pair(i)).flat(), { role: 'user', content: words(600) } as ChatTurn];
+    const fit = await fitToContext(engine, turns, CONTEXT, S);
+    expect(fit.promptTokens + S.maxTokens).to.be.within(CONTEXT / 2 + 1, CONTEXT);
+    const oneMore = [{ role: 'system', content: S.systemPrompt }, ...turns.slice(fit.dropped - 2)] as ChatMessage[];
+    expect((await count(oneMore)) + S.maxTokens).to.be.greaterThan(CONTEXT);
+    expect(fit.dropped).to.be.lessThan(turns.length - 1); // not the message alone
+  });
+
   it('a single message too long for any reply is context-overflow; one that fits with less room gets a smaller budget', async () => {
     await expect(fitToContext(engine, [{ role: 'user', content: words(980) }], CONTEXT, S)).rejects.toMatchObject({ code: 'context-overflow' });
     const fit = await fitToContext(engine, [...pair(0), { role: 'user', content: words(900) }], CONTEXT, S);
