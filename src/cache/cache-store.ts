@@ -20,6 +20,12 @@ export interface CacheStore {
   get<T>(key: CacheKey): Promise<T | undefined>;
   /** Puts and deletes in one transaction: all of it lands or none of it does. */
   write(puts: readonly (readonly [CacheKey, unknown])[], dels?: readonly CacheKey[]): Promise<void>;
+  /**
+   * Replaces the value at `key` with `change(value)` in one transaction, so nothing written in
+   * between is lost; `change` returning undefined leaves it as it is. For records, not bytes (a
+   * Blob value reaches `change` as the Blob).
+   */
+  update<T>(key: CacheKey, change: (value: T | undefined) => T | undefined): Promise<void>;
   /** Every key that starts with `prefix` (element by element), in key order. */
   keys(prefix: CacheKey): Promise<CacheKey[]>;
   /** Every value whose key starts with `prefix`, in key order. */
@@ -103,6 +109,15 @@ export function idbStore(dbName = DB_NAME, storeName = STORE_NAME): CacheStore {
         for (const [key, value] of puts) s.put(stored(value), [...key]);
         return promisifyRequest(s.transaction);
       }),
+    update: <T>(key: CacheKey, change: (value: T | undefined) => T | undefined) =>
+      store()('readwrite', (s) => {
+        const read = s.get([...key]);
+        read.onsuccess = () => {
+          const next = change(read.result as T | undefined);
+          if (next !== undefined) s.put(stored(next), [...key]);
+        };
+        return promisifyRequest(s.transaction);
+      }),
     keys: (prefix) =>
       store()('readonly', (s) => promisifyRequest(s.getAllKeys(prefixRange(prefix)))) as Promise<CacheKey[]>,
     values: async <T>(prefix: CacheKey) =>
@@ -168,6 +183,10 @@ export function memoryStore(): CacheStore {
       const cloned = puts.map(([key, value]) => [key, structuredClone(value)] as const);
       for (const key of dels) entries.delete(JSON.stringify(key));
       for (const [key, value] of cloned) entries.set(JSON.stringify(key), { key: [...key], value });
+    },
+    async update<T>(key: CacheKey, change: (value: T | undefined) => T | undefined) {
+      const next = change(structuredClone(entries.get(JSON.stringify(key))?.value) as T | undefined);
+      if (next !== undefined) entries.set(JSON.stringify(key), { key: [...key], value: structuredClone(next) });
     },
     keys: async (prefix) => sorted(prefix).map((e) => e.key),
     values: async <T>(prefix: CacheKey) => sorted(prefix).map((e) => structuredClone(e.value) as T),

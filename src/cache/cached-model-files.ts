@@ -14,7 +14,8 @@
  * downloading the chunk again), not as a bad file; later chunks (the weights) are handed out as
  * soon as they are read while their hash runs on crypto.subtle's thread, and the runtime awaits
  * `verified()` before the model can run (runtime/load-model.ts), so no output ever depends on a
- * damaged chunk.
+ * damaged chunk; `verified()` then records the XXH64s of the chunks that passed in the stored
+ * manifest, so the next load checks them the fast way.
  */
 import type { FileStream, ModelFiles } from '../formats/model-files.ts';
 import { GptError } from '../errors.ts';
@@ -23,7 +24,7 @@ import { ggufFileName } from '../formats/model-location.ts';
 import type { CacheStore } from './cache-store.ts';
 import { DerivedFile } from './derived-file.ts';
 import { chunkKey, manifestKey, partialKey, reopen, type CachedFile, type ModelRecord } from './manifest.ts';
-import { checksAtOnce, matchesRecord, MISMATCH } from './chunk-check.ts';
+import { chunkCheck, checksAtOnce, matchesRecord, MISMATCH } from './chunk-check.ts';
 import { readAhead } from './read-ahead.ts';
 
 /** How much of each chunk is checked when it is read: its recorded hash (default), or only its length. */
@@ -96,15 +97,44 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromC
     if (!(bytes instanceof Uint8Array)) throw await drop(f, index, 'is missing (the file is truncated)');
     if (bytes.length !== expected.size) throw await drop(f, index, `has ${bytes.length} bytes, the manifest says ${expected.size}`);
     if (verify === 'size') return bytes;
-    if (!later || (await checksAtOnce(expected))) {
+    if (await checksAtOnce(expected)) {
       await check(f, index, bytes);
       return bytes;
     }
-    // SHA-256 only: crypto.subtle.digest copies the bytes when called, so the reader may use them at once.
-    const checked = check(f, index, bytes);
+    // SHA-256 only, a cache written before XXH64: the chunk's XXH64 is taken now, before the reader
+    // may change the bytes, and recorded once the SHA-256 vouches for them (see recordLearned).
+    const xxh64 = (await chunkCheck())?.(bytes);
+    const checked = check(f, index, bytes).then(() => {
+      if (xxh64 !== undefined) learned.set(`${f.name}\n${index}`, xxh64);
+    });
+    if (!later) {
+      await checked;
+      return bytes;
+    }
+    // crypto.subtle.digest copies the bytes when called, so the reader may use them at once.
     checked.catch(() => {}); // awaited by verified()
     checks.push(checked);
     return bytes;
+  };
+
+  // XXH64s of chunks the manifest records with only a SHA-256, taken as they passed it: written into
+  // the stored manifest, so the next load checks those chunks by XXH64 (see chunk-check.ts).
+  const learned = new Map<string, string>();
+  const recordLearned = () => {
+    if (learned.size === 0) return;
+    const found = new Map(learned);
+    learned.clear();
+    const same = (m: ModelRecord) =>
+      m.createdAt === manifest.createdAt &&
+      JSON.stringify(m.files.map((f) => [f.name, f.generation, f.chunks.map((c) => c?.sha256)])) ===
+        JSON.stringify(manifest.files.map((f) => [f.name, f.generation, f.chunks.map((c) => c?.sha256)]));
+    // In one transaction with reading it back: a manifest deleted or replaced meanwhile (another
+    // tab, a refresh) is left as it is, never brought back.
+    void store
+      .update<ModelRecord>(manifestKey(base), (m) =>
+        m && same(m) ? { ...m, files: m.files.map((f) => ({ ...f, chunks: f.chunks.map((c, i) => (c && c.xxh64 === undefined && found.has(`${f.name}\n${i}`) ? { ...c, xxh64: found.get(`${f.name}\n${i}`)! } : c)) })) } : undefined,
+      )
+      .catch(() => {}); // a faster check next time, nothing more: a failure loses nothing
   };
 
   /** A file's chunks, read ahead (read-ahead.ts); the first is checked before it is handed out (it holds the headers). */
@@ -131,6 +161,7 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromC
     async verified() {
       if (dropped) throw dropped;
       await Promise.all(checks);
+      recordLearned();
     },
     async text(name) {
       const f = find(name);

@@ -221,6 +221,35 @@ describe('cache with a real server (memory store)', () => {
     expect(sameBytes(await readAll(await open('tiny-300000'), 'model.safetensors'), good)).toBe(true); // repaired
   });
 
+  it('records the XXH64 of the chunks a cache written before XXH64 had checked by SHA-256, and never brings back a deleted manifest', async () => {
+    const url = `${origin}/test-models/tiny-300000/`;
+    const m = await open('tiny-300000');
+    const older = { ...m.manifest, files: m.manifest.files.map((x) => ({ ...x, chunks: x.chunks.map((c) => ({ size: c!.size, sha256: c!.sha256 })) })) };
+    await store.write([[manifestKey(url), older]]);
+    const again = await open('tiny-300000', { fetch: noFetch });
+    const good = await readAll(again, 'model.safetensors');
+    await again.verified();
+    for (let i = 0; i < 100 && !(await store.get<ModelRecord>(manifestKey(url)))!.files.some((f) => f.chunks.some((c) => c!.xxh64)); i++) await new Promise((r) => setTimeout(r, 10));
+    const upgraded = (await store.get<ModelRecord>(manifestKey(url)))!;
+    const f = upgraded.files.find((x) => x.name === 'model.safetensors')!;
+    expect(f.chunks.map((c) => c!.xxh64)).toEqual(m.manifest.files.find((x) => x.name === 'model.safetensors')!.chunks.map((c) => c!.xxh64));
+    // the next load checks them by XXH64, and serves the same bytes
+    const third = await open('tiny-300000', { fetch: noFetch });
+    expect(third.manifest.files.find((x) => x.name === 'model.safetensors')!.chunks.every((c) => c!.xxh64)).toBe(true);
+    expect(sameBytes(await readAll(third, 'model.safetensors'), good)).toBe(true);
+
+    // deleted while a load of the older manifest still checks: the record stays deleted
+    await store.write([[manifestKey(url), older]]);
+    const fourth = await open('tiny-300000', { fetch: noFetch });
+    await readAll(fourth, 'model.safetensors');
+    await store.write([], [manifestKey(url)]);
+    await fourth.verified();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await store.get(manifestKey(url))).toBeUndefined();
+    await control({ reset: true });
+    await open('tiny-300000'); // downloaded again for the tests after this one
+  });
+
   it('checks a file\'s first chunk (its headers) before serving it', async () => {
     const url = `${origin}/test-models/tiny-300000/`;
     const m = await open('tiny-300000');

@@ -135,6 +135,27 @@ describe('weight cache in Chromium (IndexedDB + real HTTP)', () => {
     assert(sameBytes(await readAll(await open('web-300000', { fetch: noFetch }), 'model.safetensors'), await served('web-300000')), 'bytes differ');
   });
 
+  it('a cache written before XXH64 loads by SHA-256 and gets the XXH64s recorded in its manifest (one IndexedDB transaction)', async () => {
+    const url = base('web-300000');
+    const m = await open('web-300000');
+    const older = { ...m.manifest, files: m.manifest.files.map((x) => ({ ...x, chunks: x.chunks.map((c) => ({ size: c!.size, sha256: c!.sha256 })) })) };
+    await store.write([[manifestKey(url), older]]);
+    const again = await open('web-300000', { fetch: noFetch });
+    assert(again.manifest.files.every((f) => f.chunks.every((c) => c!.xxh64 === undefined)), 'read as the older manifest');
+    assert(sameBytes(await readAll(again, 'model.safetensors'), await served('web-300000')), 'bytes differ');
+    await again.verified();
+    // the chunks read (the weights file's), not those of files nobody read
+    const want = JSON.stringify(m.manifest.files.map((f) => f.chunks.map((c) => (f.name === 'model.safetensors' ? c!.xxh64 : null))));
+    const recorded = async () => JSON.stringify(((await rawValue(manifestKey(url))) as typeof m.manifest).files.map((f) => f.chunks.map((c) => c!.xxh64 ?? null)));
+    for (let i = 0; i < 100 && (await recorded()) !== want; i++) await new Promise((r) => setTimeout(r, 10));
+    equal(await recorded(), want, 'XXH64s recorded');
+    // update() changes nothing where the change says so, and sees a missing key as undefined
+    await store.update(['test-update'], (v) => (v === undefined ? 'first' : undefined));
+    await store.update(['test-update'], (v) => (v === undefined ? 'again' : undefined));
+    equal(await store.get<string>(['test-update']), 'first', 'update kept the value');
+    await store.write([], [['test-update']]);
+  });
+
   it('a corrupted chunk and a truncated file are detected on load, and repaired online', async () => {
     const url = base('web-300000');
     const m = await open('web-300000');
