@@ -3,6 +3,7 @@
 import { createStore, del, get, set, clear } from 'idb-keyval';
 import { clearCache, idbStore, openCachedModel } from '../src/cache/index.ts';
 import { chunkKey, manifestKey } from '../src/cache/manifest.ts';
+import { beforeXxh64 } from '../test/helpers/older-manifest.ts';
 
 /** One row of the table: throughput in MB/s (10^6 bytes per second). */
 export interface BenchRow {
@@ -49,7 +50,7 @@ async function benchOne(name: string): Promise<BenchRow> {
   await model.verified();
   const cacheRead = mbps(read, performance.now() - t);
   // the same chunks as a cache written before XXH64 holds them: SHA-256 per chunk only
-  await store.write([[manifestKey(url), { ...model.manifest, files: model.manifest.files.map((x) => ({ ...x, chunks: x.chunks.map((c) => ({ size: c!.size, sha256: c!.sha256 })) })) }]]);
+  await store.write([[manifestKey(url), beforeXxh64(model.manifest)]]);
   const older = await openCachedModel(url, { store });
   t = performance.now();
   await drain((await older.open('model.safetensors')).chunks);

@@ -10,6 +10,7 @@ import { chunkKey, manifestKey, partialKey, type ModelRecord } from '../../src/c
 import type { ModelFiles } from '../../src/formats/model-files.ts';
 // @ts-expect-error a plain JS module shared with the browser tests
 import { createModelServer } from '../helpers/model-server.mjs';
+import { beforeXxh64 } from '../helpers/older-manifest.ts';
 
 const CHUNK = 64 * 1024;
 let server: Server;
@@ -200,7 +201,7 @@ describe('cache with a real server (memory store)', () => {
     const m = await open('tiny-300000');
     const good = await readAll(m, 'model.safetensors');
     // the manifest as an earlier version wrote it: no xxh64 on any chunk
-    const old = { ...m.manifest, files: m.manifest.files.map((x) => ({ ...x, chunks: x.chunks.map((c) => ({ size: c!.size, sha256: c!.sha256 })) })) };
+    const old = beforeXxh64(m.manifest);
     await store.write([[manifestKey(url), old]]);
     const f = m.manifest.files.find((x) => x.name === 'model.safetensors')!;
     const bad = (await store.get<Uint8Array>(chunkKey(url, f, 3)))!;
@@ -224,7 +225,7 @@ describe('cache with a real server (memory store)', () => {
   it('records the XXH64 of the chunks a cache written before XXH64 had checked by SHA-256, and never brings back a deleted manifest', async () => {
     const url = `${origin}/test-models/tiny-300000/`;
     const m = await open('tiny-300000');
-    const older = { ...m.manifest, files: m.manifest.files.map((x) => ({ ...x, chunks: x.chunks.map((c) => ({ size: c!.size, sha256: c!.sha256 })) })) };
+    const older = beforeXxh64(m.manifest);
     await store.write([[manifestKey(url), older]]);
     const again = await open('tiny-300000', { fetch: noFetch });
     const good = await readAll(again, 'model.safetensors');

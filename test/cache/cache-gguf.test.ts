@@ -4,6 +4,7 @@ import { memoryStore } from '../../src/cache/cache-store.ts';
 import { listCachedModels } from '../../src/cache/manage.ts';
 import { openCachedModel } from '../../src/cache/open-cached-model.ts';
 import { chunkKey, manifestKey } from '../../src/cache/manifest.ts';
+import { beforeXxh64 } from '../helpers/older-manifest.ts';
 import { canonicalModelUrl } from '../../src/formats/model-location.ts';
 import { GptError } from '../../src/errors.ts';
 import { loadLanguageModel } from '../../src/runtime/index.ts';
@@ -88,7 +89,7 @@ describe('the cache with a .gguf URL', () => {
       const bytes = (await store.get<Uint8Array>(chunkKey(url, f, index)))!;
       damage(bytes, at % 1024);
       await store.write([[chunkKey(url, f, index), bytes]]);
-      if (!xxh64) await store.write([[manifestKey(url), { ...files.manifest, files: [{ ...f, chunks: f.chunks.map((c) => ({ size: c!.size, sha256: c!.sha256 })) }] }]]);
+      if (!xxh64) await store.write([[manifestKey(url), beforeXxh64(files.manifest)]]);
       const again = await openCachedModel(url, { fetch: () => Promise.reject(new Error('offline')), store, chunkSize: 1024 });
       expect(again.manifest.files[0]!.chunks.every((c) => (c!.xxh64 !== undefined) === xxh64)).toBe(true);
       return { store, files: again };

@@ -6,6 +6,7 @@ import {
 } from '../../src/cache/index.ts';
 import { chunkKey, manifestKey } from '../../src/cache/manifest.ts';
 import type { ModelFiles } from '../../src/formats/model-files.ts';
+import { beforeXxh64 } from '../helpers/older-manifest.ts';
 
 /** The value IndexedDB itself holds under `key` in the test database, not through the store. */
 async function rawValue(key: readonly (string | number)[], put?: unknown): Promise<unknown> {
@@ -138,7 +139,7 @@ describe('weight cache in Chromium (IndexedDB + real HTTP)', () => {
   it('a cache written before XXH64 loads by SHA-256 and gets the XXH64s recorded in its manifest (one IndexedDB transaction)', async () => {
     const url = base('web-300000');
     const m = await open('web-300000');
-    const older = { ...m.manifest, files: m.manifest.files.map((x) => ({ ...x, chunks: x.chunks.map((c) => ({ size: c!.size, sha256: c!.sha256 })) })) };
+    const older = beforeXxh64(m.manifest);
     await store.write([[manifestKey(url), older]]);
     const again = await open('web-300000', { fetch: noFetch });
     assert(again.manifest.files.every((f) => f.chunks.every((c) => c!.xxh64 === undefined)), 'read as the older manifest');
