@@ -130,10 +130,15 @@ export function cachedModelFiles(store: CacheStore, manifest: ModelRecord, fromC
         JSON.stringify(manifest.files.map((f) => [f.name, f.generation, f.chunks.map((c) => c?.sha256)]));
     // In one transaction with reading it back: a manifest deleted or replaced meanwhile (another
     // tab, a refresh) is left as it is, never brought back.
+    const withLearned = (f: CachedFile): CachedFile => ({
+      ...f,
+      chunks: f.chunks.map((c, i) => {
+        const xxh64 = found.get(`${f.name}\n${i}`);
+        return c && c.xxh64 === undefined && xxh64 !== undefined ? { ...c, xxh64 } : c;
+      }),
+    });
     void store
-      .update<ModelRecord>(manifestKey(base), (m) =>
-        m && same(m) ? { ...m, files: m.files.map((f) => ({ ...f, chunks: f.chunks.map((c, i) => (c && c.xxh64 === undefined && found.has(`${f.name}\n${i}`) ? { ...c, xxh64: found.get(`${f.name}\n${i}`)! } : c)) })) } : undefined,
-      )
+      .update<ModelRecord>(manifestKey(base), (m) => (m && same(m) ? { ...m, files: m.files.map(withLearned) } : undefined))
       .catch(() => {}); // a faster check next time, nothing more: a failure loses nothing
   };
 
