@@ -6,7 +6,7 @@
  */
 
 /** Chunks read ahead of the one the reader has: at most READ_AHEAD + 1 (16 MiB each) in flight. */
-export const READ_AHEAD = 3;
+const READ_AHEAD = 3;
 
 /**
  * `read(0)` .. `read(count - 1)` in order, each started up to {@link READ_AHEAD} before the reader

@@ -31,8 +31,6 @@ export type QuantizeRowsKernel = (xq: number, xd: number, xs: number, inp: numbe
 export interface QuantKernels {
   /** Per quantized weight type, the activation quantizer its kernel reads (the layouts differ) and the kernel. */
   matmul: Readonly<Record<QuantDType, { quantizeRows: QuantizeRowsKernel; matmul: QuantMatmulKernel }>>;
-  /** Whether Q4_0 runs the relaxed-SIMD kernel. */
-  relaxed: boolean;
 }
 
 const MODULES = [quantizeRowsQ8Wasm, matmulQ8_0Wasm, matmulQ4_0Wasm, matmulQ4_KWasm, matmulQ6_KWasm];
@@ -80,7 +78,7 @@ export function instantiateQuantKernels(memory: WebAssembly.Memory, relaxed = re
     const [rowsI8, q4_0Relaxed] = compiledRelaxed.map(instance);
     kernels.q4_0 = { quantizeRows: rowsI8.quantizeRowsQ8i8 as QuantizeRowsKernel, matmul: q4_0Relaxed.matmulQ4_0 as QuantMatmulKernel };
   }
-  return { matmul: kernels, relaxed };
+  return { matmul: kernels };
 }
 
 /**
