@@ -7,7 +7,7 @@
  *
  * Why not SHA-256 on every read: crypto.subtle.digest copies its input into fresh memory before
  * hashing, and on the machine measured here a first touch of fresh memory runs at ~300 MB/s, so
- * hashing 96 MiB of chunks added ~400 ms to reading them in a worker (the cache bench reads 2.5x
+ * hashing 96 MiB of chunks added ~400 ms to reading them in a worker (the cache bench reads 2-2.5x
  * faster with XXH64 checks than with SHA-256 ones; README "Benchmarks"). XXH64 through
  * hash-wasm (WebAssembly) copies each chunk through a small buffer of its own that stays warm and
  * hashes at ~6 GB/s: 16 MiB in under 3 ms, on the reader's thread, so every chunk is checked before
